@@ -1,0 +1,68 @@
+//! Placement on the build plate: translations for build items (vertices stay bit-exact).
+
+use crate::report::Bounds;
+
+/// Places boxes in rows (shelf packing): each rests on z = 0 in the positive octant and
+/// keeps at least `gap` millimetres from its neighbours in X and Y. Returns one
+/// translation per box, in the order given.
+pub(crate) fn arrange(boxes: &[Bounds], gap: f32) -> Vec<[f32; 3]> {
+    let gap = if gap.is_finite() { gap.max(1.0) } else { 5.0 };
+    let area: f64 = boxes.iter().map(|b| ((b.size()[0] + gap) as f64) * ((b.size()[1] + gap) as f64)).sum();
+    let widest = boxes.iter().map(|b| b.size()[0]).fold(0.0f32, f32::max);
+    // A roughly square plate, never narrower than the widest object.
+    let row_limit = (area.sqrt() as f32 * 1.1).max(widest);
+    // Tallest-in-Y first gives tidy rows; ties keep input order so the result is stable.
+    let mut order: Vec<usize> = (0..boxes.len()).collect();
+    order.sort_by(|&a, &b| boxes[b].size()[1].total_cmp(&boxes[a].size()[1]).then(a.cmp(&b)));
+    let mut out = vec![[0.0; 3]; boxes.len()];
+    let (mut x, mut y, mut row_depth) = (0.0f32, 0.0f32, 0.0f32);
+    for i in order {
+        let [w, d, _] = boxes[i].size();
+        if x > 0.0 && x + w > row_limit {
+            x = 0.0;
+            y += row_depth + gap;
+            row_depth = 0.0;
+        }
+        out[i] = [x - boxes[i].min[0], y - boxes[i].min[1], -boxes[i].min[2]];
+        x += w + gap;
+        row_depth = row_depth.max(d);
+    }
+    out
+}
+
+/// The translation that puts a box on z = 0 with its corner at the origin.
+pub(crate) fn to_origin(b: &Bounds) -> [f32; 3] {
+    [-b.min[0], -b.min[1], -b.min[2]]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn moved(b: &Bounds, t: [f32; 3]) -> Bounds {
+        Bounds {
+            min: [b.min[0] + t[0], b.min[1] + t[1], b.min[2] + t[2]],
+            max: [b.max[0] + t[0], b.max[1] + t[1], b.max[2] + t[2]],
+        }
+    }
+
+    #[test]
+    fn arranged_boxes_rest_on_the_plate_apart_from_each_other() {
+        let boxes: Vec<Bounds> = (0..17)
+            .map(|i| {
+                let f = i as f32;
+                Bounds { min: [-f * 3.0, 7.0 - f, -2.0 * f], max: [10.0 + f * 2.0, 20.0 + f, 5.0 + f] }
+            })
+            .collect();
+        let t = arrange(&boxes, 5.0);
+        let placed: Vec<Bounds> = boxes.iter().zip(&t).map(|(b, t)| moved(b, *t)).collect();
+        for (i, a) in placed.iter().enumerate() {
+            assert!(a.min[0] >= 0.0 && a.min[1] >= 0.0 && a.min[2] == 0.0, "{a:?}");
+            for b in &placed[i + 1..] {
+                let apart_x = a.max[0] < b.min[0] || b.max[0] < a.min[0];
+                let apart_y = a.max[1] < b.min[1] || b.max[1] < a.min[1];
+                assert!(apart_x || apart_y, "{a:?} touches {b:?}");
+            }
+        }
+    }
+}

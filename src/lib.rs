@@ -1,0 +1,209 @@
+//! to3mf: STL and OBJ meshes into clean, standard 3MF packages.
+//!
+//! Data flows one way: bytes → parsed triangles → welded [`Mesh`] → package writer → bytes.
+//! The core knows no file paths and no browser: it reads from [`std::io::Read`] and writes
+//! to [`std::io::Write`], so the CLI and the WebAssembly build share it unchanged.
+//!
+//! ```
+//! let stl = b"solid cube\nfacet normal 0 0 1\nouter loop\nvertex 0 0 0\nvertex 1 0 0\nvertex 0 1 0\nendloop\nendfacet\nendsolid\n";
+//! let options = to3mf::Options::default();
+//! let input = to3mf::read_input("cube.stl", &stl[..], None, &options).unwrap();
+//! assert_eq!(input.report.objects[0].triangles_written, 1);
+//! let mut package = Vec::new();
+//! let meshes: Vec<&to3mf::Mesh> = input.meshes.iter().collect();
+//! to3mf::write_3mf(&mut package, &meshes, None, &options, &mut |_, _| {}).unwrap();
+//! assert!(package.starts_with(b"PK"));
+//! ```
+#![warn(missing_docs)]
+
+mod deflate;
+mod error;
+mod layout;
+mod lines;
+mod mesh;
+mod number;
+mod obj;
+mod options;
+mod report;
+mod stl;
+mod threemf;
+mod zip;
+
+use std::io::Read;
+
+pub use error::{Error, ErrorKind, Position, Result};
+pub use mesh::{Mesh, MeshBuilder};
+pub use options::{Layout, Metadata, Options, Unit};
+pub use report::{Bounds, EdgeStats, ErrorReport, InputReport, ObjectReport, Report};
+pub use threemf::{write_3mf, PackageStats};
+
+/// One input, read and welded.
+#[derive(Debug, Clone)]
+pub struct Input {
+    /// The meshes to write (objects with at least one triangle).
+    pub meshes: Vec<Mesh>,
+    /// What was read, kept and dropped.
+    pub report: InputReport,
+}
+
+/// Reading state shared by the format readers.
+pub(crate) struct Parsed<'a> {
+    pub(crate) stem: String,
+    pub(crate) scale: f32,
+    pub(crate) size_hint: Option<u64>,
+    pub(crate) options: &'a Options,
+    meshes: Vec<Mesh>,
+    report: InputReport,
+}
+
+impl Parsed<'_> {
+    pub(crate) fn warn(&mut self, message: String) {
+        self.report.warnings.push(message);
+    }
+
+    /// Finishes a mesh: reports it and keeps it if any triangle is left. A mesh that never
+    /// had a triangle (an empty OBJ group, say) is not an object at all.
+    pub(crate) fn push(&mut self, builder: MeshBuilder) {
+        let read = builder.triangles_read();
+        if read == 0 {
+            return;
+        }
+        let (mesh, dropped) = builder.finish();
+        let written = !mesh.triangles.is_empty();
+        if !written {
+            self.warn(format!(
+                "object '{}' left out: all {read} of its triangles are degenerate (corners at the same point)",
+                mesh.name
+            ));
+        }
+        self.report.objects.push(ObjectReport {
+            name: mesh.name.clone(),
+            triangles_read: read,
+            triangles_written: mesh.triangles.len() as u64,
+            dropped_degenerate: dropped,
+            vertices: mesh.vertices.len() as u64,
+            bounds: mesh.bounds(),
+            edges: mesh.edge_stats(),
+            written,
+        });
+        if written {
+            self.meshes.push(mesh);
+        }
+    }
+}
+
+/// The file name without folders and without its last extension.
+pub fn stem(name: &str) -> &str {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    match base.rfind('.') {
+        Some(i) if i > 0 => &base[..i],
+        _ => base,
+    }
+}
+
+/// Reads one STL or OBJ, recognised by content (never by extension), and welds its meshes.
+///
+/// `name` names the input in messages and gives objects without a name of their own
+/// their name (the file stem). `size_hint`, the input's length if known, only sizes
+/// allocations.
+pub fn read_input<R: Read>(name: &str, mut reader: R, size_hint: Option<u64>, options: &Options) -> Result<Input> {
+    let mut head = vec![0u8; 4096];
+    let mut got = 0;
+    while got < head.len() {
+        match reader.read(&mut head[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    head.truncate(got);
+    let format = sniff(&head)?;
+    let mut counted = Counted { inner: reader, count: got as u64 };
+    let mut parsed = Parsed {
+        stem: stem(name).to_string(),
+        scale: options.unit.to_mm(),
+        size_hint,
+        options,
+        meshes: Vec::new(),
+        report: InputReport { name: name.to_string(), format: format.to_string(), ..InputReport::default() },
+    };
+    match format {
+        "binary-stl" => stl::read_binary(&head, &mut counted, &mut parsed)?,
+        "ascii-stl" => stl::read_ascii(&head, &mut counted, &mut parsed)?,
+        _ => obj::read(&head, &mut counted, &mut parsed)?,
+    }
+    parsed.report.bytes = counted.count;
+    if parsed.meshes.is_empty() {
+        let read: u64 = parsed.report.objects.iter().map(|o| o.triangles_read).sum();
+        return Err(Error::no_geometry(if read == 0 {
+            "no triangles in this file: nothing to convert".to_string()
+        } else {
+            format!("all {read} triangles are degenerate (corners at the same point): nothing to convert")
+        }));
+    }
+    Ok(Input { meshes: parsed.meshes, report: parsed.report })
+}
+
+struct Counted<R> {
+    inner: R,
+    count: u64,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count += n as u64;
+        Ok(n)
+    }
+}
+
+/// Names the format of a file from its first bytes, or says what it is instead.
+fn sniff(head: &[u8]) -> Result<&'static str> {
+    let magic: &[(&[u8], &str)] = &[
+        (b"PK\x03\x04", "this is a ZIP archive (or a 3MF package): extract the archive first; only STL and OBJ files are converted"),
+        (b"PK\x05\x06", "this is an empty ZIP archive"),
+        (b"Rar!\x1a\x07", "this is a RAR archive: extract it first"),
+        (b"7z\xbc\xaf\x27\x1c", "this is a 7-Zip archive: extract it first"),
+        (b"\x1f\x8b", "this file is gzip-compressed: decompress it first"),
+        (b"\xfe\xff", "this is UTF-16 text: save it as UTF-8 (or plain ASCII) first"),
+        (b"\xff\xfe", "this is UTF-16 text: save it as UTF-8 (or plain ASCII) first"),
+        (b"glTF", "this is a binary glTF file: export it as STL or OBJ"),
+        (b"ply", "this is a PLY file: export it as STL or OBJ"),
+        (b"ISO-10303-21", "this is a STEP file: export it as STL or OBJ from your CAD program"),
+        (b"\x89PNG", "this is a PNG picture, not a mesh"),
+        (b"\xff\xd8\xff", "this is a JPEG picture, not a mesh"),
+        (b"%PDF", "this is a PDF document, not a mesh"),
+    ];
+    if head.is_empty() {
+        return Err(Error::no_geometry("the file is empty (0 bytes)"));
+    }
+    if let Some((_, message)) = magic.iter().find(|(m, _)| head.starts_with(m)) {
+        return Err(Error::unsupported(*message));
+    }
+    if stl::looks_ascii(head) {
+        Ok("ascii-stl")
+    } else if obj::looks_obj(head) {
+        Ok("obj")
+    } else if is_text(head) {
+        Err(Error::unsupported("a text file that is neither an ASCII STL (starting with 'solid') nor an OBJ"))
+    } else {
+        Ok("binary-stl")
+    }
+}
+
+/// Text has no control characters but blanks (and the DOS end-of-file mark).
+pub(crate) fn is_text(bytes: &[u8]) -> bool {
+    bytes.iter().all(|&b| b >= 0x20 || matches!(b, b'\t' | b'\n' | b'\r' | 0x0b | 0x0c | 0x1a))
+}
+
+/// Parses a decimal number as the nearest f32 (`1e+000` and `-.5` included).
+#[inline]
+pub(crate) fn parse_f32(token: &[u8]) -> Option<f32> {
+    std::str::from_utf8(token).ok()?.parse().ok()
+}
+
+/// The report for an input that could not be read.
+pub fn failed_report(name: &str, error: &Error) -> InputReport {
+    InputReport { name: name.to_string(), error: Some(error.into()), ..InputReport::default() }
+}

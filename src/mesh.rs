@@ -1,0 +1,362 @@
+//! Welded triangle meshes: exact welding by bit pattern, bounds and edge statistics.
+
+use crate::error::{Error, ErrorKind, Position, Result};
+use crate::report::{Bounds, EdgeStats};
+
+/// A welded triangle mesh: shared vertices and triangles as indices into them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Mesh {
+    /// The object's name (from the file stem, an STL solid or an OBJ group).
+    pub name: String,
+    /// Distinct vertices, in millimetres.
+    pub vertices: Vec<[f32; 3]>,
+    /// Triangles, each with three distinct vertex indices, counter-clockwise seen from outside.
+    pub triangles: Vec<[u32; 3]>,
+}
+
+impl Mesh {
+    /// The axis-aligned bounding box, or `None` for a mesh without vertices.
+    pub fn bounds(&self) -> Option<Bounds> {
+        let first = *self.vertices.first()?;
+        let (mut min, mut max) = (first, first);
+        for v in &self.vertices {
+            for i in 0..3 {
+                min[i] = min[i].min(v[i]);
+                max[i] = max[i].max(v[i]);
+            }
+        }
+        Some(Bounds { min, max })
+    }
+
+    /// Counts boundary edges, edges shared by more than two triangles and edges whose two
+    /// triangles disagree on orientation. All three zero means the mesh is watertight.
+    pub fn edge_stats(&self) -> EdgeStats {
+        // Each directed edge becomes one u64: (low vertex << 32) | (high vertex << 1) | forward.
+        // Sorting groups the uses of an undirected edge together. Vertex indices stay below
+        // 2^31 because `MeshBuilder` refuses more vertices than that.
+        let mut keys: Vec<u64> = Vec::with_capacity(self.triangles.len() * 3);
+        for t in &self.triangles {
+            for (a, b) in [(t[0], t[1]), (t[1], t[2]), (t[2], t[0])] {
+                let (lo, hi, fwd) = if a < b { (a, b, 1) } else { (b, a, 0) };
+                keys.push((lo as u64) << 32 | (hi as u64) << 1 | fwd);
+            }
+        }
+        radix_sort(&mut keys);
+        let mut stats = EdgeStats::default();
+        let mut i = 0;
+        while i < keys.len() {
+            let edge = keys[i] >> 1;
+            let mut j = i;
+            let mut forward = 0;
+            while j < keys.len() && keys[j] >> 1 == edge {
+                forward += keys[j] & 1;
+                j += 1;
+            }
+            match j - i {
+                1 => stats.boundary_edges += 1,
+                2 if forward != 1 => stats.orientation_conflicts += 1,
+                2 => {}
+                _ => stats.non_manifold_edges += 1,
+            }
+            stats.edges += 1;
+            i = j;
+        }
+        stats.watertight =
+            stats.boundary_edges == 0 && stats.non_manifold_edges == 0 && stats.orientation_conflicts == 0;
+        stats
+    }
+}
+
+/// LSD radix sort on 16-bit digits, skipping digits where all keys agree.
+/// Several times faster than a comparison sort on the millions of edges of a big mesh.
+fn radix_sort(keys: &mut Vec<u64>) {
+    if keys.len() < 4096 {
+        keys.sort_unstable();
+        return;
+    }
+    let (or, and) = keys.iter().fold((0u64, !0u64), |(o, a), &k| (o | k, a & k));
+    let differing = or ^ and;
+    let mut buf = vec![0u64; keys.len()];
+    for shift in (0..64).step_by(16) {
+        if (differing >> shift) & 0xffff == 0 {
+            continue;
+        }
+        let mut counts = vec![0usize; 1 << 16];
+        for &k in keys.iter() {
+            counts[((k >> shift) & 0xffff) as usize] += 1;
+        }
+        let mut sum = 0;
+        for c in counts.iter_mut() {
+            let n = *c;
+            *c = sum;
+            sum += n;
+        }
+        for &k in keys.iter() {
+            let d = ((k >> shift) & 0xffff) as usize;
+            buf[counts[d]] = k;
+            counts[d] += 1;
+        }
+        std::mem::swap(keys, &mut buf);
+    }
+}
+
+/// Builds a [`Mesh`] from a stream of triangles, welding corners whose coordinates are
+/// bit-identical (after folding -0.0 into +0.0) into one vertex.
+///
+/// A triangle whose corners weld into fewer than three distinct vertices is dropped and
+/// counted: 3MF requires three distinct vertex indices per triangle.
+#[derive(Debug)]
+pub struct MeshBuilder {
+    name: String,
+    scale: f32,
+    vertices: Vec<[f32; 3]>,
+    triangles: Vec<[u32; 3]>,
+    /// Open-addressing table of `vertex index + 1` (0 = empty), sized to a power of two.
+    table: Vec<u32>,
+    shift: u32,
+    read: u64,
+    degenerate: u64,
+}
+
+/// Most vertices one mesh may have: edge keys pack an index into 31 bits.
+const MAX_VERTICES: usize = (1 << 31) - 1;
+
+impl MeshBuilder {
+    /// Starts a mesh named `name` whose input coordinates are multiplied by `scale`.
+    /// `expected_triangles` only sizes the first allocation, so pass an estimate that is
+    /// already capped by the input's real size, never a count read from the file alone.
+    pub fn new(name: impl Into<String>, scale: f32, expected_triangles: usize) -> MeshBuilder {
+        let expected_triangles = expected_triangles.min(1 << 24);
+        let table_len = (expected_triangles.max(64)).next_power_of_two();
+        MeshBuilder {
+            name: name.into(),
+            scale,
+            vertices: Vec::with_capacity(expected_triangles / 2 + 8),
+            triangles: Vec::with_capacity(expected_triangles),
+            table: vec![0; table_len],
+            shift: 64 - table_len.trailing_zeros(),
+            read: 0,
+            degenerate: 0,
+        }
+    }
+
+    /// The mesh's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Renames the mesh.
+    pub fn set_name(&mut self, name: impl Into<String>) {
+        self.name = name.into();
+    }
+
+    /// Triangles given so far, kept or dropped.
+    pub fn triangles_read(&self) -> u64 {
+        self.read
+    }
+
+    /// Adds one triangle. `pos` names it in an error about a non-finite coordinate.
+    #[inline]
+    pub fn add(&mut self, corners: [[f32; 3]; 3], pos: impl Fn() -> Position) -> Result<()> {
+        self.read += 1;
+        let mut idx = [0u32; 3];
+        for (k, c) in corners.iter().enumerate() {
+            match self.vertex(*c) {
+                Some(i) => idx[k] = i,
+                None => return Err(self.vertex_error(pos())),
+            }
+        }
+        if idx[0] == idx[1] || idx[1] == idx[2] || idx[0] == idx[2] {
+            self.degenerate += 1;
+        } else {
+            self.triangles.push(idx);
+        }
+        Ok(())
+    }
+
+    #[cold]
+    fn vertex_error(&self, pos: Position) -> Error {
+        if self.vertices.len() >= MAX_VERTICES {
+            Error::limit(pos, format!("more than {MAX_VERTICES} vertices in one mesh"))
+        } else {
+            Error::new(ErrorKind::NonFinite { pos })
+        }
+    }
+
+    /// The index of vertex `c`, adding it if new; `None` if it is not finite or the mesh is full.
+    #[inline]
+    fn vertex(&mut self, c: [f32; 3]) -> Option<u32> {
+        let mut v = c;
+        if self.scale != 1.0 {
+            for x in v.iter_mut() {
+                *x *= self.scale;
+            }
+        }
+        if !(v[0].is_finite() && v[1].is_finite() && v[2].is_finite()) {
+            return None;
+        }
+        // `+ 0.0` turns -0.0 into +0.0 and leaves every other value unchanged.
+        let v = [v[0] + 0.0, v[1] + 0.0, v[2] + 0.0];
+        let bits = [v[0].to_bits(), v[1].to_bits(), v[2].to_bits()];
+        let mask = self.table.len() - 1;
+        let mut slot = hash(bits, self.shift);
+        loop {
+            let entry = self.table[slot];
+            if entry == 0 {
+                break;
+            }
+            let w = self.vertices[(entry - 1) as usize];
+            if [w[0].to_bits(), w[1].to_bits(), w[2].to_bits()] == bits {
+                return Some(entry - 1);
+            }
+            slot = (slot + 1) & mask;
+        }
+        if self.vertices.len() >= MAX_VERTICES {
+            return None;
+        }
+        let index = self.vertices.len() as u32;
+        self.vertices.push(v);
+        self.table[slot] = index + 1;
+        if self.vertices.len() * 2 > self.table.len() {
+            self.grow();
+        }
+        Some(index)
+    }
+
+    fn grow(&mut self) {
+        let len = self.table.len() * 2;
+        self.shift -= 1;
+        self.table = vec![0; len];
+        let mask = len - 1;
+        for (i, w) in self.vertices.iter().enumerate() {
+            let mut slot = hash([w[0].to_bits(), w[1].to_bits(), w[2].to_bits()], self.shift);
+            while self.table[slot] != 0 {
+                slot = (slot + 1) & mask;
+            }
+            self.table[slot] = i as u32 + 1;
+        }
+    }
+
+    /// Finishes the mesh, returning it with the count of degenerate triangles dropped.
+    pub fn finish(self) -> (Mesh, u64) {
+        let mut vertices = self.vertices;
+        let mut triangles = self.triangles;
+        vertices.shrink_to_fit();
+        triangles.shrink_to_fit();
+        (Mesh { name: self.name, vertices, triangles }, self.degenerate)
+    }
+}
+
+/// Multiplicative (Fibonacci) hashing of the three coordinate bit patterns; the top bits index.
+#[inline]
+fn hash(bits: [u32; 3], shift: u32) -> usize {
+    let a = (bits[0] as u64) | (bits[1] as u64) << 32;
+    let h = (a.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (bits[2] as u64)).wrapping_mul(0xD6E8_FEB8_6659_FD93);
+    (h >> shift) as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn build(tris: &[[[f32; 3]; 3]]) -> (Mesh, u64) {
+        let mut b = MeshBuilder::new("t", 1.0, 0);
+        for t in tris {
+            b.add(*t, || Position::Whole).unwrap();
+        }
+        b.finish()
+    }
+
+    #[test]
+    fn negative_zero_welds_with_positive_zero() {
+        let (m, _) = build(&[
+            [[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]],
+            [[-0.0, 0.0, -0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
+        ]);
+        assert_eq!(m.vertices.len(), 4);
+        assert_eq!(m.triangles[0][0], m.triangles[1][0]);
+        assert!(m.vertices.iter().all(|v| v.iter().all(|x| x.to_bits() != (-0.0f32).to_bits())));
+    }
+
+    #[test]
+    fn nearly_equal_coordinates_stay_distinct() {
+        let next = f32::from_bits(1.0f32.to_bits() + 1);
+        let (m, _) = build(&[[[1.0, 0.0, 0.0], [next, 0.0, 0.0], [0.0, 1.0, 0.0]]]);
+        assert_eq!(m.vertices.len(), 3);
+        assert_eq!(m.triangles.len(), 1);
+    }
+
+    #[test]
+    fn degenerate_triangles_are_dropped_and_counted() {
+        let (m, dropped) = build(&[
+            [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 1.0, 0.0]],
+            [[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]],
+        ]);
+        assert_eq!((m.triangles.len(), dropped), (1, 1));
+    }
+
+    #[test]
+    fn nan_is_an_error_naming_the_triangle() {
+        let mut b = MeshBuilder::new("t", 1.0, 0);
+        let e = b.add([[0.0, f32::NAN, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], || Position::Triangle(7));
+        let e = e.unwrap_err();
+        assert_eq!(e.position(), Position::Triangle(7));
+        assert_eq!(e.code(), "non_finite");
+    }
+
+    #[test]
+    fn scaling_that_overflows_is_non_finite() {
+        let mut b = MeshBuilder::new("t", 1000.0, 0);
+        let e = b.add([[3e38, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], || Position::Triangle(1));
+        assert_eq!(e.unwrap_err().code(), "non_finite");
+    }
+
+    #[test]
+    fn welding_survives_table_growth() {
+        let mut b = MeshBuilder::new("grid", 1.0, 0);
+        let n = 300;
+        for i in 0..n {
+            for j in 0..n {
+                let (x, y) = (i as f32, j as f32);
+                b.add([[x, y, 0.0], [x + 1.0, y, 0.0], [x, y + 1.0, 0.0]], || Position::Whole).unwrap();
+                b.add([[x + 1.0, y, 0.0], [x + 1.0, y + 1.0, 0.0], [x, y + 1.0, 0.0]], || Position::Whole)
+                    .unwrap();
+            }
+        }
+        let (m, _) = b.finish();
+        assert_eq!(m.vertices.len(), (n + 1) * (n + 1));
+        let s = m.edge_stats();
+        assert_eq!(s.boundary_edges, 4 * n as u64);
+        assert_eq!((s.non_manifold_edges, s.orientation_conflicts, s.watertight), (0, 0, false));
+    }
+
+    #[test]
+    fn tetrahedron_is_watertight_and_a_flipped_face_is_found() {
+        let p = [[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]];
+        let faces = [[0, 2, 1], [0, 1, 3], [1, 2, 3], [0, 3, 2]];
+        let tris: Vec<_> = faces.iter().map(|f| [p[f[0]], p[f[1]], p[f[2]]]).collect();
+        let (m, _) = build(&tris);
+        assert!(m.edge_stats().watertight);
+        let mut flipped = tris.clone();
+        flipped[0] = [p[0], p[1], p[2]];
+        let s = build(&flipped).0.edge_stats();
+        assert_eq!((s.orientation_conflicts, s.boundary_edges, s.watertight), (3, 0, false));
+    }
+
+    #[test]
+    fn radix_sort_matches_std_sort() {
+        let mut x = 0x1234_5678_9abc_def0u64;
+        let mut keys: Vec<u64> = (0..20_000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x
+            })
+            .collect();
+        let mut expected = keys.clone();
+        expected.sort_unstable();
+        radix_sort(&mut keys);
+        assert_eq!(keys, expected);
+    }
+}

@@ -1,0 +1,133 @@
+//! Wavefront OBJ reader: positions and faces; `o` and `g` start new objects.
+
+use std::io::Read;
+
+use crate::error::{Error, ErrorKind, Position, Result};
+use crate::lines::Lines;
+use crate::mesh::MeshBuilder;
+use crate::Parsed;
+
+/// Whether text that is not an ASCII STL looks like an OBJ: some line starts with an OBJ
+/// statement (`v`, `f`, `o`, `g`, `#`, `mtllib`, ...).
+pub(crate) fn looks_obj(head: &[u8]) -> bool {
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    crate::is_text(head)
+        && head.split(|&b| b == b'\n' || b == b'\r').any(|line| {
+            let mut t = line.split(|b| b.is_ascii_whitespace()).filter(|t| !t.is_empty());
+            let first = t.next().unwrap_or(b"");
+            let known: &[&[u8]] = &[b"v", b"vt", b"vn", b"f", b"o", b"g", b"mtllib", b"usemtl", b"s"];
+            known.contains(&first) && t.next().is_some() || first.starts_with(b"#")
+        })
+}
+
+/// Reads an OBJ. Faces with more than three corners are fan-triangulated; points, lines
+/// and faces with fewer than three corners are skipped and counted.
+pub(crate) fn read<R: Read>(head: &[u8], rest: R, parsed: &mut Parsed) -> Result<()> {
+    let mut lines = Lines::new(rest, head, parsed.options.max_line_bytes);
+    let mut positions: Vec<[f32; 3]> = Vec::new();
+    let expected = parsed.size_hint.map(|s| (s / 60) as usize).unwrap_or(1024);
+    let mut mesh = MeshBuilder::new(parsed.stem.clone(), parsed.scale, expected);
+    // Whether the current object's name came from an `o` line (a following `g` keeps it).
+    let mut named_by_o = false;
+    let mut corners: Vec<u32> = Vec::new();
+    let (mut skipped_faces, mut skipped_elements, mut total) = (0u64, 0u64, 0u64);
+    // A line ending in a backslash continues on the next one.
+    let mut joined: Vec<u8> = Vec::new();
+    while let Some((ln, raw)) = lines.next_line()? {
+        let trimmed = raw.trim_ascii_end();
+        if let Some(part) = trimmed.strip_suffix(b"\\") {
+            if joined.len() + part.len() > parsed.options.max_line_bytes {
+                return Err(Error::limit(Position::Line(ln), "continued line is longer than the line limit"));
+            }
+            joined.extend_from_slice(part);
+            joined.push(b' ');
+            continue;
+        }
+        let owned;
+        let line: &[u8] = if joined.is_empty() {
+            raw
+        } else {
+            joined.extend_from_slice(raw);
+            owned = std::mem::take(&mut joined);
+            &owned
+        };
+        let mut tokens = line.split(|b| b.is_ascii_whitespace()).filter(|t| !t.is_empty());
+        let Some(keyword) = tokens.next() else { continue };
+        match keyword {
+            b"v" => {
+                let mut v = [0f32; 3];
+                for x in v.iter_mut() {
+                    let token = tokens.next().unwrap_or(b"");
+                    *x = crate::parse_f32(token).ok_or_else(|| {
+                        let shown = String::from_utf8_lossy(&token[..token.len().min(40)]).into_owned();
+                        Error::syntax(Position::Line(ln), format!("malformed vertex: '{shown}' is not a number (expected 'v x y z')"))
+                    })?;
+                }
+                if !v.iter().all(|x| x.is_finite()) {
+                    return Err(Error::new(ErrorKind::NonFinite { pos: Position::Line(ln) }));
+                }
+                positions.push(v);
+            }
+            b"f" | b"fo" => {
+                corners.clear();
+                for t in tokens {
+                    corners.push(resolve(t, positions.len(), ln)?);
+                }
+                if corners.len() < 3 {
+                    skipped_faces += 1;
+                    continue;
+                }
+                for k in 1..corners.len() - 1 {
+                    total += 1;
+                    if total > parsed.options.max_triangles {
+                        let max = parsed.options.max_triangles;
+                        return Err(Error::limit(Position::Line(ln), format!("more than {max} triangles; raise the triangle limit")));
+                    }
+                    let p = |i: usize| positions[corners[i] as usize];
+                    mesh.add([p(0), p(k), p(k + 1)], || Position::Line(ln))?;
+                }
+            }
+            b"o" | b"g" => {
+                let name = String::from_utf8_lossy(line).trim()[1..].trim().to_string();
+                let is_o = keyword == b"o";
+                if mesh.triangles_read() > 0 {
+                    let next = MeshBuilder::new(parsed.stem.clone(), parsed.scale, expected);
+                    parsed.push(std::mem::replace(&mut mesh, next));
+                    named_by_o = false;
+                }
+                if !name.is_empty() && (is_o || !named_by_o) && !(keyword == b"g" && name == "default") {
+                    mesh.set_name(name);
+                    named_by_o |= is_o;
+                }
+            }
+            b"p" | b"l" => skipped_elements += 1,
+            _ => {} // vt, vn, s, usemtl, mtllib, comments and extensions carry no geometry.
+        }
+    }
+    parsed.push(mesh);
+    if skipped_faces > 0 {
+        parsed.warn(format!("{skipped_faces} faces with fewer than 3 corners were skipped"));
+    }
+    if skipped_elements > 0 {
+        parsed.warn(format!("{skipped_elements} point and line elements were skipped (only faces are meshes)"));
+    }
+    Ok(())
+}
+
+/// Turns a face corner (`7`, `7/1`, `7//3`, `-2/1/1`) into a 0-based position index.
+fn resolve(token: &[u8], defined: usize, ln: u64) -> Result<u32> {
+    let index = token.split(|&b| b == b'/').next().unwrap_or(b"");
+    let shown = || String::from_utf8_lossy(token).into_owned();
+    let n: i64 = std::str::from_utf8(index)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| Error::syntax(Position::Line(ln), format!("malformed face corner '{}'", shown())))?;
+    let i = if n > 0 { n - 1 } else { defined as i64 + n };
+    if n == 0 || i < 0 || i >= defined as i64 {
+        return Err(Error::syntax(
+            Position::Line(ln),
+            format!("face corner '{}' refers to a vertex that does not exist ({defined} defined so far)", shown()),
+        ));
+    }
+    Ok(i as u32)
+}

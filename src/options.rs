@@ -1,0 +1,157 @@
+//! Conversion settings: one struct with a `Default` and a few presets.
+
+use std::str::FromStr;
+
+/// The unit the input's coordinates are in. Output is always millimetres: the
+/// coordinates are scaled, because slicers apply a 3MF unit to vertices but not to
+/// build transforms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Unit {
+    /// Micrometres.
+    Micron,
+    /// Millimetres (no scaling).
+    #[default]
+    Millimeter,
+    /// Centimetres.
+    Centimeter,
+    /// Metres.
+    Meter,
+    /// Inches.
+    Inch,
+    /// Feet.
+    Foot,
+}
+
+impl Unit {
+    /// How many millimetres one unit is.
+    pub fn to_mm(self) -> f32 {
+        match self {
+            Unit::Micron => 0.001,
+            Unit::Millimeter => 1.0,
+            Unit::Centimeter => 10.0,
+            Unit::Meter => 1000.0,
+            Unit::Inch => 25.4,
+            Unit::Foot => 304.8,
+        }
+    }
+}
+
+impl FromStr for Unit {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Unit, String> {
+        Ok(match s.to_ascii_lowercase().as_str() {
+            "um" | "micron" | "micrometer" | "micrometre" => Unit::Micron,
+            "mm" | "millimeter" | "millimetre" => Unit::Millimeter,
+            "cm" | "centimeter" | "centimetre" => Unit::Centimeter,
+            "m" | "meter" | "metre" => Unit::Meter,
+            "in" | "inch" => Unit::Inch,
+            "ft" | "foot" | "feet" => Unit::Foot,
+            _ => return Err(format!("unknown unit '{s}' (use mm, cm, m, in, ft or um)")),
+        })
+    }
+}
+
+/// How objects are placed on the build plate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Layout {
+    /// Each object rests on z = 0 in the positive octant, side by side with a gap,
+    /// so no two XY footprints overlap or touch.
+    #[default]
+    Arrange,
+    /// Original coordinates, untouched (for parts that belong together).
+    Keep,
+    /// All meshes share one frame and become the parts (components) of one object,
+    /// which rests on z = 0 in the positive octant.
+    Assembly,
+}
+
+impl FromStr for Layout {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Layout, String> {
+        Ok(match s.to_ascii_lowercase().as_str() {
+            "arrange" => Layout::Arrange,
+            "keep" => Layout::Keep,
+            "assembly" => Layout::Assembly,
+            _ => return Err(format!("unknown layout '{s}' (use arrange, keep or assembly)")),
+        })
+    }
+}
+
+/// Package-level metadata, written as the 3MF core specification's well-known names.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Metadata {
+    /// `Title`.
+    pub title: Option<String>,
+    /// `Designer`.
+    pub designer: Option<String>,
+    /// `Description`.
+    pub description: Option<String>,
+    /// `Copyright`.
+    pub copyright: Option<String>,
+    /// `LicenseTerms`.
+    pub license_terms: Option<String>,
+    /// `Rating`.
+    pub rating: Option<String>,
+    /// `CreationDate` (for example `2026-11-23`). Not set by default, to keep output reproducible.
+    pub creation_date: Option<String>,
+    /// `ModificationDate`.
+    pub modification_date: Option<String>,
+}
+
+/// Every setting of a conversion.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Options {
+    /// The unit of the input coordinates.
+    pub unit: Unit,
+    /// How objects are placed.
+    pub layout: Layout,
+    /// Gap between arranged objects, in millimetres.
+    pub spacing_mm: f32,
+    /// Package metadata.
+    pub metadata: Metadata,
+    /// Deflate level 0–9 for the model XML (1 is fastest; 6 is zlib's default).
+    pub compression_level: u32,
+    /// Threads for compression; 0 means "as many cores as there are". Ignored on wasm32.
+    pub threads: usize,
+    /// Largest number of triangles accepted in one input (a guard against hostile files).
+    pub max_triangles: u64,
+    /// Longest accepted text line in bytes (ASCII STL, OBJ).
+    pub max_line_bytes: usize,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            unit: Unit::Millimeter,
+            layout: Layout::Arrange,
+            spacing_mm: 5.0,
+            metadata: Metadata::default(),
+            compression_level: 1,
+            threads: 0,
+            max_triangles: 500_000_000,
+            max_line_bytes: 1 << 20,
+        }
+    }
+}
+
+impl Options {
+    /// Fastest conversion: deflate level 1, all cores (the default).
+    pub fn fast() -> Options {
+        Options::default()
+    }
+
+    /// Smallest output: deflate level 9; several times slower on big meshes.
+    pub fn smallest() -> Options {
+        Options { compression_level: 9, ..Options::default() }
+    }
+
+    /// Parts of one thing, as exported together (for example one STL per colour):
+    /// kept in their shared frame as the components of one object.
+    pub fn assembly() -> Options {
+        Options { layout: Layout::Assembly, ..Options::default() }
+    }
+}

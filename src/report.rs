@@ -1,0 +1,124 @@
+//! The machine-readable account of a conversion, shared by the CLI (`--json`) and the browser.
+
+use serde::{Deserialize, Serialize};
+
+/// An axis-aligned bounding box in millimetres.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Bounds {
+    /// Smallest x, y, z.
+    pub min: [f32; 3],
+    /// Largest x, y, z.
+    pub max: [f32; 3],
+}
+
+impl Bounds {
+    /// Width, depth and height.
+    pub fn size(&self) -> [f32; 3] {
+        [self.max[0] - self.min[0], self.max[1] - self.min[1], self.max[2] - self.min[2]]
+    }
+
+    /// The box holding both.
+    pub fn union(&self, o: &Bounds) -> Bounds {
+        let mut b = *self;
+        for i in 0..3 {
+            b.min[i] = b.min[i].min(o.min[i]);
+            b.max[i] = b.max[i].max(o.max[i]);
+        }
+        b
+    }
+}
+
+/// How the edges of a mesh are shared: tells whether it is watertight.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EdgeStats {
+    /// Distinct edges.
+    pub edges: u64,
+    /// Edges used by one triangle only (holes).
+    pub boundary_edges: u64,
+    /// Edges used by more than two triangles.
+    pub non_manifold_edges: u64,
+    /// Edges whose two triangles run them in the same direction (a flipped face).
+    pub orientation_conflicts: u64,
+    /// No boundary, non-manifold or conflicting edge.
+    pub watertight: bool,
+}
+
+/// One object of an input, as read and as written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ObjectReport {
+    /// The object's name in the 3MF.
+    pub name: String,
+    /// Triangles read from the input for this object (after triangulating polygons).
+    pub triangles_read: u64,
+    /// Triangles written.
+    pub triangles_written: u64,
+    /// Triangles dropped because two or three corners are the same vertex.
+    pub dropped_degenerate: u64,
+    /// Vertices after welding.
+    pub vertices: u64,
+    /// Bounding box in millimetres, as in the input (before placement).
+    pub bounds: Option<Bounds>,
+    /// Edge statistics.
+    pub edges: EdgeStats,
+    /// False when the object was left out of the package (no triangle left).
+    pub written: bool,
+}
+
+/// An error, in the shape every surface shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorReport {
+    /// A short machine-readable kind (`syntax`, `non_finite`, `truncated`, ...).
+    pub code: String,
+    /// Where, if somewhere in particular.
+    pub position: crate::error::Position,
+    /// The whole message, position included.
+    pub message: String,
+}
+
+impl From<&crate::Error> for ErrorReport {
+    fn from(e: &crate::Error) -> ErrorReport {
+        ErrorReport { code: e.code().to_string(), position: e.position(), message: e.to_string() }
+    }
+}
+
+/// Everything about one input file.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct InputReport {
+    /// The input's name as given (usually the file name).
+    pub name: String,
+    /// What the content was recognised as: `binary-stl`, `ascii-stl` or `obj`.
+    pub format: String,
+    /// Bytes read.
+    pub bytes: u64,
+    /// Its objects.
+    pub objects: Vec<ObjectReport>,
+    /// Things the user should know that did not stop the conversion.
+    pub warnings: Vec<String>,
+    /// Set when the input could not be converted; nothing of it was written.
+    pub error: Option<ErrorReport>,
+}
+
+impl InputReport {
+    /// Triangles read in all objects.
+    pub fn triangles_read(&self) -> u64 {
+        self.objects.iter().map(|o| o.triangles_read).sum()
+    }
+
+    /// Triangles written in all objects.
+    pub fn triangles_written(&self) -> u64 {
+        self.objects.iter().filter(|o| o.written).map(|o| o.triangles_written).sum()
+    }
+}
+
+/// The account of one 3MF package.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// Each input, in the order given.
+    pub inputs: Vec<InputReport>,
+    /// Objects written to the package.
+    pub objects_written: u64,
+    /// Size of the model XML before compression.
+    pub model_bytes: u64,
+    /// Size of the whole package.
+    pub package_bytes: u64,
+}

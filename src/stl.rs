@@ -1,0 +1,248 @@
+//! STL readers: binary (sniffed by content, never by a leading `solid`) and ASCII.
+
+use std::io::Read;
+
+use crate::error::{Error, ErrorKind, Position, Result};
+use crate::lines::Lines;
+use crate::mesh::MeshBuilder;
+use crate::Parsed;
+
+/// Whether the first bytes of a file are an ASCII STL: `solid` first (after a BOM or
+/// blanks) and no control characters, which every binary STL has in its first records
+/// (zero bytes in the triangle count, normals or attribute word).
+pub(crate) fn looks_ascii(head: &[u8]) -> bool {
+    let body = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let start = body.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(body.len());
+    let body = &body[start..];
+    body.len() >= 5 && body[..5].eq_ignore_ascii_case(b"solid") && crate::is_text(head)
+}
+
+/// Reads a binary STL. `head` holds the first bytes, already taken from `rest`.
+pub(crate) fn read_binary<R: Read>(head: &[u8], rest: R, parsed: &mut Parsed) -> Result<()> {
+    let mut input = head.chain(rest);
+    let mut header = [0u8; 84];
+    let got = read_full(&mut input, &mut header)?;
+    if got < 84 {
+        return Err(Error::truncated(
+            Position::Byte(got as u64),
+            format!("only {got} bytes: a binary STL has an 80-byte header and a 4-byte triangle count"),
+        ));
+    }
+    let declared = u32::from_le_bytes([header[80], header[81], header[82], header[83]]) as u64;
+    if let Some(size) = parsed.size_hint {
+        let room = size.saturating_sub(84) / 50;
+        if declared > room {
+            return Err(Error::truncated(
+                Position::Triangle(room + 1),
+                format!(
+                    "not a complete binary STL: the header declares {declared} triangles ({} bytes) but the file has {size} bytes, room for {room}",
+                    84 + 50 * declared
+                ),
+            ));
+        }
+    }
+    // The declared count only sizes the first allocation after being capped by the real
+    // size (when known): a corrupt header must not make us reserve gigabytes.
+    let room = parsed.size_hint.map(|s| s.saturating_sub(84) / 50).unwrap_or(1 << 20);
+    let mut mesh = MeshBuilder::new(parsed.stem.clone(), parsed.scale, declared.min(room) as usize);
+    let max = parsed.options.max_triangles;
+
+    let mut buf = vec![0u8; 50 * 4096];
+    let mut done: u64 = 0;
+    let to_read = if declared == 0 { u64::MAX } else { declared };
+    let mut trailing = 0u64;
+    'outer: while done < to_read {
+        let want = ((to_read - done).min(4096) * 50) as usize;
+        let got = read_full(&mut input, &mut buf[..want])?;
+        let records = got / 50;
+        for rec in buf[..records * 50].chunks_exact(50) {
+            done += 1;
+            if done > max {
+                return Err(Error::limit(
+                    Position::Triangle(done),
+                    format!("more than {max} triangles; raise the triangle limit to convert this file"),
+                ));
+            }
+            let f = |i: usize| f32::from_le_bytes([rec[i], rec[i + 1], rec[i + 2], rec[i + 3]]);
+            let t = [[f(12), f(16), f(20)], [f(24), f(28), f(32)], [f(36), f(40), f(44)]];
+            let n = done;
+            mesh.add(t, || Position::Triangle(n))?;
+        }
+        if got < want {
+            if declared != 0 {
+                return Err(Error::truncated(
+                    Position::Triangle(done + 1),
+                    format!(
+                        "the file ends inside triangle {} of the {declared} its header declares ({} bytes expected)",
+                        done + 1,
+                        84 + 50 * declared
+                    ),
+                ));
+            }
+            trailing = (got % 50) as u64;
+            break 'outer;
+        }
+    }
+    if declared == 0 && done > 0 {
+        parsed.warn(format!("the header declares 0 triangles; read {done} from the data that follows"));
+    }
+    if declared != 0 {
+        trailing = std::io::copy(&mut input, &mut std::io::sink())?;
+    }
+    if trailing > 0 {
+        parsed.warn(format!("{trailing} bytes after the last triangle were ignored"));
+    }
+    parsed.push(mesh);
+    Ok(())
+}
+
+/// Fills `buf` as far as the input goes; returns how many bytes were read.
+fn read_full<R: Read>(r: &mut R, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// Reads an ASCII STL. Each `solid` block becomes its own mesh named after the solid.
+/// Normals are ignored (slicers recompute them), so junk normals do no harm.
+pub(crate) fn read_ascii<R: Read>(head: &[u8], rest: R, parsed: &mut Parsed) -> Result<()> {
+    let mut lines = Lines::new(rest, head, parsed.options.max_line_bytes);
+    let mut current: Option<MeshBuilder> = None;
+    let mut poly: Vec<[f32; 3]> = Vec::with_capacity(3);
+    let mut in_loop = false;
+    let mut total: u64 = 0;
+    let (mut short_loops, mut missing_endloop) = (0u64, 0u64);
+    while let Some((ln, line)) = lines.next_line()? {
+        let mut tokens = line.split(|b| b.is_ascii_whitespace()).filter(|t| !t.is_empty());
+        let Some(keyword) = tokens.next() else { continue };
+        let kw = |k: &[u8]| keyword.eq_ignore_ascii_case(k);
+        if kw(b"vertex") {
+            if !in_loop {
+                return Err(Error::syntax(Position::Line(ln), "'vertex' outside an 'outer loop'"));
+            }
+            let mut v = [0f32; 3];
+            for x in v.iter_mut() {
+                *x = match tokens.next().and_then(crate::parse_f32) {
+                    Some(x) => x,
+                    None => return Err(malformed_vertex(ln, line)),
+                };
+            }
+            if tokens.next().is_some() {
+                return Err(malformed_vertex(ln, line));
+            }
+            if !v.iter().all(|x| x.is_finite()) {
+                return Err(Error::new(ErrorKind::NonFinite { pos: Position::Line(ln) }));
+            }
+            if poly.len() >= 1024 {
+                return Err(Error::syntax(Position::Line(ln), "more than 1024 vertices in one facet"));
+            }
+            poly.push(v);
+        } else if kw(b"endloop") {
+            total = close_loop(&mut poly, &mut current, &mut short_loops, total, ln, parsed)?;
+            in_loop = false;
+        } else if kw(b"facet") || kw(b"endfacet") {
+            if in_loop {
+                if kw(b"facet") {
+                    return Err(Error::syntax(Position::Line(ln), "'facet' inside an 'outer loop'"));
+                }
+                // Some exporters forget `endloop`: the facet's end closes the loop.
+                missing_endloop += 1;
+                total = close_loop(&mut poly, &mut current, &mut short_loops, total, ln, parsed)?;
+                in_loop = false;
+            }
+        } else if kw(b"outer") {
+            in_loop = true;
+            poly.clear();
+        } else if kw(b"solid") {
+            if in_loop {
+                return Err(Error::syntax(Position::Line(ln), "'solid' inside a facet"));
+            }
+            if let Some(m) = current.take() {
+                parsed.push(m);
+            }
+            let name = solid_name(line, &parsed.stem);
+            current = Some(MeshBuilder::new(name, parsed.scale, expected_triangles(parsed)));
+        } else if kw(b"endsolid") {
+            if in_loop {
+                return Err(Error::syntax(Position::Line(ln), "'endsolid' inside a facet"));
+            }
+            if let Some(m) = current.take() {
+                parsed.push(m);
+            }
+        } else {
+            let shown = String::from_utf8_lossy(&keyword[..keyword.len().min(40)]).into_owned();
+            return Err(Error::syntax(
+                Position::Line(ln),
+                format!("unexpected '{shown}' (an ASCII STL has only solid, facet, outer loop, vertex, endloop, endfacet and endsolid)"),
+            ));
+        }
+    }
+    if in_loop {
+        return Err(Error::truncated(Position::Line(lines.line_number()), "the file ends inside a facet"));
+    }
+    if let Some(m) = current.take() {
+        parsed.warn("the last solid has no 'endsolid' line".to_string());
+        parsed.push(m);
+    }
+    if missing_endloop > 0 {
+        parsed.warn(format!("{missing_endloop} facets have no 'endloop' line (read as if they had)"));
+    }
+    if short_loops > 0 {
+        parsed.warn(format!("{short_loops} facets with fewer than 3 vertices were skipped"));
+    }
+    Ok(())
+}
+
+/// Turns the facet's vertices into triangles (a fan when there are more than three).
+fn close_loop(
+    poly: &mut Vec<[f32; 3]>,
+    current: &mut Option<MeshBuilder>,
+    short_loops: &mut u64,
+    mut total: u64,
+    ln: u64,
+    parsed: &Parsed,
+) -> Result<u64> {
+    if poly.len() < 3 {
+        *short_loops += 1;
+    }
+    for k in 1..poly.len().saturating_sub(1) {
+        total += 1;
+        if total > parsed.options.max_triangles {
+            let max = parsed.options.max_triangles;
+            return Err(Error::limit(Position::Line(ln), format!("more than {max} triangles; raise the triangle limit")));
+        }
+        let m = current.get_or_insert_with(|| MeshBuilder::new(parsed.stem.clone(), parsed.scale, expected_triangles(parsed)));
+        m.add([poly[0], poly[k], poly[k + 1]], || Position::Line(ln))?;
+    }
+    poly.clear();
+    Ok(total)
+}
+
+/// About 250 bytes of ASCII STL make one triangle; this only sizes the first allocation.
+fn expected_triangles(parsed: &Parsed) -> usize {
+    parsed.size_hint.map(|s| (s / 250) as usize).unwrap_or(1024)
+}
+
+fn malformed_vertex(line_no: u64, line: &[u8]) -> Error {
+    let shown = String::from_utf8_lossy(&line[..line.len().min(80)]);
+    Error::syntax(Position::Line(line_no), format!("malformed vertex line (expected 'vertex x y z'): '{}'", shown.trim()))
+}
+
+/// The name after `solid`, or the file stem when there is none.
+fn solid_name(line: &[u8], stem: &str) -> String {
+    let text = String::from_utf8_lossy(line);
+    let text = text.trim();
+    let name = text.get(5..).unwrap_or("").trim();
+    if name.is_empty() {
+        stem.to_string()
+    } else {
+        name.to_string()
+    }
+}

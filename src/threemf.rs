@@ -1,0 +1,244 @@
+//! The 3MF package writer: content types, relationships and the model part at
+//! `/3D/3dmodel.model` (the only path Cura reads), streamed through the compressor.
+
+use std::io::Write;
+
+use crate::deflate::{self, ChunkSink, CHUNK};
+use crate::error::{Error, ErrorKind, Result};
+use crate::mesh::Mesh;
+use crate::number::{push_f32, push_u32};
+use crate::options::{Layout, Options};
+use crate::zip::ZipWriter;
+
+const CONTENT_TYPES: &str = concat!(
+    r#"<?xml version="1.0" encoding="UTF-8"?>"#,
+    "\n",
+    r#"<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">"#,
+    r#"<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>"#,
+    r#"<Default Extension="model" ContentType="application/vnd.ms-package.3dmanufacturing-3dmodel+xml"/>"#,
+    r#"<Default Extension="png" ContentType="image/png"/>"#,
+    r#"<Default Extension="jpeg" ContentType="image/jpeg"/>"#,
+    "</Types>\n"
+);
+
+const MODEL_PATH: &str = "3D/3dmodel.model";
+const REL_MODEL: &str = "http://schemas.microsoft.com/3dmanufacturing/2013/01/3dmodel";
+const REL_THUMBNAIL: &str = "http://schemas.openxmlformats.org/package/2006/relationships/metadata/thumbnail";
+const THUMBNAIL_PATH: &str = "Metadata/thumbnail.png";
+
+/// What was written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PackageStats {
+    /// Objects with a mesh.
+    pub objects: u64,
+    /// Size of the model XML before compression.
+    pub model_bytes: u64,
+    /// Size of the whole package.
+    pub package_bytes: u64,
+}
+
+/// Writes `meshes` as one 3MF package to `out`, one named object each, placed as
+/// `options.layout` says. `thumbnail_png`, if given, becomes `/Metadata/thumbnail.png`
+/// with its package relationship. `progress` is called now and then with
+/// (elements written, elements in all).
+pub fn write_3mf<W: Write>(
+    out: W,
+    meshes: &[&Mesh],
+    thumbnail_png: Option<&[u8]>,
+    options: &Options,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<PackageStats> {
+    if meshes.is_empty() {
+        return Err(Error::no_geometry("no object to write: every input was empty or failed"));
+    }
+    if let Some(m) = meshes.iter().find(|m| m.triangles.is_empty()) {
+        return Err(Error::new(ErrorKind::Usage(format!("object '{}' has no triangle", m.name))));
+    }
+    let level = options.compression_level.min(9);
+    let mut zip = ZipWriter::new(out);
+    zip.add("[Content_Types].xml", CONTENT_TYPES.as_bytes(), level)?;
+    zip.add("_rels/.rels", rels(thumbnail_png.is_some()).as_bytes(), level)?;
+    if let Some(png) = thumbnail_png {
+        zip.add(THUMBNAIL_PATH, png, 0)?;
+    }
+    zip.start(MODEL_PATH, model_size_bound(meshes) >= 0xFFFF_FFFF)?;
+    let threads = match options.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    let (crc, model_bytes) =
+        deflate::write_entry(&mut zip, level, threads, |sink| write_model(sink, meshes, options, progress))?;
+    zip.finish_entry(crc, model_bytes)?;
+    let (_, package_bytes) = zip.finish()?;
+    Ok(PackageStats { objects: meshes.len() as u64, model_bytes, package_bytes })
+}
+
+fn rels(thumbnail: bool) -> String {
+    let mut s = String::from(concat!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>"#,
+        "\n",
+        r#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">"#
+    ));
+    s += &format!(r#"<Relationship Target="/{MODEL_PATH}" Id="rel0" Type="{REL_MODEL}"/>"#);
+    if thumbnail {
+        s += &format!(r#"<Relationship Target="/{THUMBNAIL_PATH}" Id="rel1" Type="{REL_THUMBNAIL}"/>"#);
+    }
+    s + "</Relationships>\n"
+}
+
+/// An upper bound of the model XML's size, to decide on ZIP64 before writing.
+fn model_size_bound(meshes: &[&Mesh]) -> u64 {
+    // Longest plain f32 is 54 characters; a vertex element adds 25, a triangle 29 + 3×10.
+    meshes.iter().map(|m| 4096 + 6 * m.name.len() as u64 + 187 * m.vertices.len() as u64 + 59 * m.triangles.len() as u64).sum::<u64>()
+        + 65536
+}
+
+/// Streams the model XML into `sink`, returning the last, partly filled buffer.
+fn write_model(
+    sink: &mut dyn ChunkSink,
+    meshes: &[&Mesh],
+    options: &Options,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Vec<u8>> {
+    let mut b = Vec::with_capacity(CHUNK + 4096);
+    b.extend_from_slice(br#"<?xml version="1.0" encoding="UTF-8"?>"#);
+    b.extend_from_slice(b"\n<model unit=\"millimeter\" xml:lang=\"en-US\" xmlns=\"http://schemas.microsoft.com/3dmanufacturing/core/2015/02\">\n");
+    let md = &options.metadata;
+    let app = concat!("to3mf ", env!("CARGO_PKG_VERSION"));
+    let entries: [(&str, Option<&str>); 9] = [
+        ("Title", md.title.as_deref()),
+        ("Designer", md.designer.as_deref()),
+        ("Description", md.description.as_deref()),
+        ("Copyright", md.copyright.as_deref()),
+        ("LicenseTerms", md.license_terms.as_deref()),
+        ("Rating", md.rating.as_deref()),
+        ("CreationDate", md.creation_date.as_deref()),
+        ("ModificationDate", md.modification_date.as_deref()),
+        ("Application", Some(app)),
+    ];
+    for (name, value) in entries {
+        if let Some(v) = value.filter(|v| !v.trim().is_empty()) {
+            b.extend_from_slice(b" <metadata name=\"");
+            b.extend_from_slice(name.as_bytes());
+            b.extend_from_slice(b"\">");
+            escape(&mut b, v);
+            b.extend_from_slice(b"</metadata>\n");
+        }
+    }
+    b.extend_from_slice(b" <resources>\n");
+    let total: u64 = meshes.iter().map(|m| (m.vertices.len() + m.triangles.len()) as u64).sum();
+    let mut done = 0u64;
+    for (i, m) in meshes.iter().enumerate() {
+        b.extend_from_slice(b"  <object id=\"");
+        push_u32(&mut b, i as u32 + 1);
+        b.extend_from_slice(b"\" type=\"model\" name=\"");
+        escape(&mut b, &m.name);
+        b.extend_from_slice(b"\">\n   <mesh>\n    <vertices>");
+        for v in &m.vertices {
+            b.extend_from_slice(b"<vertex x=\"");
+            push_f32(&mut b, v[0]);
+            b.extend_from_slice(b"\" y=\"");
+            push_f32(&mut b, v[1]);
+            b.extend_from_slice(b"\" z=\"");
+            push_f32(&mut b, v[2]);
+            b.extend_from_slice(b"\"/>");
+            if b.len() >= CHUNK {
+                b = sink.push(b)?;
+                done += (CHUNK / 40) as u64;
+                progress(done.min(total), total);
+            }
+        }
+        b.extend_from_slice(b"</vertices>\n    <triangles>");
+        for t in &m.triangles {
+            b.extend_from_slice(b"<triangle v1=\"");
+            push_u32(&mut b, t[0]);
+            b.extend_from_slice(b"\" v2=\"");
+            push_u32(&mut b, t[1]);
+            b.extend_from_slice(b"\" v3=\"");
+            push_u32(&mut b, t[2]);
+            b.extend_from_slice(b"\"/>");
+            if b.len() >= CHUNK {
+                b = sink.push(b)?;
+                done += (CHUNK / 40) as u64;
+                progress(done.min(total), total);
+            }
+        }
+        b.extend_from_slice(b"</triangles>\n   </mesh>\n  </object>\n");
+    }
+    let bounds: Vec<_> = meshes.iter().map(|m| m.bounds().expect("meshes with triangles have vertices")).collect();
+    let mut items: Vec<(u32, Option<[f32; 3]>)> = Vec::new();
+    match options.layout {
+        Layout::Keep => items.extend((1..=meshes.len() as u32).map(|id| (id, None))),
+        Layout::Arrange => {
+            let t = crate::layout::arrange(&bounds, options.spacing_mm);
+            items.extend(t.into_iter().enumerate().map(|(i, t)| (i as u32 + 1, Some(t))));
+        }
+        Layout::Assembly => {
+            let id = meshes.len() as u32 + 1;
+            let name = md.title.clone().unwrap_or_else(|| meshes[0].name.clone());
+            b.extend_from_slice(b"  <object id=\"");
+            push_u32(&mut b, id);
+            b.extend_from_slice(b"\" type=\"model\" name=\"");
+            escape(&mut b, &name);
+            b.extend_from_slice(b"\">\n   <components>\n");
+            for i in 1..id {
+                b.extend_from_slice(b"    <component objectid=\"");
+                push_u32(&mut b, i);
+                b.extend_from_slice(b"\"/>\n");
+            }
+            b.extend_from_slice(b"   </components>\n  </object>\n");
+            let all = bounds.iter().skip(1).fold(bounds[0], |a, b| a.union(b));
+            items.push((id, Some(crate::layout::to_origin(&all))));
+        }
+    }
+    b.extend_from_slice(b" </resources>\n <build>\n");
+    for (id, t) in items {
+        b.extend_from_slice(b"  <item objectid=\"");
+        push_u32(&mut b, id);
+        if let Some(t) = t {
+            b.extend_from_slice(b"\" transform=\"1 0 0 0 1 0 0 0 1 ");
+            push_f32(&mut b, t[0]);
+            b.push(b' ');
+            push_f32(&mut b, t[1]);
+            b.push(b' ');
+            push_f32(&mut b, t[2]);
+        }
+        b.extend_from_slice(b"\"/>\n");
+    }
+    b.extend_from_slice(b" </build>\n</model>\n");
+    progress(total, total);
+    Ok(b)
+}
+
+/// Appends `s` escaped for XML text and attributes; characters XML 1.0 forbids are dropped.
+fn escape(out: &mut Vec<u8>, s: &str) {
+    for c in s.chars() {
+        match c {
+            '&' => out.extend_from_slice(b"&amp;"),
+            '<' => out.extend_from_slice(b"&lt;"),
+            '>' => out.extend_from_slice(b"&gt;"),
+            '"' => out.extend_from_slice(b"&quot;"),
+            '\'' => out.extend_from_slice(b"&apos;"),
+            '\t' => out.extend_from_slice(b"&#9;"),
+            '\n' => out.extend_from_slice(b"&#10;"),
+            '\r' => out.extend_from_slice(b"&#13;"),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
+            c => {
+                let mut tmp = [0u8; 4];
+                out.extend_from_slice(c.encode_utf8(&mut tmp).as_bytes());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_handles_markup_and_control_characters() {
+        let mut v = Vec::new();
+        escape(&mut v, "a<b>&\"c'\u{1}\td");
+        assert_eq!(String::from_utf8(v).unwrap(), "a&lt;b&gt;&amp;&quot;c&apos;&#9;d");
+    }
+}

@@ -1,0 +1,213 @@
+//! A small streaming ZIP writer: deflated entries, data descriptors for entries of unknown
+//! size, ZIP64 records only when a size, offset or count needs them, fixed timestamps.
+//!
+//! The `zip` crate's writer compresses each entry itself on one thread; this one accepts
+//! raw deflate produced elsewhere, which lets the model XML be compressed on several
+//! threads (see `deflate`) while it is written.
+
+use std::io::Write;
+
+/// 1980-01-01 00:00:00, the earliest DOS time: the same input gives the same bytes.
+const DOS_DATE: u16 = (1 << 5) | 1;
+const DOS_TIME: u16 = 0;
+const U32_MAX: u64 = 0xFFFF_FFFF;
+
+struct Entry {
+    name: String,
+    crc: u32,
+    compressed: u64,
+    uncompressed: u64,
+    offset: u64,
+    descriptor: bool,
+    zip64_local: bool,
+}
+
+/// Writes a ZIP archive to any `Write`, without seeking.
+pub(crate) struct ZipWriter<W: Write> {
+    out: W,
+    written: u64,
+    entries: Vec<Entry>,
+}
+
+impl<W: Write> ZipWriter<W> {
+    pub(crate) fn new(out: W) -> ZipWriter<W> {
+        ZipWriter { out, written: 0, entries: Vec::new() }
+    }
+
+    fn put(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.out.write_all(bytes)?;
+        self.written += bytes.len() as u64;
+        Ok(())
+    }
+
+    /// Adds a whole entry, deflated at `level`.
+    pub(crate) fn add(&mut self, name: &str, data: &[u8], level: u32) -> std::io::Result<()> {
+        let deflated = crate::deflate::compress_all(data, level);
+        let crc = crc32fast::hash(data);
+        let offset = self.written;
+        let zip64 = data.len() as u64 >= U32_MAX || deflated.len() as u64 >= U32_MAX;
+        self.local_header(name, crc, deflated.len() as u64, data.len() as u64, false, zip64)?;
+        self.put(&deflated)?;
+        self.entries.push(Entry {
+            name: name.to_string(),
+            crc,
+            compressed: deflated.len() as u64,
+            uncompressed: data.len() as u64,
+            offset,
+            descriptor: false,
+            zip64_local: zip64,
+        });
+        Ok(())
+    }
+
+    /// Starts an entry whose deflated bytes follow through [`ZipWriter::write_raw`].
+    /// `may_exceed_4gib` must be true if either size can reach 4 GiB: the local header then
+    /// carries a ZIP64 field so the data descriptor can hold 8-byte sizes.
+    pub(crate) fn start(&mut self, name: &str, may_exceed_4gib: bool) -> std::io::Result<()> {
+        let offset = self.written;
+        self.local_header(name, 0, 0, 0, true, may_exceed_4gib)?;
+        self.entries.push(Entry {
+            name: name.to_string(),
+            crc: 0,
+            compressed: 0,
+            uncompressed: 0,
+            offset,
+            descriptor: true,
+            zip64_local: may_exceed_4gib,
+        });
+        Ok(())
+    }
+
+    /// Writes deflated bytes of the entry begun by `start`.
+    pub(crate) fn write_raw(&mut self, deflated: &[u8]) -> std::io::Result<()> {
+        self.put(deflated)
+    }
+
+    /// Ends the entry begun by `start` with its data descriptor.
+    pub(crate) fn finish_entry(&mut self, crc: u32, uncompressed: u64) -> std::io::Result<()> {
+        let (offset, zip64) = {
+            let e = self.entries.last().expect("finish_entry without start");
+            (e.offset, e.zip64_local)
+        };
+        let header_len = 30 + self.entries.last().map_or(0, |e| e.name.len()) as u64 + if zip64 { 20 } else { 0 };
+        let compressed = self.written - offset - header_len;
+        if !zip64 && (compressed >= U32_MAX || uncompressed >= U32_MAX) {
+            return Err(std::io::Error::other("a ZIP entry grew past 4 GiB without a ZIP64 header"));
+        }
+        let mut d = Vec::with_capacity(24);
+        d.extend_from_slice(&0x0807_4b50u32.to_le_bytes());
+        d.extend_from_slice(&crc.to_le_bytes());
+        if zip64 {
+            d.extend_from_slice(&compressed.to_le_bytes());
+            d.extend_from_slice(&uncompressed.to_le_bytes());
+        } else {
+            d.extend_from_slice(&(compressed as u32).to_le_bytes());
+            d.extend_from_slice(&(uncompressed as u32).to_le_bytes());
+        }
+        self.put(&d)?;
+        let e = self.entries.last_mut().expect("entry");
+        e.crc = crc;
+        e.compressed = compressed;
+        e.uncompressed = uncompressed;
+        Ok(())
+    }
+
+    fn local_header(&mut self, name: &str, crc: u32, comp: u64, uncomp: u64, descriptor: bool, zip64: bool) -> std::io::Result<()> {
+        let mut h = Vec::with_capacity(30 + name.len() + 20);
+        h.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
+        h.extend_from_slice(&(if zip64 { 45u16 } else { 20 }).to_le_bytes());
+        // Bit 3: sizes in a data descriptor; bit 11: the name is UTF-8.
+        h.extend_from_slice(&((if descriptor { 1u16 << 3 } else { 0 }) | 1 << 11).to_le_bytes());
+        h.extend_from_slice(&8u16.to_le_bytes());
+        h.extend_from_slice(&DOS_TIME.to_le_bytes());
+        h.extend_from_slice(&DOS_DATE.to_le_bytes());
+        h.extend_from_slice(&crc.to_le_bytes());
+        let (c32, u32_) = if zip64 { (U32_MAX as u32, U32_MAX as u32) } else { (comp as u32, uncomp as u32) };
+        h.extend_from_slice(&c32.to_le_bytes());
+        h.extend_from_slice(&u32_.to_le_bytes());
+        h.extend_from_slice(&(name.len() as u16).to_le_bytes());
+        h.extend_from_slice(&(if zip64 { 20u16 } else { 0 }).to_le_bytes());
+        h.extend_from_slice(name.as_bytes());
+        if zip64 {
+            h.extend_from_slice(&1u16.to_le_bytes());
+            h.extend_from_slice(&16u16.to_le_bytes());
+            h.extend_from_slice(&uncomp.to_le_bytes());
+            h.extend_from_slice(&comp.to_le_bytes());
+        }
+        self.put(&h)
+    }
+
+    /// Writes the central directory; returns the underlying writer and the archive's size.
+    pub(crate) fn finish(mut self) -> std::io::Result<(W, u64)> {
+        let cd_start = self.written;
+        let entries = std::mem::take(&mut self.entries);
+        for e in &entries {
+            let mut extra = Vec::new();
+            if e.uncompressed >= U32_MAX {
+                extra.extend_from_slice(&e.uncompressed.to_le_bytes());
+            }
+            if e.compressed >= U32_MAX {
+                extra.extend_from_slice(&e.compressed.to_le_bytes());
+            }
+            if e.offset >= U32_MAX {
+                extra.extend_from_slice(&e.offset.to_le_bytes());
+            }
+            let zip64 = !extra.is_empty();
+            let mut h = Vec::with_capacity(46 + e.name.len() + 4 + extra.len());
+            h.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
+            let version = if zip64 || e.zip64_local { 45u16 } else { 20 };
+            h.extend_from_slice(&version.to_le_bytes()); // made by (MS-DOS attributes)
+            h.extend_from_slice(&version.to_le_bytes()); // needed to extract
+            h.extend_from_slice(&((if e.descriptor { 1u16 << 3 } else { 0 }) | 1 << 11).to_le_bytes());
+            h.extend_from_slice(&8u16.to_le_bytes());
+            h.extend_from_slice(&DOS_TIME.to_le_bytes());
+            h.extend_from_slice(&DOS_DATE.to_le_bytes());
+            h.extend_from_slice(&e.crc.to_le_bytes());
+            h.extend_from_slice(&(e.compressed.min(U32_MAX) as u32).to_le_bytes());
+            h.extend_from_slice(&(e.uncompressed.min(U32_MAX) as u32).to_le_bytes());
+            h.extend_from_slice(&(e.name.len() as u16).to_le_bytes());
+            h.extend_from_slice(&(if zip64 { extra.len() as u16 + 4 } else { 0 }).to_le_bytes());
+            h.extend_from_slice(&[0; 6]); // comment length, disk, internal attributes
+            h.extend_from_slice(&0u32.to_le_bytes()); // external attributes
+            h.extend_from_slice(&(e.offset.min(U32_MAX) as u32).to_le_bytes());
+            h.extend_from_slice(e.name.as_bytes());
+            if zip64 {
+                h.extend_from_slice(&1u16.to_le_bytes());
+                h.extend_from_slice(&(extra.len() as u16).to_le_bytes());
+                h.extend_from_slice(&extra);
+            }
+            self.put(&h)?;
+        }
+        let cd_len = self.written - cd_start;
+        let count = entries.len() as u64;
+        if cd_start >= U32_MAX || cd_len >= U32_MAX || count >= 0xFFFF {
+            let eocd64 = self.written;
+            let mut z = Vec::with_capacity(76);
+            z.extend_from_slice(&0x0606_4b50u32.to_le_bytes());
+            z.extend_from_slice(&44u64.to_le_bytes());
+            z.extend_from_slice(&45u16.to_le_bytes());
+            z.extend_from_slice(&45u16.to_le_bytes());
+            z.extend_from_slice(&[0; 8]); // this disk, disk with the directory
+            z.extend_from_slice(&count.to_le_bytes());
+            z.extend_from_slice(&count.to_le_bytes());
+            z.extend_from_slice(&cd_len.to_le_bytes());
+            z.extend_from_slice(&cd_start.to_le_bytes());
+            z.extend_from_slice(&0x0706_4b50u32.to_le_bytes());
+            z.extend_from_slice(&0u32.to_le_bytes());
+            z.extend_from_slice(&eocd64.to_le_bytes());
+            z.extend_from_slice(&1u32.to_le_bytes());
+            self.put(&z)?;
+        }
+        let mut z = Vec::with_capacity(22);
+        z.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
+        z.extend_from_slice(&[0; 4]);
+        z.extend_from_slice(&(count.min(0xFFFF) as u16).to_le_bytes());
+        z.extend_from_slice(&(count.min(0xFFFF) as u16).to_le_bytes());
+        z.extend_from_slice(&(cd_len.min(U32_MAX) as u32).to_le_bytes());
+        z.extend_from_slice(&(cd_start.min(U32_MAX) as u32).to_le_bytes());
+        z.extend_from_slice(&0u16.to_le_bytes());
+        self.put(&z)?;
+        self.out.flush()?;
+        Ok((self.out, self.written))
+    }
+}

@@ -1,0 +1,272 @@
+//! One test per edge-case fixture: what each file must give, read sized and streamed.
+
+mod common;
+
+use common::read;
+use to3mf::{Options, Position};
+
+fn ok(name: &str) -> to3mf::Input {
+    read(name, &Options::default()).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn err(name: &str) -> to3mf::Error {
+    match read(name, &Options::default()) {
+        Ok(_) => panic!("{name} should fail"),
+        Err(e) => e,
+    }
+}
+
+fn names(input: &to3mf::Input) -> Vec<&str> {
+    input.meshes.iter().map(|m| m.name.as_str()).collect()
+}
+
+#[test]
+fn binary_header_solid_is_read_as_binary() {
+    let i = ok("binary_header_solid.stl");
+    assert_eq!(i.report.format, "binary-stl");
+    assert_eq!(i.meshes[0].triangles.len(), 2);
+    assert_eq!(i.meshes[0].vertices.len(), 4);
+    assert_eq!(names(&i), ["binary_header_solid"]);
+}
+
+#[test]
+fn binary_trailing_bytes_are_ignored_with_a_warning() {
+    let i = ok("binary_trailing_bytes.stl");
+    assert_eq!(i.meshes[0].triangles.len(), 1);
+    assert!(i.report.warnings.iter().any(|w| w.contains("7 bytes after the last triangle")), "{:?}", i.report.warnings);
+}
+
+#[test]
+fn binary_truncated_names_the_missing_triangle() {
+    let e = err("binary_truncated.stl");
+    assert_eq!(e.code(), "truncated");
+    assert_eq!(e.position(), Position::Triangle(3));
+    assert!(e.to_string().contains("3 triangles"), "{e}");
+}
+
+#[test]
+fn binary_huge_count_fails_fast_without_allocating_for_it() {
+    let e = err("binary_huge_count.stl");
+    assert_eq!(e.code(), "truncated");
+    assert!(e.to_string().contains("4000000000"), "{e}");
+}
+
+#[test]
+fn binary_zero_count_reads_the_data_with_a_warning() {
+    let i = ok("binary_zero_count.stl");
+    assert_eq!(i.meshes[0].triangles.len(), 2);
+    assert!(i.report.warnings.iter().any(|w| w.contains("declares 0 triangles")));
+}
+
+#[test]
+fn binary_degenerate_triangle_is_dropped_and_counted() {
+    let i = ok("binary_degenerate.stl");
+    let o = &i.report.objects[0];
+    assert_eq!((o.triangles_read, o.triangles_written, o.dropped_degenerate), (3, 2, 1));
+}
+
+#[test]
+fn binary_nan_names_the_triangle() {
+    let e = err("binary_nan.stl");
+    assert_eq!((e.code(), e.position()), ("non_finite", Position::Triangle(2)));
+    assert_eq!(e.to_string(), "triangle 2: coordinate is NaN or infinite");
+}
+
+#[test]
+fn binary_negative_zero_welds_into_positive_zero() {
+    let i = ok("binary_negative_zero.stl");
+    let m = &i.meshes[0];
+    assert_eq!(m.vertices.len(), 4, "-0,-0,-0 must be the same vertex as 0,0,0");
+    assert!(m.vertices.iter().flatten().all(|x| x.to_bits() != (-0.0f32).to_bits()));
+}
+
+#[test]
+fn binary_header_only_has_no_geometry() {
+    let e = err("binary_header_only.stl");
+    assert_eq!(e.code(), "no_geometry");
+}
+
+#[test]
+fn ascii_line_endings_cr_and_crlf_are_read() {
+    for name in ["ascii_cr.stl", "ascii_crlf.stl"] {
+        let i = ok(name);
+        assert_eq!(i.report.format, "ascii-stl");
+        assert_eq!(i.meshes[0].triangles.len(), 1, "{name}");
+        assert_eq!(i.meshes[0].vertices[1], [1.0, 0.0, 0.0]);
+    }
+    assert_eq!(names(&ok("ascii_cr.stl")), ["cr"]);
+}
+
+#[test]
+fn ascii_uppercase_keywords_are_read() {
+    let i = ok("ascii_uppercase_keywords.stl");
+    assert_eq!(names(&i), ["Shouting"]);
+    assert_eq!(i.meshes[0].triangles.len(), 1);
+}
+
+#[test]
+fn ascii_multi_solid_gives_one_object_per_solid() {
+    let i = ok("ascii_multi_solid.stl");
+    // The empty solid is no object; the unnamed one takes the file stem.
+    assert_eq!(names(&i), ["first part", "ascii_multi_solid"]);
+    assert_eq!(i.meshes[1].triangles.len(), 2);
+    assert_eq!(i.meshes[1].vertices.len(), 4);
+}
+
+#[test]
+fn ascii_junk_normals_are_ignored() {
+    let i = ok("ascii_junk_normals.stl");
+    assert_eq!(i.meshes[0].triangles.len(), 3);
+}
+
+#[test]
+fn ascii_bad_vertex_names_the_line() {
+    let e = err("ascii_bad_vertex.stl");
+    assert_eq!((e.code(), e.position()), ("syntax", Position::Line(5)));
+    assert!(e.to_string().contains("vertex 1 zero 0"), "{e}");
+}
+
+#[test]
+fn ascii_nan_vertex_names_the_line() {
+    let e = err("ascii_nan_vertex.stl");
+    assert_eq!((e.code(), e.position()), ("non_finite", Position::Line(12)));
+}
+
+#[test]
+fn ascii_no_endsolid_is_read_with_a_warning() {
+    let i = ok("ascii_no_endsolid.stl");
+    assert_eq!(i.meshes[0].triangles.len(), 1);
+    assert!(i.report.warnings.iter().any(|w| w.contains("endsolid")));
+}
+
+#[test]
+fn ascii_truncated_is_an_error() {
+    let e = err("ascii_truncated.stl");
+    assert_eq!((e.code(), e.position()), ("syntax", Position::Line(12)));
+}
+
+#[test]
+fn ascii_quad_facet_is_fan_triangulated() {
+    let i = ok("ascii_quad_facet.stl");
+    assert_eq!(i.meshes[0].triangles, vec![[0, 1, 2], [0, 2, 3]]);
+}
+
+#[test]
+fn ascii_missing_endloop_is_closed_by_endfacet() {
+    let i = ok("ascii_missing_endloop.stl");
+    assert_eq!(i.meshes[0].triangles.len(), 1);
+    assert!(i.report.warnings.iter().any(|w| w.contains("endloop")));
+}
+
+#[test]
+fn ascii_exponents_parse_to_the_nearest_f32() {
+    let i = ok("ascii_exponents.stl");
+    let v = &i.meshes[0].vertices;
+    assert_eq!(v[0], [12.5, -0.25, 0.0]);
+    assert_eq!(v[1], [10.0, 0.0, 0.0]);
+    assert_eq!(v[2][0].to_bits(), 1.0e-33f32.to_bits());
+    assert_eq!(v[2][1], 0.5);
+}
+
+#[test]
+fn zip_archive_says_to_extract_it() {
+    let e = err("zip_archive.stl");
+    assert_eq!(e.code(), "unsupported");
+    assert!(e.to_string().contains("extract"), "{e}");
+}
+
+#[test]
+fn not_a_mesh_is_named_as_such() {
+    let e = err("not_a_mesh.stl");
+    assert_eq!(e.code(), "unsupported");
+    assert!(e.to_string().contains("neither an ASCII STL"), "{e}");
+}
+
+#[test]
+fn empty_file_says_it_is_empty() {
+    let e = err("empty_file.stl");
+    assert_eq!(e.to_string(), "the file is empty (0 bytes)");
+}
+
+#[test]
+fn obj_ngon_is_fan_triangulated() {
+    let i = ok("obj_ngon.obj");
+    assert_eq!(i.report.format, "obj");
+    assert_eq!(i.meshes[0].triangles.len(), 3 + 2);
+    assert_eq!(i.meshes[0].triangles[..3], [[0, 1, 2], [0, 2, 3], [0, 3, 4]]);
+}
+
+#[test]
+fn obj_negative_indices_count_back_from_the_last_vertex() {
+    let i = ok("obj_negative_indices.obj");
+    assert_eq!(i.meshes[0].triangles, vec![[0, 1, 2], [1, 3, 2]]);
+}
+
+#[test]
+fn obj_vt_vn_corners_use_the_position_index() {
+    let i = ok("obj_vt_vn.obj");
+    assert_eq!(i.meshes[0].triangles, vec![[0, 1, 2], [1, 3, 2], [0, 2, 3]]);
+}
+
+#[test]
+fn obj_groups_become_named_objects() {
+    let i = ok("obj_groups.obj");
+    // `g Body_Material` right after `o Body` keeps the object's name; an empty `g`
+    // starts a new object that keeps the stem; `o EmptyGroup` has no face and is no object.
+    assert_eq!(names(&i), ["Body", "obj_groups", "Lid"]);
+    assert!(i.meshes.iter().all(|m| m.triangles.len() == 1));
+}
+
+#[test]
+fn obj_points_lines_and_short_faces_are_skipped_and_counted() {
+    let i = ok("obj_points_lines.obj");
+    assert_eq!(i.meshes[0].triangles.len(), 1);
+    let w = i.report.warnings.join("\n");
+    assert!(w.contains("1 faces with fewer than 3 corners"), "{w}");
+    assert!(w.contains("2 point and line elements"), "{w}");
+}
+
+#[test]
+fn obj_bom_is_accepted() {
+    assert_eq!(ok("obj_bom.obj").meshes[0].triangles.len(), 1);
+}
+
+#[test]
+fn obj_bad_index_names_the_line() {
+    let e = err("obj_bad_index.obj");
+    assert_eq!((e.code(), e.position()), ("syntax", Position::Line(5)));
+    assert!(e.to_string().contains("'9'"), "{e}");
+}
+
+#[test]
+fn obj_index_zero_is_an_error() {
+    let e = err("obj_index_zero.obj");
+    assert_eq!((e.code(), e.position()), ("syntax", Position::Line(4)));
+}
+
+#[test]
+fn obj_line_continuation_joins_lines() {
+    let i = ok("obj_line_continuation.obj");
+    assert_eq!(i.meshes[0].triangles, vec![[0, 1, 2], [0, 2, 3]]);
+}
+
+#[test]
+fn obj_nan_vertex_names_the_line() {
+    let e = err("obj_nan_vertex.obj");
+    assert_eq!((e.code(), e.position()), ("non_finite", Position::Line(3)));
+}
+
+#[test]
+fn units_scale_coordinates_into_millimetres() {
+    let inch = Options { unit: to3mf::Unit::Inch, ..Options::default() };
+    let i = read("ascii_quad_facet.stl", &inch).unwrap();
+    assert_eq!(i.meshes[0].vertices[2], [25.4, 25.4, 0.0]);
+    assert_eq!(i.report.objects[0].bounds.unwrap().max, [25.4, 25.4, 0.0]);
+}
+
+#[test]
+fn triangle_limit_is_enforced_with_a_clear_error() {
+    let tight = Options { max_triangles: 1, ..Options::default() };
+    let e = read("binary_header_solid.stl", &tight).unwrap_err();
+    assert_eq!((e.code(), e.position()), ("limit", Position::Triangle(2)));
+}
