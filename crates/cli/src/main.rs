@@ -134,8 +134,12 @@ fn convert(args: ConvertArgs) -> ExitCode {
         }
     }
     if args.json {
-        let json = serde_json::json!({ "packages": packages });
-        println!("{}", serde_json::to_string_pretty(&json).expect("reports serialize"));
+        // Serialized straight from the structs, so f32 values keep their shortest form.
+        #[derive(serde::Serialize)]
+        struct Json {
+            packages: Vec<PackageOut>,
+        }
+        println!("{}", serde_json::to_string_pretty(&Json { packages }).expect("reports serialize"));
     }
     if all_ok {
         ExitCode::SUCCESS

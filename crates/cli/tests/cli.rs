@@ -1,0 +1,138 @@
+//! The `to3mf` binary as a user runs it: exit codes, outputs, messages, JSON.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").join(name)
+}
+
+fn to3mf(args: &[&std::ffi::OsStr]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_to3mf")).args(args).output().unwrap()
+}
+
+fn os<S: AsRef<std::ffi::OsStr> + ?Sized>(s: &S) -> &std::ffi::OsStr {
+    s.as_ref()
+}
+
+fn zip_names(path: &Path) -> Vec<String> {
+    // The central directory's file names, read straight from the bytes.
+    let bytes = std::fs::read(path).unwrap();
+    let mut names = Vec::new();
+    let mut i = 0;
+    while i + 46 <= bytes.len() {
+        if bytes[i..i + 4] == [0x50, 0x4b, 0x01, 0x02] {
+            let n = u16::from_le_bytes([bytes[i + 28], bytes[i + 29]]) as usize;
+            names.push(String::from_utf8(bytes[i + 46..i + 46 + n].to_vec()).unwrap());
+            i += 46 + n;
+        } else {
+            i += 1;
+        }
+    }
+    names
+}
+
+#[test]
+fn several_inputs_into_one_package_and_a_bad_one_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("all.3mf");
+    let good1 = fixture("ascii_multi_solid.stl");
+    let bad = fixture("ascii_bad_vertex.stl");
+    let good2 = fixture("obj_ngon.obj");
+    let r = to3mf(&[os("convert"), os(&good1), os(&bad), os(&good2), os("-o"), os(&out), os("--json")]);
+    assert_eq!(r.status.code(), Some(1), "some inputs failed: exit 1");
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    assert!(stderr.contains("ascii_bad_vertex.stl: line 5: malformed vertex line"), "{stderr}");
+    assert_eq!(zip_names(&out), ["[Content_Types].xml", "_rels/.rels", "3D/3dmodel.model"]);
+    let json: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+    let p = &json["packages"][0];
+    assert_eq!(p["objects_written"], 3);
+    assert_eq!(p["inputs"][1]["error"]["code"], "syntax");
+    assert_eq!(p["inputs"][1]["error"]["position"], serde_json::json!({"kind": "line", "at": 5}));
+    assert_eq!(p["inputs"][0]["objects"][0]["name"], "first part");
+    assert_eq!(p["inputs"][2]["objects"][0]["triangles_written"], 5);
+    // Nothing but the package is left in the folder: no temporary file.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn out_dir_gives_one_package_per_input_with_distinct_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("part.stl");
+    let b = dir.path().join("part.obj");
+    std::fs::copy(fixture("ascii_quad_facet.stl"), &a).unwrap();
+    std::fs::copy(fixture("obj_ngon.obj"), &b).unwrap();
+    let out = dir.path().join("out");
+    let r = to3mf(&[os("convert"), os(&a), os(&b), os("--out-dir"), os(&out)]);
+    assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
+    let mut names: Vec<String> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    names.sort();
+    assert_eq!(names, ["part-2.3mf", "part.3mf"]);
+}
+
+#[test]
+fn a_folder_argument_converts_the_meshes_inside() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("models/sub");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::copy(fixture("ascii_quad_facet.stl"), src.join("quad.STL")).unwrap();
+    std::fs::write(src.join("notes.txt"), "not a mesh").unwrap();
+    let out = dir.path().join("out");
+    let r = to3mf(&[os("convert"), os(&dir.path().join("models")), os("--out-dir"), os(&out)]);
+    assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(out.join("quad.3mf").is_file());
+}
+
+#[test]
+fn all_inputs_failing_leaves_an_existing_output_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("keep.3mf");
+    std::fs::write(&out, b"previous contents").unwrap();
+    let r = to3mf(&[os("convert"), os(&fixture("binary_truncated.stl")), os("-o"), os(&out)]);
+    assert_eq!(r.status.code(), Some(1));
+    assert_eq!(std::fs::read(&out).unwrap(), b"previous contents");
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    assert!(stderr.contains("binary_truncated.stl: triangle 3:"), "{stderr}");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let r = to3mf(&[os("convert"), os(&fixture("obj_ngon.obj"))]);
+    assert_eq!(r.status.code(), Some(2), "no output named");
+    let r = to3mf(&[os("convert"), os(&fixture("obj_ngon.obj")), os("-o"), os("x.3mf"), os("--layout"), os("diagonal")]);
+    assert_eq!(r.status.code(), Some(2));
+}
+
+#[test]
+fn the_output_may_not_be_an_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("mesh.3mf");
+    std::fs::copy(fixture("ascii_quad_facet.stl"), &input).unwrap();
+    let before = std::fs::read(&input).unwrap();
+    let r = to3mf(&[os("convert"), os(&input), os("-o"), os(&input)]);
+    assert_eq!(r.status.code(), Some(2));
+    assert_eq!(std::fs::read(&input).unwrap(), before);
+}
+
+#[test]
+fn unit_and_title_reach_the_package() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("inch.3mf");
+    let r = to3mf(&[
+        os("convert"),
+        os(&fixture("ascii_quad_facet.stl")),
+        os("-o"),
+        os(&out),
+        os("--unit"),
+        os("in"),
+        os("--title"),
+        os("Quad & Co"),
+        os("--json"),
+        os("--layout"),
+        os("keep"),
+    ]);
+    assert_eq!(r.status.code(), Some(0));
+    let json: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+    let bounds = &json["packages"][0]["inputs"][0]["objects"][0]["bounds"];
+    assert_eq!(bounds["max"], serde_json::json!([25.4, 25.4, 0.0]));
+}

@@ -1,0 +1,167 @@
+//! The 3MF package as written: parts, metadata, numbers, placement, determinism.
+
+mod common;
+
+use common::{package, parse_3mf, read, translation};
+use to3mf::{Layout, Mesh, Options};
+
+fn meshes_of(names: &[&str], options: &Options) -> Vec<Mesh> {
+    names.iter().flat_map(|n| read(n, options).unwrap().meshes).collect()
+}
+
+fn refs(m: &[Mesh]) -> Vec<&Mesh> {
+    m.iter().collect()
+}
+
+#[test]
+fn parts_relationships_and_content_types() {
+    let m = meshes_of(&["ascii_quad_facet.stl"], &Options::default());
+    let model = parse_3mf(&package(&refs(&m), &Options::default()));
+    assert_eq!(model.parts, ["[Content_Types].xml", "_rels/.rels", "3D/3dmodel.model"]);
+    assert!(model.rels.contains(r#"Target="/3D/3dmodel.model""#));
+    assert!(!model.rels.contains("thumbnail"), "no relationship without its part");
+    for ext in ["rels", "model", "png", "jpeg"] {
+        assert!(model.content_types.contains(&format!(r#"Extension="{ext}""#)), "{ext}");
+    }
+    assert_eq!(model.unit, "millimeter");
+}
+
+#[test]
+fn thumbnail_gets_its_part_and_relationship() {
+    let m = meshes_of(&["ascii_quad_facet.stl"], &Options::default());
+    let png = b"\x89PNG\r\n\x1a\nnot really a picture";
+    let mut out = Vec::new();
+    to3mf::write_3mf(&mut out, &refs(&m), Some(png), &Options::default(), &mut |_, _| {}).unwrap();
+    let model = parse_3mf(&out);
+    assert!(model.parts.contains(&"Metadata/thumbnail.png".to_string()));
+    assert!(model.rels.contains(r#"Target="/Metadata/thumbnail.png""#));
+}
+
+#[test]
+fn metadata_uses_well_known_names_once_and_is_escaped() {
+    let mut options = Options::default();
+    options.metadata.title = Some("Gear <v2> & \"friends\"".into());
+    options.metadata.designer = Some("Ann".into());
+    let m = meshes_of(&["ascii_quad_facet.stl"], &options);
+    let model = parse_3mf(&package(&refs(&m), &options));
+    assert_eq!(model.metadata["Title"], "Gear <v2> & \"friends\"");
+    assert_eq!(model.metadata["Designer"], "Ann");
+    assert!(model.metadata["Application"].starts_with("to3mf "));
+    let known = ["Title", "Designer", "Description", "Copyright", "LicenseTerms", "Rating", "CreationDate", "ModificationDate", "Application"];
+    assert!(model.metadata.keys().all(|k| known.contains(&k.as_str())));
+}
+
+#[test]
+fn numbers_are_plain_shortest_and_round_trip_bit_exact() {
+    let m = meshes_of(&["ascii_exponents.stl", "binary_negative_zero.stl"], &Options::default());
+    let model = parse_3mf(&package(&refs(&m), &Options { layout: Layout::Keep, ..Options::default() }));
+    for (o, mesh) in model.meshes().zip(&m) {
+        assert_eq!(o.vertices.len(), mesh.vertices.len());
+        for (a, b) in o.vertices.iter().flatten().zip(mesh.vertices.iter().flatten()) {
+            assert_eq!(a.to_bits(), b.to_bits());
+        }
+        for t in &o.texts {
+            assert!(!t.contains(['e', 'E']) && !t.ends_with('.') && t != "-0", "{t}");
+        }
+    }
+    let texts: Vec<&str> = model.objects[0].texts.iter().map(String::as_str).collect();
+    assert_eq!(texts[..3], ["12.5", "-0.25", "0"]);
+    assert!(texts.contains(&"0.000000000000000000000000000000001"), "{texts:?}");
+}
+
+#[test]
+fn arranged_objects_rest_on_the_plate_apart_from_each_other() {
+    let m = meshes_of(&["ascii_multi_solid.stl", "obj_groups.obj", "obj_ngon.obj", "binary_degenerate.stl"], &Options::default());
+    let model = parse_3mf(&package(&refs(&m), &Options::default()));
+    assert_eq!(model.items.len(), m.len());
+    let mut boxes = Vec::new();
+    for (id, t) in &model.items {
+        let o = model.objects.iter().find(|o| o.id == *id).unwrap();
+        let t = translation(t);
+        let mut min = [f64::MAX; 3];
+        let mut max = [f64::MIN; 3];
+        for v in &o.vertices {
+            for k in 0..3 {
+                min[k] = min[k].min(v[k] as f64 + t[k]);
+                max[k] = max[k].max(v[k] as f64 + t[k]);
+            }
+        }
+        assert!(min[2].abs() < 1e-6 && min[0] >= -1e-6 && min[1] >= -1e-6, "{} at {min:?}", o.name);
+        boxes.push((min, max));
+    }
+    for (i, a) in boxes.iter().enumerate() {
+        for b in &boxes[i + 1..] {
+            let apart = a.1[0] < b.0[0] || b.1[0] < a.0[0] || a.1[1] < b.0[1] || b.1[1] < a.0[1];
+            assert!(apart, "{a:?} and {b:?} touch");
+        }
+    }
+}
+
+#[test]
+fn keep_writes_no_transform() {
+    let m = meshes_of(&["ascii_multi_solid.stl"], &Options::default());
+    let model = parse_3mf(&package(&refs(&m), &Options { layout: Layout::Keep, ..Options::default() }));
+    assert_eq!(model.items.len(), 2);
+    assert!(model.items.iter().all(|(_, t)| t.is_none()));
+}
+
+#[test]
+fn assembly_is_one_object_with_a_component_per_mesh() {
+    let options = Options { layout: Layout::Assembly, ..Options::default() };
+    let m = meshes_of(&["ascii_multi_solid.stl", "obj_ngon.obj"], &options);
+    let model = parse_3mf(&package(&refs(&m), &options));
+    assert_eq!(model.items.len(), 1);
+    let whole = model.objects.iter().find(|o| o.id == model.items[0].0).unwrap();
+    assert_eq!(whole.components, [1, 2, 3]);
+    // One translation for all parts: they keep their relative placement.
+    let t = translation(&model.items[0].1);
+    let lowest = model.meshes().flat_map(|o| o.vertices.iter()).map(|v| v[2] as f64 + t[2]).fold(f64::MAX, f64::min);
+    assert!(lowest.abs() < 1e-6);
+}
+
+#[test]
+fn same_input_gives_the_same_bytes_whatever_the_thread_count() {
+    let m = meshes_of(&["ascii_multi_solid.stl", "obj_ngon.obj"], &Options::default());
+    let one = package(&refs(&m), &Options { threads: 1, ..Options::default() });
+    let again = package(&refs(&m), &Options { threads: 1, ..Options::default() });
+    let four = package(&refs(&m), &Options { threads: 4, ..Options::default() });
+    assert!(one == again && one == four);
+}
+
+#[test]
+fn object_names_are_escaped() {
+    let mesh = Mesh {
+        name: "a<b & \"c\"".into(),
+        vertices: vec![[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]],
+        triangles: vec![[0, 1, 2]],
+    };
+    let model = parse_3mf(&package(&[&mesh], &Options::default()));
+    assert_eq!(model.objects[0].name, "a<b & \"c\"");
+}
+
+#[test]
+fn writing_nothing_is_an_error() {
+    let e = to3mf::write_3mf(Vec::new(), &[], None, &Options::default(), &mut |_, _| {}).unwrap_err();
+    assert_eq!(e.code(), "no_geometry");
+}
+
+#[test]
+fn large_mesh_spans_many_compression_chunks_and_reads_back_exactly() {
+    // A 400×400 grid: ~12 MB of XML, so many 1 MiB chunks through the parallel compressor.
+    let n = 400u32;
+    let mut b = to3mf::MeshBuilder::new("grid", 1.0, 0);
+    for i in 0..n {
+        for j in 0..n {
+            let (x, y) = (i as f32 * 0.1, j as f32 * 0.37);
+            let (x1, y1) = ((i + 1) as f32 * 0.1, (j + 1) as f32 * 0.37);
+            b.add([[x, y, 0.0], [x1, y, 0.0], [x, y1, 0.0]], || to3mf::Position::Whole).unwrap();
+            b.add([[x1, y, 0.0], [x1, y1, 0.0], [x, y1, 0.0]], || to3mf::Position::Whole).unwrap();
+        }
+    }
+    let (mesh, _) = b.finish();
+    let bytes = package(&[&mesh], &Options { threads: 2, ..Options::default() });
+    let model = parse_3mf(&bytes);
+    let o = &model.objects[0];
+    assert_eq!(o.triangles, mesh.triangles);
+    assert!(o.vertices.iter().flatten().zip(mesh.vertices.iter().flatten()).all(|(a, b)| a.to_bits() == b.to_bits()));
+}
