@@ -428,7 +428,9 @@ def compute_ratios(results, inputs):
 
 
 def fmt(v, spec):
-    return "n/a" if v is None else format(v, spec)
+    if v is None:
+        return "n/a".rjust(int(re.match(r"\d*", spec).group() or 0))
+    return format(v, spec)
 
 
 def print_report(report):
@@ -471,8 +473,11 @@ def print_report(report):
         cells = [fmt(ratios[c].get(key), "8.2f") if key in ratios[c] else f"{'':8}" for c in cols]
         print(f"{label:42} " + " ".join(cells))
     bad = [r for r in results if r["valid"] is False]
-    if bad:
+    notes = [r for r in results if r.get("note")]
+    if bad or notes:
         print()
+        for r in notes:
+            print(f"n/a: {r['input']} {names[r['tool']]}: {r['note']}")
         for r in bad:
             print(f"not valid: {r['input']} {names[r['tool']]}: "
                   + "; ".join(r.get("validation_errors", [])[:2])[:300])

@@ -40,15 +40,16 @@ fn run(c: &mut Compress, data: &[u8], out: &mut Vec<u8>, flush: FlushCompress) {
     }
 }
 
-/// Compresses one chunk: primed with `dict`, ended by a sync flush (never final).
-fn compress_chunk(c: &mut Compress, dict: &[u8], data: &[u8]) -> Vec<u8> {
+/// Compresses one chunk into `out` (cleared first): primed with `dict`, ended by a sync
+/// flush (never final). Buffers are reused because fresh megabyte allocations cost page
+/// faults on every chunk.
+fn compress_chunk(c: &mut Compress, dict: &[u8], data: &[u8], out: &mut Vec<u8>) {
     c.reset();
     if !dict.is_empty() {
         c.set_dictionary(dict).expect("a dictionary is always accepted right after reset");
     }
-    let mut out = Vec::with_capacity(data.len() / 3 + 1024);
-    run(c, data, &mut out, FlushCompress::Sync);
-    out
+    out.clear();
+    run(c, data, out, FlushCompress::Sync);
 }
 
 /// The empty final block that closes a stream of sync-flushed chunks.
@@ -68,7 +69,14 @@ pub(crate) fn write_entry<W: Write>(
         return parallel::write_entry(zip, level, threads, produce);
     }
     let _ = threads;
-    let mut sink = Sequential { zip, c: Compress::new(level, false), tail: Vec::new(), crc: crc32fast::Hasher::new(), total: 0 };
+    let mut sink = Sequential {
+        zip,
+        c: Compress::new(level, false),
+        tail: Vec::new(),
+        out: Vec::new(),
+        crc: crc32fast::Hasher::new(),
+        total: 0,
+    };
     let rest = produce(&mut sink)?;
     sink.push(rest)?;
     sink.zip.write_raw(&FINAL_BLOCK)?;
@@ -79,6 +87,7 @@ struct Sequential<'a, W: Write> {
     zip: &'a mut ZipWriter<W>,
     c: Compress,
     tail: Vec<u8>,
+    out: Vec<u8>,
     crc: crc32fast::Hasher,
     total: u64,
 }
@@ -90,8 +99,8 @@ impl<W: Write> ChunkSink for Sequential<'_, W> {
         }
         self.crc.update(&chunk);
         self.total += chunk.len() as u64;
-        let out = compress_chunk(&mut self.c, &self.tail, &chunk);
-        self.zip.write_raw(&out)?;
+        compress_chunk(&mut self.c, &self.tail, &chunk, &mut self.out);
+        self.zip.write_raw(&self.out)?;
         set_tail(&mut self.tail, &chunk);
         chunk.clear();
         Ok(chunk)
@@ -122,6 +131,7 @@ mod parallel {
         results: Receiver<(u64, Vec<u8>, Vec<u8>)>,
         pending: BTreeMap<u64, Vec<u8>>,
         spare: Vec<Vec<u8>>,
+        out_pool: &'a Mutex<Vec<Vec<u8>>>,
         sent: u64,
         next_out: u64,
         max_in_flight: u64,
@@ -138,6 +148,7 @@ mod parallel {
             self.pending.insert(index, out);
             while let Some(out) = self.pending.remove(&self.next_out) {
                 self.zip.write_raw(&out)?;
+                self.out_pool.lock().expect("buffer pool").push(out);
                 self.next_out += 1;
             }
             Ok(())
@@ -174,10 +185,12 @@ mod parallel {
         let (job_tx, job_rx) = channel::<Job>();
         let (res_tx, res_rx) = channel();
         let job_rx = Arc::new(Mutex::new(job_rx));
+        let out_pool = Mutex::new(Vec::new());
         std::thread::scope(|scope| {
             for _ in 0..threads {
                 let job_rx = Arc::clone(&job_rx);
                 let res_tx = res_tx.clone();
+                let out_pool = &out_pool;
                 scope.spawn(move || {
                     let mut c = Compress::new(level, false);
                     loop {
@@ -185,7 +198,8 @@ mod parallel {
                             Ok(job) => job,
                             Err(_) => return,
                         };
-                        let out = compress_chunk(&mut c, &job.dict, &job.data);
+                        let mut out = out_pool.lock().expect("buffer pool").pop().unwrap_or_default();
+                        compress_chunk(&mut c, &job.dict, &job.data, &mut out);
                         if res_tx.send((job.index, out, job.data)).is_err() {
                             return;
                         }
@@ -199,6 +213,7 @@ mod parallel {
                 results: res_rx,
                 pending: BTreeMap::new(),
                 spare: Vec::new(),
+                out_pool: &out_pool,
                 sent: 0,
                 next_out: 0,
                 max_in_flight: 2 * threads as u64,

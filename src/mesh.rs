@@ -31,72 +31,61 @@ impl Mesh {
     /// Counts boundary edges, edges shared by more than two triangles and edges whose two
     /// triangles disagree on orientation. All three zero means the mesh is watertight.
     pub fn edge_stats(&self) -> EdgeStats {
-        // Each directed edge becomes one u64: (low vertex << 32) | (high vertex << 1) | forward.
-        // Sorting groups the uses of an undirected edge together. Vertex indices stay below
-        // 2^31 because `MeshBuilder` refuses more vertices than that.
-        let mut keys: Vec<u64> = Vec::with_capacity(self.triangles.len() * 3);
+        // Bucket every directed edge under its lower vertex (counting sort), storing
+        // `higher << 1 | forward`: 4 bytes per edge use instead of sorting 8-byte keys.
+        // Indices fit in 31 bits because `MeshBuilder` refuses more vertices than that.
+        let n = self.vertices.len();
+        let mut start = vec![0u32; n + 1];
         for t in &self.triangles {
             for (a, b) in [(t[0], t[1]), (t[1], t[2]), (t[2], t[0])] {
-                let (lo, hi, fwd) = if a < b { (a, b, 1) } else { (b, a, 0) };
-                keys.push((lo as u64) << 32 | (hi as u64) << 1 | fwd);
+                start[a.min(b) as usize + 1] += 1;
             }
         }
-        radix_sort(&mut keys);
+        for i in 0..n {
+            start[i + 1] += start[i];
+        }
+        let mut entries = vec![0u32; self.triangles.len() * 3];
+        {
+            // `start[lo]` serves as the fill cursor, then is restored by the shift below.
+            for t in &self.triangles {
+                for (a, b) in [(t[0], t[1]), (t[1], t[2]), (t[2], t[0])] {
+                    let (lo, hi, fwd) = if a < b { (a, b, 1) } else { (b, a, 0) };
+                    let slot = &mut start[lo as usize];
+                    entries[*slot as usize] = hi << 1 | fwd;
+                    *slot += 1;
+                }
+            }
+            for i in (1..=n).rev() {
+                start[i] = start[i - 1];
+            }
+            start[0] = 0;
+        }
         let mut stats = EdgeStats::default();
-        let mut i = 0;
-        while i < keys.len() {
-            let edge = keys[i] >> 1;
-            let mut j = i;
-            let mut forward = 0;
-            while j < keys.len() && keys[j] >> 1 == edge {
-                forward += keys[j] & 1;
-                j += 1;
+        for v in 0..n {
+            let bucket = &mut entries[start[v] as usize..start[v + 1] as usize];
+            bucket.sort_unstable();
+            let mut i = 0;
+            while i < bucket.len() {
+                let edge = bucket[i] >> 1;
+                let mut j = i;
+                let mut forward = 0;
+                while j < bucket.len() && bucket[j] >> 1 == edge {
+                    forward += bucket[j] & 1;
+                    j += 1;
+                }
+                match j - i {
+                    1 => stats.boundary_edges += 1,
+                    2 if forward != 1 => stats.orientation_conflicts += 1,
+                    2 => {}
+                    _ => stats.non_manifold_edges += 1,
+                }
+                stats.edges += 1;
+                i = j;
             }
-            match j - i {
-                1 => stats.boundary_edges += 1,
-                2 if forward != 1 => stats.orientation_conflicts += 1,
-                2 => {}
-                _ => stats.non_manifold_edges += 1,
-            }
-            stats.edges += 1;
-            i = j;
         }
         stats.watertight =
             stats.boundary_edges == 0 && stats.non_manifold_edges == 0 && stats.orientation_conflicts == 0;
         stats
-    }
-}
-
-/// LSD radix sort on 16-bit digits, skipping digits where all keys agree.
-/// Several times faster than a comparison sort on the millions of edges of a big mesh.
-fn radix_sort(keys: &mut Vec<u64>) {
-    if keys.len() < 4096 {
-        keys.sort_unstable();
-        return;
-    }
-    let (or, and) = keys.iter().fold((0u64, !0u64), |(o, a), &k| (o | k, a & k));
-    let differing = or ^ and;
-    let mut buf = vec![0u64; keys.len()];
-    for shift in (0..64).step_by(16) {
-        if (differing >> shift) & 0xffff == 0 {
-            continue;
-        }
-        let mut counts = vec![0usize; 1 << 16];
-        for &k in keys.iter() {
-            counts[((k >> shift) & 0xffff) as usize] += 1;
-        }
-        let mut sum = 0;
-        for c in counts.iter_mut() {
-            let n = *c;
-            *c = sum;
-            sum += n;
-        }
-        for &k in keys.iter() {
-            let d = ((k >> shift) & 0xffff) as usize;
-            buf[counts[d]] = k;
-            counts[d] += 1;
-        }
-        std::mem::swap(keys, &mut buf);
     }
 }
 
@@ -118,8 +107,10 @@ pub struct MeshBuilder {
     degenerate: u64,
 }
 
-/// Most vertices one mesh may have: edge keys pack an index into 31 bits.
+/// Most vertices one mesh may have: edge statistics pack an index into 31 bits.
 const MAX_VERTICES: usize = (1 << 31) - 1;
+/// Most triangles one mesh may have: edge statistics count 3 edges each in a u32.
+const MAX_TRIANGLES: usize = (1 << 30) - 1;
 
 impl MeshBuilder {
     /// Starts a mesh named `name` whose input coordinates are multiplied by `scale`.
@@ -168,6 +159,8 @@ impl MeshBuilder {
         }
         if idx[0] == idx[1] || idx[1] == idx[2] || idx[0] == idx[2] {
             self.degenerate += 1;
+        } else if self.triangles.len() >= MAX_TRIANGLES {
+            return Err(Error::limit(pos(), format!("more than {MAX_TRIANGLES} triangles in one mesh")));
         } else {
             self.triangles.push(idx);
         }
@@ -239,11 +232,8 @@ impl MeshBuilder {
 
     /// Finishes the mesh, returning it with the count of degenerate triangles dropped.
     pub fn finish(self) -> (Mesh, u64) {
-        let mut vertices = self.vertices;
-        let mut triangles = self.triangles;
-        vertices.shrink_to_fit();
-        triangles.shrink_to_fit();
-        (Mesh { name: self.name, vertices, triangles }, self.degenerate)
+        // No shrink_to_fit: it would copy the whole mesh for a few spare slots.
+        (Mesh { name: self.name, vertices: self.vertices, triangles: self.triangles }, self.degenerate)
     }
 }
 
@@ -341,22 +331,5 @@ mod tests {
         flipped[0] = [p[0], p[1], p[2]];
         let s = build(&flipped).0.edge_stats();
         assert_eq!((s.orientation_conflicts, s.boundary_edges, s.watertight), (3, 0, false));
-    }
-
-    #[test]
-    fn radix_sort_matches_std_sort() {
-        let mut x = 0x1234_5678_9abc_def0u64;
-        let mut keys: Vec<u64> = (0..20_000)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x
-            })
-            .collect();
-        let mut expected = keys.clone();
-        expected.sort_unstable();
-        radix_sort(&mut keys);
-        assert_eq!(keys, expected);
     }
 }

@@ -113,7 +113,8 @@ pub struct Options {
     pub spacing_mm: f32,
     /// Package metadata.
     pub metadata: Metadata,
-    /// Deflate level 0–9 for the model XML (1 is fastest; 6 is zlib's default).
+    /// Deflate level 0–9 for the model XML. 3 (the default) costs little more time than 1
+    /// and gives packages about 40% smaller; above 3 the time grows fast for a few percent.
     pub compression_level: u32,
     /// Threads for compression; 0 means "as many cores as there are". Ignored on wasm32.
     pub threads: usize,
@@ -130,7 +131,7 @@ impl Default for Options {
             layout: Layout::Arrange,
             spacing_mm: 5.0,
             metadata: Metadata::default(),
-            compression_level: 1,
+            compression_level: 3,
             threads: 0,
             max_triangles: 500_000_000,
             max_line_bytes: 1 << 20,
@@ -139,9 +140,9 @@ impl Default for Options {
 }
 
 impl Options {
-    /// Fastest conversion: deflate level 1, all cores (the default).
+    /// Fastest conversion: deflate level 1, larger packages.
     pub fn fast() -> Options {
-        Options::default()
+        Options { compression_level: 1, ..Options::default() }
     }
 
     /// Smallest output: deflate level 9; several times slower on big meshes.

@@ -44,7 +44,7 @@ struct ConvertArgs {
     #[arg(long, default_value = "arrange")]
     layout: Layout,
     /// Deflate level, 0-9 (1 fastest, 9 smallest).
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=9))]
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=9))]
     level: u32,
     /// Compression threads (0 = one per core).
     #[arg(long, default_value_t = 0)]
@@ -240,7 +240,12 @@ fn write_package(out: &Path, meshes: &[&Mesh], inputs: Vec<InputReport>, options
         _ => PathBuf::from("."),
     };
     let result = (|| -> Result<to3mf::PackageStats, to3mf::Error> {
-        let tmp = tempfile::Builder::new().prefix(".to3mf-").suffix(".tmp").tempfile_in(&dir)?;
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".to3mf-").suffix(".tmp");
+        // A temporary file is private (0600); the package is an ordinary file.
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
+        let tmp = builder.tempfile_in(&dir)?;
         let mut w = BufWriter::with_capacity(1 << 20, tmp);
         let name = out.to_string_lossy().into_owned();
         let stats = to3mf::write_3mf(&mut w, meshes, None, options, &mut |done, total| {
