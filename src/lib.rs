@@ -92,6 +92,17 @@ impl Parsed<'_> {
     }
 }
 
+/// Threads to use: `options.threads`, or one per core when that is 0. Always 1 on wasm32.
+pub(crate) fn threads(options: &Options) -> usize {
+    if cfg!(any(target_arch = "wasm32", not(feature = "parallel"))) {
+        return 1;
+    }
+    match options.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    }
+}
+
 /// The file name without folders and without its last extension.
 pub fn stem(name: &str) -> &str {
     let base = name.rsplit(['/', '\\']).next().unwrap_or(name);

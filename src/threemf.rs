@@ -62,10 +62,7 @@ pub fn write_3mf<W: Write>(
         zip.add(THUMBNAIL_PATH, png, 0)?;
     }
     zip.start(MODEL_PATH, model_size_bound(meshes) >= 0xFFFF_FFFF)?;
-    let threads = match options.threads {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        n => n,
-    };
+    let threads = crate::threads(options);
     let (crc, model_bytes) =
         deflate::write_entry(&mut zip, level, threads, |sink| write_model(sink, meshes, options, progress))?;
     zip.finish_entry(crc, model_bytes)?;

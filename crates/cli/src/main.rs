@@ -44,7 +44,7 @@ struct ConvertArgs {
     #[arg(long, default_value = "arrange")]
     layout: Layout,
     /// Deflate level, 0-9 (1 fastest, 9 smallest).
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=9))]
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=9))]
     level: u32,
     /// Compression threads (0 = one per core).
     #[arg(long, default_value_t = 0)]
