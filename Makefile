@@ -6,9 +6,10 @@ deps:
 	@command -v prusa-slicer >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prusa-slicer >/dev/null; }
 	@command -v cargo-nextest >/dev/null || cargo install cargo-nextest --locked
 
+# Doc tests first so the run ends on nextest's summary line.
 test: deps
+	cargo test -p to3mf --doc
 	cargo nextest run --workspace --no-fail-fast
-	cargo test --workspace --doc
 
 release:
 	cargo build --release -p to3mf-cli

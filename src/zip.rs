@@ -211,3 +211,28 @@ impl<W: Write> ZipWriter<W> {
         Ok((self.out, self.written))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    #[test]
+    fn zip64_entries_and_plain_entries_read_back() {
+        let data = b"model bytes ".repeat(1000);
+        let mut zip = ZipWriter::new(Vec::new());
+        zip.add("small.txt", b"hello", 6).unwrap();
+        zip.start("big.model", true).unwrap();
+        zip.write_raw(&crate::deflate::compress_all(&data, 1)).unwrap();
+        zip.finish_entry(crc32fast::hash(&data), data.len() as u64).unwrap();
+        let (bytes, size) = zip.finish().unwrap();
+        assert_eq!(size, bytes.len() as u64);
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        let mut back = Vec::new();
+        archive.by_name("big.model").unwrap().read_to_end(&mut back).unwrap();
+        assert!(back == data);
+        let mut small = String::new();
+        archive.by_name("small.txt").unwrap().read_to_string(&mut small).unwrap();
+        assert_eq!(small, "hello");
+    }
+}
