@@ -214,6 +214,39 @@ pub(crate) fn parse_f32(token: &[u8]) -> Option<f32> {
     std::str::from_utf8(token).ok()?.parse().ok()
 }
 
+/// Reads every input and writes the meshes of those that could be read into one package.
+/// An input that fails is reported and left out; the others are still written. When no
+/// package could be written, `Report::error` says why and `out` may hold a partial package
+/// (write to a temporary file and keep it only when the report has no error).
+pub fn convert<R: Read, W: std::io::Write>(
+    inputs: impl IntoIterator<Item = (String, R, Option<u64>)>,
+    out: W,
+    options: &Options,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Report {
+    let mut report = Report::default();
+    let mut read = Vec::new();
+    for (name, reader, size) in inputs {
+        match read_input(&name, reader, size, options) {
+            Ok(input) => {
+                report.inputs.push(input.report.clone());
+                read.push(input);
+            }
+            Err(e) => report.inputs.push(failed_report(&name, &e)),
+        }
+    }
+    let meshes: Vec<&Mesh> = read.iter().flat_map(|i| i.meshes.iter()).collect();
+    match write_3mf(out, &meshes, None, options, progress) {
+        Ok(stats) => {
+            report.objects_written = stats.objects;
+            report.model_bytes = stats.model_bytes;
+            report.package_bytes = stats.package_bytes;
+        }
+        Err(e) => report.error = Some((&e).into()),
+    }
+    report
+}
+
 /// The report for an input that could not be read.
 pub fn failed_report(name: &str, error: &Error) -> InputReport {
     InputReport { name: name.to_string(), error: Some(error.into()), ..InputReport::default() }

@@ -121,4 +121,6 @@ pub struct Report {
     pub model_bytes: u64,
     /// Size of the whole package.
     pub package_bytes: u64,
+    /// Set when no package was written (every input failed, or writing failed).
+    pub error: Option<ErrorReport>,
 }

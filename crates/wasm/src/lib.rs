@@ -1,0 +1,96 @@
+//! WebAssembly bindings of the to3mf core, for the browser app's worker: files in, one 3MF
+//! package and the same report as the CLI's `--json` out. Thin on purpose: every decision
+//! is the core's.
+
+/// The JS-facing functions; the crate builds natively too (empty) so the workspace stays
+/// one `cargo test`.
+#[cfg(target_arch = "wasm32")]
+pub use web::{convert_bytes, convert_files};
+
+#[cfg(target_arch = "wasm32")]
+mod web {
+    use std::io::Read;
+
+    use wasm_bindgen::prelude::*;
+
+    /// Runs once when the module is instantiated.
+    #[wasm_bindgen(start)]
+    pub fn start() {
+        #[cfg(debug_assertions)]
+        console_error_panic_hook::set_once();
+    }
+
+    /// Reads a `File` in slices through `FileReaderSync` (dedicated workers only), so a
+    /// large file never sits in memory whole.
+    struct FileRead {
+        file: web_sys::File,
+        reader: web_sys::FileReaderSync,
+        pos: f64,
+        size: f64,
+    }
+
+    const SLICE: f64 = 4.0 * 1024.0 * 1024.0;
+
+    impl Read for FileRead {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.pos >= self.size {
+                return Ok(0);
+            }
+            let end = (self.pos + SLICE.min(buf.len() as f64)).min(self.size);
+            let io = |e: JsValue| std::io::Error::other(format!("reading {}: {e:?}", self.file.name()));
+            let blob = self.file.slice_with_f64_and_f64(self.pos, end).map_err(io)?;
+            let array = self.reader.read_as_array_buffer(&blob).map_err(io)?;
+            let bytes = js_sys::Uint8Array::new(&array);
+            let n = bytes.length() as usize;
+            bytes.copy_to(&mut buf[..n]);
+            self.pos += n as f64;
+            Ok(n)
+        }
+    }
+
+    fn options(value: JsValue) -> Result<to3mf::Options, JsError> {
+        if value.is_undefined() || value.is_null() {
+            return Ok(to3mf::Options::default());
+        }
+        serde_wasm_bindgen::from_value(value).map_err(|e| JsError::new(&format!("invalid options: {e}")))
+    }
+
+    /// The result handed to JS: `{ package: Uint8Array | null, report }`.
+    fn result(package: Vec<u8>, report: &to3mf::Report) -> Result<JsValue, JsError> {
+        let out = js_sys::Object::new();
+        let package: JsValue = if report.error.is_none() { js_sys::Uint8Array::from(&package[..]).into() } else { JsValue::NULL };
+        let report = serde_wasm_bindgen::to_value(report).map_err(|e| JsError::new(&e.to_string()))?;
+        js_sys::Reflect::set(&out, &"package".into(), &package).map_err(|_| JsError::new("cannot build the result"))?;
+        js_sys::Reflect::set(&out, &"report".into(), &report).map_err(|_| JsError::new("cannot build the result"))?;
+        Ok(out.into())
+    }
+
+    /// Converts `File`s (an array) into one package, each mesh a named object. `options`
+    /// is the core's `Options` as a plain object (missing fields take their defaults).
+    /// Inputs that fail are in the report with their error; the others are still written.
+    #[wasm_bindgen(js_name = convertFiles)]
+    pub fn convert_files(files: js_sys::Array, options: JsValue) -> Result<JsValue, JsError> {
+        let options = self::options(options)?;
+        let reader = web_sys::FileReaderSync::new().map_err(|_| JsError::new("FileReaderSync needs a dedicated worker"))?;
+        let mut inputs = Vec::new();
+        for f in files.iter() {
+            let file: web_sys::File = f.dyn_into().map_err(|_| JsError::new("convertFiles takes an array of File"))?;
+            let size = file.size();
+            let read = FileRead { file: file.clone(), reader: reader.clone(), pos: 0.0, size };
+            inputs.push((file.name(), read, Some(size as u64)));
+        }
+        let mut package = Vec::new();
+        let report = to3mf::convert(inputs, &mut package, &options, &mut |_, _| {});
+        result(package, &report)
+    }
+
+    /// Converts one file's bytes into a package (for small inputs and the main thread).
+    #[wasm_bindgen(js_name = convertBytes)]
+    pub fn convert_bytes(name: &str, bytes: &[u8], options: JsValue) -> Result<JsValue, JsError> {
+        let options = self::options(options)?;
+        let mut package = Vec::new();
+        let inputs = [(name.to_string(), bytes, Some(bytes.len() as u64))];
+        let report = to3mf::convert(inputs, &mut package, &options, &mut |_, _| {});
+        result(package, &report)
+    }
+}

@@ -1,0 +1,69 @@
+//! The wasm build in a dedicated worker of headless Chromium: `File`s in, the same package
+//! bytes as the native build out (golden.txt), errors in the report.
+#![cfg(target_arch = "wasm32")]
+
+mod common;
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_dedicated_worker);
+
+fn file(name: &str, bytes: &[u8]) -> web_sys::File {
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    web_sys::File::new_with_u8_array_sequence(&parts, name).unwrap()
+}
+
+fn get(v: &JsValue, path: &[&str]) -> JsValue {
+    path.iter().fold(v.clone(), |v, k| {
+        if let Ok(i) = k.parse::<u32>() {
+            js_sys::Reflect::get_u32(&v, i).unwrap()
+        } else {
+            js_sys::Reflect::get(&v, &JsValue::from_str(k)).unwrap()
+        }
+    })
+}
+
+#[wasm_bindgen_test]
+fn files_convert_to_the_same_bytes_as_native() {
+    let want: Vec<&str> = common::GOLDEN.lines().collect();
+    for ((name, bytes), want) in common::INPUTS.iter().zip(want) {
+        let files = js_sys::Array::of1(&file(name, bytes));
+        let out = to3mf_wasm::convert_files(files, JsValue::UNDEFINED).map_err(JsValue::from).unwrap();
+        let package = js_sys::Uint8Array::new(&get(&out, &["package"])).to_vec();
+        assert_eq!(common::line(name, &package), want);
+        assert!(get(&out, &["report", "error"]).is_null() || get(&out, &["report", "error"]).is_undefined());
+    }
+}
+
+#[wasm_bindgen_test]
+fn a_bad_file_is_reported_and_the_good_one_still_written() {
+    let bad = b"solid bad\nfacet normal 0 0 1\nouter loop\nvertex 0 0 0\nvertex 1 zero 0\n";
+    let (good_name, good) = common::INPUTS[0];
+    let files = js_sys::Array::of2(&file("bad.stl", bad), &file(good_name, good));
+    let out = to3mf_wasm::convert_files(files, JsValue::UNDEFINED).map_err(JsValue::from).unwrap();
+    assert_eq!(get(&out, &["report", "inputs", "0", "error", "code"]), "syntax");
+    assert_eq!(get(&out, &["report", "inputs", "0", "error", "message"]), "line 5: malformed vertex line (expected 'vertex x y z'): 'vertex 1 zero 0'");
+    assert_eq!(get(&out, &["report", "objects_written"]).as_f64(), Some(2.0));
+    assert!(js_sys::Uint8Array::new(&get(&out, &["package"])).length() > 0);
+}
+
+#[wasm_bindgen_test]
+fn nothing_convertible_gives_no_package_and_says_why() {
+    let out = to3mf_wasm::convert_bytes("empty.stl", b"", JsValue::UNDEFINED).map_err(JsValue::from).unwrap();
+    assert!(get(&out, &["package"]).is_null());
+    assert_eq!(get(&out, &["report", "inputs", "0", "error", "message"]), "the file is empty (0 bytes)");
+    assert_eq!(get(&out, &["report", "error", "code"]), "no_geometry");
+}
+
+#[wasm_bindgen_test]
+fn options_are_read_from_a_plain_object() {
+    let options = js_sys::JSON::parse(r#"{"layout": "keep", "metadata": {"title": "From JS"}}"#).unwrap();
+    let (name, bytes) = common::INPUTS[0];
+    let out = to3mf_wasm::convert_bytes(name, bytes, options).map_err(JsValue::from).unwrap();
+    let package = js_sys::Uint8Array::new(&get(&out, &["package"])).to_vec();
+    // The title is in the model XML, so the package differs from the default one.
+    assert_ne!(common::line(name, &package), common::GOLDEN.lines().next().unwrap());
+    let bad = js_sys::JSON::parse(r#"{"layout": "diagonal"}"#).unwrap();
+    assert!(to3mf_wasm::convert_bytes(name, bytes, bad).is_err());
+}
