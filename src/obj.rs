@@ -95,7 +95,10 @@ pub(crate) fn read<R: Read>(head: &[u8], rest: R, parsed: &mut Parsed) -> Result
                     parsed.push(std::mem::replace(&mut mesh, next));
                     named_by_o = false;
                 }
-                if !name.is_empty() && (is_o || !named_by_o) && !(keyword == b"g" && name == "default") {
+                // `g default` is what exporters write for "no group"; a `g` right after an
+                // `o` names a material group, not a new object name.
+                let generic = name.is_empty() || (!is_o && name == "default");
+                if !generic && (is_o || !named_by_o) {
                     mesh.set_name(name);
                     named_by_o |= is_o;
                 }

@@ -5,7 +5,7 @@
 /// The JS-facing functions; the crate builds natively too (empty) so the workspace stays
 /// one `cargo test`.
 #[cfg(target_arch = "wasm32")]
-pub use web::{convert_bytes, convert_files};
+pub use web::{convert_bytes, convert_files, convert_files_streaming};
 
 #[cfg(target_arch = "wasm32")]
 mod web {
@@ -22,16 +22,17 @@ mod web {
 
     /// Reads a `File` in slices through `FileReaderSync` (dedicated workers only), so a
     /// large file never sits in memory whole.
-    struct FileRead {
+    struct FileRead<'a> {
         file: web_sys::File,
         reader: web_sys::FileReaderSync,
         pos: f64,
         size: f64,
+        progress: &'a dyn Fn(&str, f64, f64),
     }
 
     const SLICE: f64 = 4.0 * 1024.0 * 1024.0;
 
-    impl Read for FileRead {
+    impl Read for FileRead<'_> {
         fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
             if self.pos >= self.size {
                 return Ok(0);
@@ -44,6 +45,7 @@ mod web {
             let n = bytes.length() as usize;
             bytes.copy_to(&mut buf[..n]);
             self.pos += n as f64;
+            (self.progress)("reading", self.pos, self.size);
             Ok(n)
         }
     }
@@ -56,9 +58,12 @@ mod web {
     }
 
     /// The result handed to JS: `{ package: Uint8Array | null, report }`.
-    fn result(package: Vec<u8>, report: &to3mf::Report) -> Result<JsValue, JsError> {
+    fn result(package: Option<&[u8]>, report: &to3mf::Report) -> Result<JsValue, JsError> {
         let out = js_sys::Object::new();
-        let package: JsValue = if report.error.is_none() { js_sys::Uint8Array::from(&package[..]).into() } else { JsValue::NULL };
+        let package: JsValue = match package {
+            Some(bytes) if report.error.is_none() => js_sys::Uint8Array::from(bytes).into(),
+            _ => JsValue::NULL,
+        };
         let report = serde_wasm_bindgen::to_value(report).map_err(|e| JsError::new(&e.to_string()))?;
         js_sys::Reflect::set(&out, &"package".into(), &package).map_err(|_| JsError::new("cannot build the result"))?;
         js_sys::Reflect::set(&out, &"report".into(), &report).map_err(|_| JsError::new("cannot build the result"))?;
@@ -70,18 +75,65 @@ mod web {
     /// Inputs that fail are in the report with their error; the others are still written.
     #[wasm_bindgen(js_name = convertFiles)]
     pub fn convert_files(files: js_sys::Array, options: JsValue) -> Result<JsValue, JsError> {
+        let mut package = Vec::new();
+        let report = convert(files, options, &mut package, None)?;
+        result(Some(&package), &report)
+    }
+
+    /// Like `convertFiles`, but hands the package to `onChunk(Uint8Array)` in pieces of about
+    /// 1 MiB as it is written (so no whole copy is kept in wasm memory), and reports
+    /// `onProgress(stage, done, total)` with stage `"reading"` (bytes of the current file) or
+    /// `"writing"` (elements of the package). Returns `{ package: null, report }`; the chunks
+    /// form a package only when `report.error` is unset.
+    #[wasm_bindgen(js_name = convertFilesStreaming)]
+    pub fn convert_files_streaming(
+        files: js_sys::Array,
+        options: JsValue,
+        on_chunk: js_sys::Function,
+        on_progress: Option<js_sys::Function>,
+    ) -> Result<JsValue, JsError> {
+        let out = std::io::BufWriter::with_capacity(1 << 20, ChunkOut(on_chunk));
+        let report = convert(files, options, out, on_progress)?;
+        result(None, &report)
+    }
+
+    fn convert<W: std::io::Write>(
+        files: js_sys::Array,
+        options: JsValue,
+        out: W,
+        on_progress: Option<js_sys::Function>,
+    ) -> Result<to3mf::Report, JsError> {
         let options = self::options(options)?;
         let reader = web_sys::FileReaderSync::new().map_err(|_| JsError::new("FileReaderSync needs a dedicated worker"))?;
+        let progress = |stage: &str, done: f64, total: f64| {
+            if let Some(f) = &on_progress {
+                // A throwing progress callback must not stop the conversion.
+                let _ = f.call3(&JsValue::NULL, &stage.into(), &done.into(), &total.into());
+            }
+        };
         let mut inputs = Vec::new();
         for f in files.iter() {
             let file: web_sys::File = f.dyn_into().map_err(|_| JsError::new("convertFiles takes an array of File"))?;
             let size = file.size();
-            let read = FileRead { file: file.clone(), reader: reader.clone(), pos: 0.0, size };
+            let read = FileRead { file: file.clone(), reader: reader.clone(), pos: 0.0, size, progress: &progress };
             inputs.push((file.name(), read, Some(size as u64)));
         }
-        let mut package = Vec::new();
-        let report = to3mf::convert(inputs, &mut package, &options, &mut |_, _| {});
-        result(package, &report)
+        Ok(to3mf::convert(inputs, out, &options, &mut |done, total| progress("writing", done as f64, total as f64)))
+    }
+
+    /// Passes each written piece to a JS callback as a fresh `Uint8Array`.
+    struct ChunkOut(js_sys::Function);
+
+    impl std::io::Write for ChunkOut {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let chunk = js_sys::Uint8Array::from(buf);
+            self.0.call1(&JsValue::NULL, &chunk).map_err(|e| std::io::Error::other(format!("onChunk failed: {e:?}")))?;
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
     }
 
     /// Converts one file's bytes into a package (for small inputs and the main thread).
@@ -91,6 +143,6 @@ mod web {
         let mut package = Vec::new();
         let inputs = [(name.to_string(), bytes, Some(bytes.len() as u64))];
         let report = to3mf::convert(inputs, &mut package, &options, &mut |_, _| {});
-        result(package, &report)
+        result(Some(&package), &report)
     }
 }

@@ -67,3 +67,43 @@ fn options_are_read_from_a_plain_object() {
     let bad = js_sys::JSON::parse(r#"{"layout": "diagonal"}"#).unwrap();
     assert!(to3mf_wasm::convert_bytes(name, bytes, bad).is_err());
 }
+
+#[wasm_bindgen_test]
+fn streamed_chunks_form_the_same_package_and_progress_is_reported() {
+    let (name, bytes) = common::INPUTS[3];
+    let chunks = js_sys::Array::new();
+    let progress = js_sys::Array::new();
+    let on_chunk = {
+        let chunks = chunks.clone();
+        Closure::<dyn Fn(JsValue)>::new(move |c: JsValue| {
+            chunks.push(&c);
+        })
+    };
+    let on_progress = {
+        let progress = progress.clone();
+        Closure::<dyn Fn(JsValue, JsValue, JsValue)>::new(move |stage: JsValue, done: JsValue, total: JsValue| {
+            progress.push(&js_sys::Array::of3(&stage, &done, &total));
+        })
+    };
+    let files = js_sys::Array::of1(&file(name, bytes));
+    let out = to3mf_wasm::convert_files_streaming(
+        files,
+        JsValue::UNDEFINED,
+        on_chunk.as_ref().unchecked_ref::<js_sys::Function>().clone(),
+        Some(on_progress.as_ref().unchecked_ref::<js_sys::Function>().clone()),
+    )
+    .map_err(JsValue::from)
+    .unwrap();
+    assert!(get(&out, &["package"]).is_null());
+    let mut package = Vec::new();
+    for c in chunks.iter() {
+        package.extend(js_sys::Uint8Array::new(&c).to_vec());
+    }
+    assert_eq!(common::line(name, &package), common::GOLDEN.lines().nth(3).unwrap());
+    let stages: Vec<String> = progress.iter().map(|p| get(&p, &["0"]).as_string().unwrap()).collect();
+    assert!(stages.iter().any(|s| s == "reading") && stages.last().map(String::as_str) == Some("writing"), "{stages:?}");
+    let last = progress.get(progress.length() - 1);
+    assert_eq!(get(&last, &["1"]).as_f64(), get(&last, &["2"]).as_f64(), "writing ends at its total");
+    let read_done: Vec<f64> = progress.iter().filter(|p| get(p, &["0"]) == "reading").map(|p| get(&p, &["1"]).as_f64().unwrap()).collect();
+    assert_eq!(read_done.last().copied(), Some(bytes.len() as f64));
+}
