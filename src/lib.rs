@@ -54,9 +54,20 @@ pub(crate) struct Parsed<'a> {
     pub(crate) options: &'a Options,
     meshes: Vec<Mesh>,
     report: InputReport,
+    estimated: bool,
 }
 
 impl Parsed<'_> {
+    /// How many triangles to reserve for a new mesh: the file size divided by
+    /// `bytes_per_triangle` for the first mesh, a little for later ones (which grow as
+    /// needed), so a file of many groups does not reserve its size once per group.
+    pub(crate) fn expected_triangles(&mut self, bytes_per_triangle: u64) -> usize {
+        if std::mem::replace(&mut self.estimated, true) {
+            return 1024;
+        }
+        self.size_hint.map_or(1024, |s| (s / bytes_per_triangle) as usize)
+    }
+
     pub(crate) fn warn(&mut self, message: String) {
         self.report.warnings.push(message);
     }
@@ -138,6 +149,7 @@ pub fn read_input<R: Read>(name: &str, mut reader: R, size_hint: Option<u64>, op
         options,
         meshes: Vec::new(),
         report: InputReport { name: name.to_string(), format: format.to_string(), ..InputReport::default() },
+        estimated: false,
     };
     match format {
         "binary-stl" => stl::read_binary(&head, &mut counted, &mut parsed)?,

@@ -232,8 +232,16 @@ impl MeshBuilder {
 
     /// Finishes the mesh, returning it with the count of degenerate triangles dropped.
     pub fn finish(self) -> (Mesh, u64) {
-        // No shrink_to_fit: it would copy the whole mesh for a few spare slots.
-        (Mesh { name: self.name, vertices: self.vertices, triangles: self.triangles }, self.degenerate)
+        // Give back a reservation that turned out far too big (a small first group of a big
+        // file), but never copy a big mesh for a few spare slots.
+        let (mut vertices, mut triangles) = (self.vertices, self.triangles);
+        if vertices.capacity() > 2 * vertices.len() + 1024 {
+            vertices.shrink_to_fit();
+        }
+        if triangles.capacity() > 2 * triangles.len() + 1024 {
+            triangles.shrink_to_fit();
+        }
+        (Mesh { name: self.name, vertices, triangles }, self.degenerate)
     }
 }
 

@@ -25,7 +25,8 @@ pub(crate) fn looks_obj(head: &[u8]) -> bool {
 pub(crate) fn read<R: Read>(head: &[u8], rest: R, parsed: &mut Parsed) -> Result<()> {
     let mut lines = Lines::new(rest, head, parsed.options.max_line_bytes);
     let mut positions: Vec<[f32; 3]> = Vec::new();
-    let expected = parsed.size_hint.map(|s| (s / 60) as usize).unwrap_or(1024);
+    // About 60 bytes of OBJ make one triangle (a `v` line and half an `f` line).
+    let expected = parsed.expected_triangles(60);
     let mut mesh = MeshBuilder::new(parsed.stem.clone(), parsed.scale, expected);
     // Whether the current object's name came from an `o` line (a following `g` keeps it).
     let mut named_by_o = false;
@@ -91,7 +92,7 @@ pub(crate) fn read<R: Read>(head: &[u8], rest: R, parsed: &mut Parsed) -> Result
                 let name = String::from_utf8_lossy(line).trim()[1..].trim().to_string();
                 let is_o = keyword == b"o";
                 if mesh.triangles_read() > 0 {
-                    let next = MeshBuilder::new(parsed.stem.clone(), parsed.scale, expected);
+                    let next = MeshBuilder::new(parsed.stem.clone(), parsed.scale, parsed.expected_triangles(60));
                     parsed.push(std::mem::replace(&mut mesh, next));
                     named_by_o = false;
                 }

@@ -168,7 +168,7 @@ pub(crate) fn read_ascii<R: Read>(head: &[u8], rest: R, parsed: &mut Parsed) -> 
                 parsed.push(m);
             }
             let name = solid_name(line, &parsed.stem);
-            current = Some(MeshBuilder::new(name, parsed.scale, expected_triangles(parsed)));
+            current = Some(MeshBuilder::new(name, parsed.scale, parsed.expected_triangles(ASCII_BYTES_PER_TRIANGLE)));
         } else if kw(b"endsolid") {
             if in_loop {
                 return Err(Error::syntax(Position::Line(ln), "'endsolid' inside a facet"));
@@ -207,7 +207,7 @@ fn close_loop(
     short_loops: &mut u64,
     mut total: u64,
     ln: u64,
-    parsed: &Parsed,
+    parsed: &mut Parsed,
 ) -> Result<u64> {
     if poly.len() < 3 {
         *short_loops += 1;
@@ -218,7 +218,11 @@ fn close_loop(
             let max = parsed.options.max_triangles;
             return Err(Error::limit(Position::Line(ln), format!("more than {max} triangles; raise the triangle limit")));
         }
-        let m = current.get_or_insert_with(|| MeshBuilder::new(parsed.stem.clone(), parsed.scale, expected_triangles(parsed)));
+        if current.is_none() {
+            let expected = parsed.expected_triangles(ASCII_BYTES_PER_TRIANGLE);
+            *current = Some(MeshBuilder::new(parsed.stem.clone(), parsed.scale, expected));
+        }
+        let m = current.as_mut().expect("just set");
         m.add([poly[0], poly[k], poly[k + 1]], || Position::Line(ln))?;
     }
     poly.clear();
@@ -226,9 +230,7 @@ fn close_loop(
 }
 
 /// About 250 bytes of ASCII STL make one triangle; this only sizes the first allocation.
-fn expected_triangles(parsed: &Parsed) -> usize {
-    parsed.size_hint.map(|s| (s / 250) as usize).unwrap_or(1024)
-}
+const ASCII_BYTES_PER_TRIANGLE: u64 = 250;
 
 fn malformed_vertex(line_no: u64, line: &[u8]) -> Error {
     let shown = String::from_utf8_lossy(&line[..line.len().min(80)]);

@@ -270,3 +270,18 @@ fn triangle_limit_is_enforced_with_a_clear_error() {
     let e = read("binary_header_solid.stl", &tight).unwrap_err();
     assert_eq!((e.code(), e.position()), ("limit", Position::Triangle(2)));
 }
+
+#[test]
+fn many_groups_do_not_each_reserve_the_whole_file() {
+    // 3000 one-triangle groups: each mesh must hold about what it has, not size/60 slots.
+    let mut obj = String::from("v 0 0 0\nv 1 0 0\nv 0 1 0\n");
+    for g in 0..3000 {
+        obj += &format!("g part{g}\nf 1 2 3\n");
+    }
+    obj += &"# padding to make the file look big\n".repeat(20_000);
+    let i = to3mf::read_input("groups.obj", obj.as_bytes(), Some(obj.len() as u64), &Options::default()).unwrap();
+    assert_eq!(i.meshes.len(), 3000);
+    for m in &i.meshes {
+        assert!(m.triangles.capacity() <= 2 * m.triangles.len() + 1024, "{} reserved {}", m.name, m.triangles.capacity());
+    }
+}
