@@ -154,9 +154,14 @@ fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     for p in paths {
         if p.is_dir() {
             let before = out.len();
-            walk(p, &mut out).map_err(|e| format!("cannot read folder {}: {e}", p.display()))?;
+            let mut skipped = 0;
+            walk(p, &mut out, &mut skipped).map_err(|e| format!("cannot read folder {}: {e}", p.display()))?;
             if out.len() == before {
                 return Err(format!("no .stl or .obj file in folder {}", p.display()));
+            }
+            // Say so rather than leave other files out without a word.
+            if skipped > 0 {
+                eprintln!("note: {}: {skipped} files that are not .stl or .obj were left out", p.display());
             }
         } else {
             out.push(p.clone());
@@ -165,15 +170,17 @@ fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     Ok(out)
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+fn walk(dir: &Path, out: &mut Vec<PathBuf>, skipped: &mut usize) -> std::io::Result<()> {
     let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
     entries.sort_by_key(|e| e.file_name());
     for e in entries {
         let p = e.path();
         if p.is_dir() {
-            walk(&p, out)?;
+            walk(&p, out, skipped)?;
         } else if matches!(p.extension().and_then(|x| x.to_str()).map(str::to_ascii_lowercase).as_deref(), Some("stl" | "obj")) {
             out.push(p);
+        } else {
+            *skipped += 1;
         }
     }
     Ok(())
@@ -232,7 +239,9 @@ fn read_one(path: &Path, options: &Options, ui: &mut Ui) -> (bool, InputReport, 
 fn write_package(out: &Path, meshes: &[&Mesh], inputs: Vec<InputReport>, options: &Options, ui: &mut Ui) -> (Option<PathBuf>, Report) {
     let mut report = Report { inputs, ..Report::default() };
     if meshes.is_empty() {
-        eprintln!("error: {}: nothing to write, every input failed", out.display());
+        let e = to3mf::Error::new(to3mf::ErrorKind::NoGeometry { message: "nothing to write: every input failed".into() });
+        eprintln!("error: {}: {e}", out.display());
+        report.error = Some((&e).into());
         return (None, report);
     }
     let dir = match out.parent() {
@@ -267,6 +276,7 @@ fn write_package(out: &Path, meshes: &[&Mesh], inputs: Vec<InputReport>, options
         }
         Err(e) => {
             eprintln!("error: {}: {e}", out.display());
+            report.error = Some((&e).into());
             (None, report)
         }
     }

@@ -81,6 +81,8 @@ fn a_folder_argument_converts_the_meshes_inside() {
     let r = to3mf(&[os("convert"), os(&dir.path().join("models")), os("--out-dir"), os(&out)]);
     assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
     assert!(out.join("quad.3mf").is_file());
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    assert!(stderr.contains("1 files that are not .stl or .obj were left out"), "{stderr}");
 }
 
 #[test]
@@ -88,8 +90,11 @@ fn all_inputs_failing_leaves_an_existing_output_untouched() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("keep.3mf");
     std::fs::write(&out, b"previous contents").unwrap();
-    let r = to3mf(&[os("convert"), os(&fixture("binary_truncated.stl")), os("-o"), os(&out)]);
+    let r = to3mf(&[os("convert"), os(&fixture("binary_truncated.stl")), os("-o"), os(&out), os("--json")]);
     assert_eq!(r.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+    assert_eq!(json["packages"][0]["error"]["code"], "no_geometry");
+    assert_eq!(json["packages"][0]["path"], serde_json::Value::Null);
     assert_eq!(std::fs::read(&out).unwrap(), b"previous contents");
     let stderr = String::from_utf8_lossy(&r.stderr);
     assert!(stderr.contains("binary_truncated.stl: triangle 3:"), "{stderr}");
