@@ -241,7 +241,7 @@ mod tests {
 
     fn entry_bytes(data: &[u8], threads: usize) -> Vec<u8> {
         let mut zip = ZipWriter::new(Vec::new());
-        zip.start("x", false).unwrap();
+        zip.start("x", false, crate::zip::DEFLATED).unwrap();
         let (crc, n) = write_entry(&mut zip, 1, threads, |sink| {
             let mut buf = Vec::new();
             for piece in data.chunks(CHUNK / 3) {

@@ -36,6 +36,7 @@ pub use mesh::{Mesh, MeshBuilder};
 pub use options::{Layout, Metadata, Options, Unit};
 pub use report::{Bounds, EdgeStats, ErrorReport, InputReport, ObjectReport, Report};
 pub use threemf::{write_3mf, PackageStats};
+pub use zip::write_zip;
 
 /// One input, read and welded.
 #[derive(Debug, Clone)]

@@ -61,7 +61,7 @@ pub fn write_3mf<W: Write>(
     if let Some(png) = thumbnail_png {
         zip.add(THUMBNAIL_PATH, png, 0)?;
     }
-    zip.start(MODEL_PATH, model_size_bound(meshes) >= 0xFFFF_FFFF)?;
+    zip.start(MODEL_PATH, model_size_bound(meshes) >= 0xFFFF_FFFF, crate::zip::DEFLATED)?;
     let threads = crate::threads(options);
     let (crc, model_bytes) =
         deflate::write_entry(&mut zip, level, threads, |sink| write_model(sink, meshes, options, progress))?;

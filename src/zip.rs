@@ -5,7 +5,7 @@
 //! raw deflate produced elsewhere, which lets the model XML be compressed on several
 //! threads (see `deflate`) while it is written.
 
-use std::io::Write;
+use std::io::{Read, Write};
 
 /// 1980-01-01 00:00:00, the earliest DOS time: the same input gives the same bytes.
 const DOS_DATE: u16 = (1 << 5) | 1;
@@ -20,7 +20,12 @@ struct Entry {
     offset: u64,
     descriptor: bool,
     zip64_local: bool,
+    method: u16,
 }
+
+/// Compression methods.
+pub(crate) const STORED: u16 = 0;
+pub(crate) const DEFLATED: u16 = 8;
 
 /// Writes a ZIP archive to any `Write`, without seeking.
 pub(crate) struct ZipWriter<W: Write> {
@@ -46,7 +51,7 @@ impl<W: Write> ZipWriter<W> {
         let crc = crc32fast::hash(data);
         let offset = self.written;
         let zip64 = data.len() as u64 >= U32_MAX || deflated.len() as u64 >= U32_MAX;
-        self.local_header(name, crc, deflated.len() as u64, data.len() as u64, false, zip64)?;
+        self.local_header(name, crc, deflated.len() as u64, data.len() as u64, false, zip64, DEFLATED)?;
         self.put(&deflated)?;
         self.entries.push(Entry {
             name: name.to_string(),
@@ -56,16 +61,18 @@ impl<W: Write> ZipWriter<W> {
             offset,
             descriptor: false,
             zip64_local: zip64,
+            method: DEFLATED,
         });
         Ok(())
     }
 
-    /// Starts an entry whose deflated bytes follow through [`ZipWriter::write_raw`].
-    /// `may_exceed_4gib` must be true if either size can reach 4 GiB: the local header then
-    /// carries a ZIP64 field so the data descriptor can hold 8-byte sizes.
-    pub(crate) fn start(&mut self, name: &str, may_exceed_4gib: bool) -> std::io::Result<()> {
+    /// Starts an entry whose bytes (deflated, or stored as they are) follow through
+    /// [`ZipWriter::write_raw`]. `may_exceed_4gib` must be true if either size can reach
+    /// 4 GiB: the local header then carries a ZIP64 field so the data descriptor can hold
+    /// 8-byte sizes.
+    pub(crate) fn start(&mut self, name: &str, may_exceed_4gib: bool, method: u16) -> std::io::Result<()> {
         let offset = self.written;
-        self.local_header(name, 0, 0, 0, true, may_exceed_4gib)?;
+        self.local_header(name, 0, 0, 0, true, may_exceed_4gib, method)?;
         self.entries.push(Entry {
             name: name.to_string(),
             crc: 0,
@@ -74,6 +81,7 @@ impl<W: Write> ZipWriter<W> {
             offset,
             descriptor: true,
             zip64_local: may_exceed_4gib,
+            method,
         });
         Ok(())
     }
@@ -112,13 +120,23 @@ impl<W: Write> ZipWriter<W> {
         Ok(())
     }
 
-    fn local_header(&mut self, name: &str, crc: u32, comp: u64, uncomp: u64, descriptor: bool, zip64: bool) -> std::io::Result<()> {
+    #[allow(clippy::too_many_arguments)]
+    fn local_header(
+        &mut self,
+        name: &str,
+        crc: u32,
+        comp: u64,
+        uncomp: u64,
+        descriptor: bool,
+        zip64: bool,
+        method: u16,
+    ) -> std::io::Result<()> {
         let mut h = Vec::with_capacity(30 + name.len() + 20);
         h.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
         h.extend_from_slice(&(if zip64 { 45u16 } else { 20 }).to_le_bytes());
         // Bit 3: sizes in a data descriptor; bit 11: the name is UTF-8.
         h.extend_from_slice(&((if descriptor { 1u16 << 3 } else { 0 }) | 1 << 11).to_le_bytes());
-        h.extend_from_slice(&8u16.to_le_bytes());
+        h.extend_from_slice(&method.to_le_bytes());
         h.extend_from_slice(&DOS_TIME.to_le_bytes());
         h.extend_from_slice(&DOS_DATE.to_le_bytes());
         h.extend_from_slice(&crc.to_le_bytes());
@@ -159,7 +177,7 @@ impl<W: Write> ZipWriter<W> {
             h.extend_from_slice(&version.to_le_bytes()); // made by (MS-DOS attributes)
             h.extend_from_slice(&version.to_le_bytes()); // needed to extract
             h.extend_from_slice(&((if e.descriptor { 1u16 << 3 } else { 0 }) | 1 << 11).to_le_bytes());
-            h.extend_from_slice(&8u16.to_le_bytes());
+            h.extend_from_slice(&e.method.to_le_bytes());
             h.extend_from_slice(&DOS_TIME.to_le_bytes());
             h.extend_from_slice(&DOS_DATE.to_le_bytes());
             h.extend_from_slice(&e.crc.to_le_bytes());
@@ -212,6 +230,48 @@ impl<W: Write> ZipWriter<W> {
     }
 }
 
+/// Writes a ZIP archive of `entries` (name, reader, size), storing each as it is: for
+/// files that are compressed already, such as 3MF packages. Every entry streams through a
+/// bounded buffer. Names that repeat get `-2`, `-3`... before their extension. Returns the
+/// archive's size.
+pub fn write_zip<W: Write, R: Read>(out: W, entries: impl IntoIterator<Item = (String, R, u64)>) -> crate::Result<u64> {
+    let mut zip = ZipWriter::new(out);
+    let mut names = std::collections::HashSet::new();
+    let mut buf = vec![0u8; 1 << 20];
+    for (name, mut reader, size) in entries {
+        let name = unique_name(&name, &mut names);
+        zip.start(&name, size >= U32_MAX / 2, STORED)?;
+        let (mut crc, mut total) = (crc32fast::Hasher::new(), 0u64);
+        loop {
+            let n = match reader.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e.into()),
+            };
+            crc.update(&buf[..n]);
+            total += n as u64;
+            zip.write_raw(&buf[..n])?;
+        }
+        zip.finish_entry(crc.finalize(), total)?;
+    }
+    Ok(zip.finish()?.1)
+}
+
+fn unique_name(name: &str, taken: &mut std::collections::HashSet<String>) -> String {
+    let (stem, ext) = match name.rfind('.') {
+        Some(i) if i > 0 && !name[i..].contains('/') => (&name[..i], &name[i..]),
+        _ => (name, ""),
+    };
+    let mut candidate = name.to_string();
+    let mut n = 2;
+    while !taken.insert(candidate.clone()) {
+        candidate = format!("{stem}-{n}{ext}");
+        n += 1;
+    }
+    candidate
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,7 +282,7 @@ mod tests {
         let data = b"model bytes ".repeat(1000);
         let mut zip = ZipWriter::new(Vec::new());
         zip.add("small.txt", b"hello", 6).unwrap();
-        zip.start("big.model", true).unwrap();
+        zip.start("big.model", true, DEFLATED).unwrap();
         zip.write_raw(&crate::deflate::compress_all(&data, 1)).unwrap();
         zip.finish_entry(crc32fast::hash(&data), data.len() as u64).unwrap();
         let (bytes, size) = zip.finish().unwrap();
@@ -234,5 +294,27 @@ mod tests {
         let mut small = String::new();
         archive.by_name("small.txt").unwrap().read_to_string(&mut small).unwrap();
         assert_eq!(small, "hello");
+    }
+
+    #[test]
+    fn stored_archive_keeps_files_byte_for_byte_and_renames_repeats() {
+        let a = b"PK\x03\x04 pretend 3mf".to_vec();
+        let b = vec![7u8; 3_000_000];
+        let entries = vec![
+            ("part.3mf".to_string(), &a[..], a.len() as u64),
+            ("big.3mf".to_string(), &b[..], b.len() as u64),
+            ("part.3mf".to_string(), &a[..], a.len() as u64),
+        ];
+        let mut out = Vec::new();
+        let size = write_zip(&mut out, entries).unwrap();
+        assert_eq!(size, out.len() as u64);
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(out)).unwrap();
+        let names: Vec<String> = (0..archive.len()).map(|i| archive.by_index(i).unwrap().name().unwrap().to_string()).collect();
+        assert_eq!(names, ["part.3mf", "big.3mf", "part-2.3mf"]);
+        let mut back = Vec::new();
+        let mut big = archive.by_name("big.3mf").unwrap();
+        assert_eq!(big.compression(), zip::CompressionMethod::Stored);
+        big.read_to_end(&mut back).unwrap();
+        assert!(back == b);
     }
 }

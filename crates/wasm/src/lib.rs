@@ -5,7 +5,7 @@
 /// The JS-facing functions; the crate builds natively too (empty) so the workspace stays
 /// one `cargo test`.
 #[cfg(target_arch = "wasm32")]
-pub use web::{convert_bytes, convert_files, convert_files_streaming};
+pub use web::{convert_bytes, convert_files, convert_files_streaming, zip_blobs};
 
 #[cfg(target_arch = "wasm32")]
 mod web {
@@ -20,10 +20,11 @@ mod web {
         console_error_panic_hook::set_once();
     }
 
-    /// Reads a `File` in slices through `FileReaderSync` (dedicated workers only), so a
-    /// large file never sits in memory whole.
+    /// Reads a `Blob` (or `File`) in slices through `FileReaderSync` (dedicated workers
+    /// only), so a large file never sits in memory whole.
     struct FileRead<'a> {
-        file: web_sys::File,
+        file: web_sys::Blob,
+        name: String,
         reader: web_sys::FileReaderSync,
         pos: f64,
         size: f64,
@@ -38,7 +39,7 @@ mod web {
                 return Ok(0);
             }
             let end = (self.pos + SLICE.min(buf.len() as f64)).min(self.size);
-            let io = |e: JsValue| std::io::Error::other(format!("reading {}: {e:?}", self.file.name()));
+            let io = |e: JsValue| std::io::Error::other(format!("reading {}: {e:?}", self.name));
             let blob = self.file.slice_with_f64_and_f64(self.pos, end).map_err(io)?;
             let array = self.reader.read_as_array_buffer(&blob).map_err(io)?;
             let bytes = js_sys::Uint8Array::new(&array);
@@ -115,10 +116,33 @@ mod web {
         for f in files.iter() {
             let file: web_sys::File = f.dyn_into().map_err(|_| JsError::new("convertFiles takes an array of File"))?;
             let size = file.size();
-            let read = FileRead { file: file.clone(), reader: reader.clone(), pos: 0.0, size, progress: &progress };
+            let read = FileRead { file: file.clone().into(), name: file.name(), reader: reader.clone(), pos: 0.0, size, progress: &progress };
             inputs.push((file.name(), read, Some(size as u64)));
         }
         Ok(to3mf::convert(inputs, out, &options, &mut |done, total| progress("writing", done as f64, total as f64)))
+    }
+
+    /// Writes one ZIP archive of `blobs` named `names`, each stored as it is (for 3MF
+    /// packages, which are compressed already), handing the archive to `onChunk` in ~1 MiB
+    /// pieces. Returns the archive's size. Repeated names get `-2`, `-3`...
+    #[wasm_bindgen(js_name = zipBlobs)]
+    pub fn zip_blobs(blobs: js_sys::Array, names: js_sys::Array, on_chunk: js_sys::Function) -> Result<f64, JsError> {
+        if blobs.length() != names.length() {
+            return Err(JsError::new("zipBlobs needs one name per blob"));
+        }
+        let reader = web_sys::FileReaderSync::new().map_err(|_| JsError::new("FileReaderSync needs a dedicated worker"))?;
+        let quiet = |_: &str, _: f64, _: f64| {};
+        let mut entries = Vec::new();
+        for (blob, name) in blobs.iter().zip(names.iter()) {
+            let blob: web_sys::Blob = blob.dyn_into().map_err(|_| JsError::new("zipBlobs takes an array of Blob"))?;
+            let name = name.as_string().ok_or_else(|| JsError::new("zipBlobs takes an array of names"))?;
+            let size = blob.size();
+            let read = FileRead { file: blob, name: name.clone(), reader: reader.clone(), pos: 0.0, size, progress: &quiet };
+            entries.push((name, read, size as u64));
+        }
+        let out = std::io::BufWriter::with_capacity(1 << 20, ChunkOut(on_chunk));
+        let size = to3mf::write_zip(out, entries).map_err(|e| JsError::new(&e.to_string()))?;
+        Ok(size as f64)
     }
 
     /// Passes each written piece to a JS callback as a fresh `Uint8Array`.

@@ -107,3 +107,31 @@ fn streamed_chunks_form_the_same_package_and_progress_is_reported() {
     let read_done: Vec<f64> = progress.iter().filter(|p| get(p, &["0"]) == "reading").map(|p| get(&p, &["1"]).as_f64().unwrap()).collect();
     assert_eq!(read_done.last().copied(), Some(bytes.len() as f64));
 }
+
+#[wasm_bindgen_test]
+fn zip_blobs_stores_each_package_as_it_is() {
+    let a: Vec<u8> = (0..5000u32).map(|i| (i % 251) as u8).collect();
+    let b = b"second package".to_vec();
+    let blobs = js_sys::Array::of3(&file("a.3mf", &a), &file("b.3mf", &b), &file("a.3mf", &b));
+    let names = js_sys::Array::of3(&"a.3mf".into(), &"b.3mf".into(), &"a.3mf".into());
+    let chunks = js_sys::Array::new();
+    let on_chunk = {
+        let chunks = chunks.clone();
+        Closure::<dyn Fn(JsValue)>::new(move |c: JsValue| {
+            chunks.push(&c);
+        })
+    };
+    let size = to3mf_wasm::zip_blobs(blobs, names, on_chunk.as_ref().unchecked_ref::<js_sys::Function>().clone())
+        .map_err(JsValue::from)
+        .unwrap();
+    let mut zip = Vec::new();
+    for c in chunks.iter() {
+        zip.extend(js_sys::Uint8Array::new(&c).to_vec());
+    }
+    assert_eq!(size, zip.len() as f64);
+    assert!(zip.starts_with(b"PK\x03\x04"));
+    let find = |needle: &[u8]| zip.windows(needle.len()).position(|w| w == needle);
+    assert!(find(&a).is_some(), "the first package is stored verbatim");
+    assert!(find(b"a-2.3mf").is_some(), "a repeated name is made unique");
+    assert_eq!(&zip[zip.len() - 22..zip.len() - 18], b"PK\x05\x06");
+}
