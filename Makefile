@@ -1,23 +1,37 @@
-# The two commands a developer needs are `make test` and `make run` (see README.md).
-.PHONY: test deps run bench release
+# The two commands a developer needs are `make serve` and `make test` (see README.md).
+.PHONY: test deps deps-wasm run serve www bench release
 
 WASM_BINDGEN_VERSION = $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/version = "\(.*\)"/\1/p}' Cargo.lock)
 
 # What the tests call: PrusaSlicer's CLI (loads our packages), Chromium and its driver (the
 # wasm tests), the wasm target, wasm-bindgen's test runner at the version in Cargo.lock
 # (no --locked: one of its locked dependencies is missing from the registry), cargo-nextest.
-deps:
+deps: deps-wasm
 	@command -v prusa-slicer >/dev/null && command -v chromedriver >/dev/null || { \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prusa-slicer chromium chromium-driver >/dev/null; }
+	@command -v cargo-nextest >/dev/null || cargo install cargo-nextest --locked
+	@test -d node_modules/playwright-core || npm ci --no-audit --no-fund
+
+deps-wasm:
 	@rustup target add wasm32-unknown-unknown >/dev/null 2>&1
 	@wasm-bindgen-test-runner --version 2>/dev/null | grep -qF "$(WASM_BINDGEN_VERSION)" || \
 	  cargo install wasm-bindgen-cli --version "$(WASM_BINDGEN_VERSION)"
-	@command -v cargo-nextest >/dev/null || cargo install cargo-nextest --locked
 
-# Doc and browser tests first, so the run ends on nextest's summary line.
-test: deps
+# The page's wasm: plain wasm-bindgen output for ES modules, no bundler, no wasm-opt
+# (Debian's binaryen 108 corrupts wasm-bindgen output).
+www: deps-wasm
+	cargo build --release --target wasm32-unknown-unknown -p to3mf-wasm
+	wasm-bindgen --target web --no-typescript --out-dir www/pkg target/wasm32-unknown-unknown/release/to3mf_wasm.wasm
+
+# The page on http://127.0.0.1:8000/ (Python's server sends application/wasm for .wasm).
+serve: www
+	python3 -m http.server --bind 127.0.0.1 8000
+
+# Doc, browser and page tests first, so the run ends on nextest's summary line.
+test: deps www
 	cargo test -p to3mf --doc
 	cargo test --target wasm32-unknown-unknown -p to3mf-wasm --test web
+	node --test tests/e2e/
 	cargo nextest run --workspace --no-fail-fast
 
 release:

@@ -1,0 +1,204 @@
+// The page as a person uses it, in Debian's Chromium driven by playwright-core: pick files and
+// folders, drop files, download and validate results, see errors, cancel, work offline, and
+// never talk to another origin. Screenshots go to test-output/screenshots/.
+//
+// Needs `make www` first (the page's wasm) and ../shared beside the repo.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
+import { dirname, extname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const out = join(root, 'test-output', 'e2e');
+const fixture = (name) => join(root, 'tests/fixtures', name);
+const corpus = (name) => join(root, '../shared/corpus', name);
+const validator = join(root, '../shared/tools/validate3mf/validate3mf');
+
+const TYPES = {
+  '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css',
+  '.wasm': 'application/wasm', '.svg': 'image/svg+xml', '.webmanifest': 'application/manifest+json',
+};
+
+let server, origin, browser, context, page;
+const requests = [];
+
+function serve() {
+  return new Promise((ok) => {
+    server = createServer((req, res) => {
+      const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+      const file = join(root, path === '/' ? 'index.html' : path);
+      if (!file.startsWith(root) || !existsSync(file) || file.includes('node_modules')) {
+        res.writeHead(404).end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
+      res.end(readFileSync(file));
+    });
+    server.listen(0, '127.0.0.1', () => ok(`http://127.0.0.1:${server.address().port}`));
+  });
+}
+
+/** A binary STL of `n` triangles (a strip), big enough to take a while to convert. */
+function bigStl(path, n) {
+  const buf = Buffer.alloc(84 + 50 * n);
+  buf.write('big test strip', 0);
+  buf.writeUInt32LE(n, 80);
+  for (let i = 0; i < n; i++) {
+    const o = 84 + 50 * i + 12;
+    const x = i * 0.01;
+    const c = [x, 0, 0, x + 0.01, (i % 2) * 0.5, 0, x, 1, 0.25 * (i % 3)];
+    c.forEach((v, k) => buf.writeFloatLE(v, o + 4 * k));
+  }
+  writeFileSync(path, buf);
+}
+
+async function pick(selector, files) {
+  await page.setInputFiles(selector, files);
+}
+
+async function waitFinished() {
+  await page.waitForFunction(() => /^Finished/.test(document.getElementById('status').textContent), null, { timeout: 120_000 });
+}
+
+function validate(files) {
+  try {
+    return execFileSync(validator, ['--json', ...files], { encoding: 'utf8' })
+      .trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  } catch (e) {
+    assert.fail(`validate3mf failed: ${e.stdout}${e.stderr}`);
+  }
+}
+
+before(async () => {
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(join(out, 'screenshots'), { recursive: true });
+  assert.ok(existsSync(join(root, 'www/pkg/to3mf_wasm_bg.wasm')), 'run `make www` first');
+  origin = await serve();
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  context = await browser.newContext({ acceptDownloads: true });
+  context.on('request', (r) => requests.push(r.url()));
+  page = await context.newPage();
+  await page.goto(`${origin}/`);
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+test('two STLs and a broken file: the good ones download as valid 3MF, the bad one says why', { timeout: 180_000 }, async () => {
+  const started = Date.now();
+  await pick('#pick-files', [fixture('ascii_multi_solid.stl'), corpus('trimesh/unit_sphere.STL'), fixture('ascii_bad_vertex.stl')]);
+  await waitFinished();
+  const rows = page.locator('#rows > li');
+  assert.equal(await rows.count(), 3);
+  assert.equal(await page.locator('#rows > li.state-done').count(), 2);
+  const failed = page.locator('#rows > li.state-failed');
+  assert.match(await failed.locator('.error').textContent(), /ascii_bad_vertex\.stl: line 5: malformed vertex line/);
+  assert.match(await rows.nth(1).locator('.facts').textContent(), /1 object · 1,280 triangles/);
+
+  const saved = [];
+  for (const button of await page.locator('#rows button.download').all()) {
+    const [download] = await Promise.all([page.waitForEvent('download'), button.click()]);
+    const path = join(out, download.suggestedFilename());
+    await download.saveAs(path);
+    saved.push(path);
+  }
+  assert.deepEqual(saved.map((p) => p.split('/').pop()), ['ascii_multi_solid.3mf', 'unit_sphere.3mf']);
+  const verdicts = validate(saved);
+  assert.deepEqual(verdicts.map((v) => v.ok), [true, true], JSON.stringify(verdicts));
+  assert.equal(verdicts[0].objects.length, 2);
+  assert.equal(verdicts[1].objects[0].triangles, 1280);
+
+  const [zipDownload] = await Promise.all([page.waitForEvent('download'), page.click('#download-all')]);
+  const zipPath = join(out, 'all.zip');
+  await zipDownload.saveAs(zipPath);
+  const names = execFileSync('python3', ['-c', 'import sys, zipfile; print("\\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))', zipPath], { encoding: 'utf8' });
+  assert.deepEqual(names.trim().split('\n'), ['ascii_multi_solid.3mf', 'unit_sphere.3mf']);
+  console.log(`# first batch converted and checked in ${Date.now() - started} ms`);
+
+  await page.emulateMedia({ colorScheme: 'light' });
+  await page.screenshot({ path: join(out, 'screenshots/light.png'), fullPage: true });
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.screenshot({ path: join(out, 'screenshots/dark.png'), fullPage: true });
+  await page.emulateMedia({ colorScheme: 'light' });
+});
+
+test('a folder converts the meshes in it and leaves the rest out with a note', { timeout: 120_000 }, async () => {
+  const folder = join(out, 'release');
+  mkdirSync(join(folder, 'stl'), { recursive: true });
+  writeFileSync(join(folder, 'stl', 'quad.stl'), readFileSync(fixture('ascii_quad_facet.stl')));
+  writeFileSync(join(folder, 'groups.obj'), readFileSync(fixture('obj_groups.obj')));
+  writeFileSync(join(folder, 'README.txt'), 'print at 0.2 mm');
+  await page.click('#clear');
+  await pick('#pick-folder', folder);
+  await waitFinished();
+  assert.equal(await page.locator('#rows > li.state-done').count(), 2);
+  assert.match(await page.locator('#status').textContent(), /1 files that are not STL or OBJ left out/);
+});
+
+test('dropped files convert; merged into one package when asked, with the title', { timeout: 120_000 }, async () => {
+  await page.click('#clear');
+  await page.check('#merge');
+  await page.fill('#title', 'Two parts');
+  const files = [fixture('ascii_quad_facet.stl'), fixture('obj_ngon.obj')].map((p) => ({
+    name: p.split('/').pop(), bytes: [...readFileSync(p)],
+  }));
+  const dataTransfer = await page.evaluateHandle((files) => {
+    const dt = new DataTransfer();
+    for (const f of files) dt.items.add(new File([new Uint8Array(f.bytes)], f.name));
+    return dt;
+  }, files);
+  await page.dispatchEvent('#drop', 'drop', { dataTransfer });
+  await waitFinished();
+  assert.equal(await page.locator('#rows > li.state-done').count(), 1);
+  assert.match(await page.locator('#rows > li .facts').textContent(), /2 objects/);
+  assert.equal(await page.locator('#rows button.download').textContent(), 'Download Two parts.3mf');
+  await page.uncheck('#merge');
+  await page.fill('#title', '');
+});
+
+test('cancel stops a large conversion, and the next one works', { timeout: 180_000 }, async () => {
+  await page.click('#clear');
+  const big = join(out, 'big.stl');
+  bigStl(big, 3_000_000); // 150 MB
+  await pick('#pick-files', [big]);
+  await page.waitForFunction(() => document.querySelector('#rows progress')?.value > 0, null, { timeout: 60_000 });
+  await page.click('#cancel');
+  await waitFinished();
+  assert.equal(await page.locator('#rows > li .status').textContent(), 'Cancelled');
+  await page.click('#clear');
+  await pick('#pick-files', [fixture('obj_ngon.obj')]);
+  await waitFinished();
+  assert.equal(await page.locator('#rows > li.state-done').count(), 1);
+});
+
+test('after one visit the page works offline', { timeout: 120_000 }, async () => {
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  if (!(await page.evaluate(() => !!navigator.serviceWorker.controller))) await page.reload();
+  await page.waitForFunction(() => !!navigator.serviceWorker.controller);
+  await context.setOffline(true);
+  try {
+    await page.reload();
+    await pick('#pick-files', [fixture('ascii_crlf.stl')]);
+    await waitFinished();
+    assert.equal(await page.locator('#rows > li.state-done').count(), 1);
+  } finally {
+    await context.setOffline(false);
+  }
+});
+
+test('no request ever left the page origin', () => {
+  assert.ok(requests.length > 5);
+  const foreign = requests.filter((u) => !u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:'));
+  assert.deepEqual(foreign, []);
+});

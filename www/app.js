@@ -1,0 +1,271 @@
+// The page: file and folder picking, drag and drop, one row per package with progress,
+// results and errors, downloads, cancel, settings, theme, and the offline service worker.
+// All conversion work happens in workers (to3mf.js).
+
+import { convert, pool, zip } from './to3mf.js';
+
+const $ = (id) => document.getElementById(id);
+const rowsEl = $('rows');
+const statusEl = $('status');
+const results = []; // finished results with a blob, for "download all"
+let rowCount = 0; // rows ever made: orders "download all" as the list, not as finishing order
+const batches = new Set(); // AbortControllers of running batches
+const MESH = /\.(stl|obj)$/i;
+
+pool(); // start the workers (and their wasm) right away
+
+// ---- theme -------------------------------------------------------------------------------
+const themeButton = $('theme');
+function applyTheme(theme) {
+  if (theme) document.documentElement.dataset.theme = theme;
+  const dark = theme ? theme === 'dark' : matchMedia('(prefers-color-scheme: dark)').matches;
+  themeButton.textContent = dark ? 'Light mode' : 'Dark mode';
+  themeButton.setAttribute('aria-pressed', String(dark));
+}
+applyTheme(localStorage.getItem('theme'));
+matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => applyTheme(localStorage.getItem('theme')));
+themeButton.addEventListener('click', () => {
+  const dark = themeButton.getAttribute('aria-pressed') === 'true';
+  const theme = dark ? 'light' : 'dark';
+  localStorage.setItem('theme', theme);
+  applyTheme(theme);
+});
+
+// ---- helpers -----------------------------------------------------------------------------
+function size(bytes) {
+  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`;
+  return `${Math.max(1, Math.round(bytes / 1e3))} KB`;
+}
+
+function el(tag, className, text) {
+  const e = document.createElement(tag);
+  if (className) e.className = className;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+function download(name, blob) {
+  const url = URL.createObjectURL(blob);
+  const a = el('a');
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+function options() {
+  const title = $('title').value.trim();
+  return { layout: $('layout').value, metadata: title ? { title } : {} };
+}
+
+function updateButtons() {
+  $('download-all').disabled = results.length === 0;
+  $('cancel').disabled = batches.size === 0;
+  $('clear').disabled = batches.size > 0 || rowsEl.children.length === 0;
+}
+
+// ---- rows --------------------------------------------------------------------------------
+function makeRow(files) {
+  const li = el('li', 'state-working');
+  const name = files.length === 1 ? files[0].name : `${files.length} files: ${files.map((f) => f.name).join(', ')}`;
+  const inBytes = files.reduce((n, f) => n + f.size, 0);
+  li.append(el('span', 'name', name), el('span', 'status', 'Waiting…'));
+  const progress = el('progress');
+  progress.max = 1;
+  progress.setAttribute('aria-label', `Progress of ${name}`);
+  const facts = el('span', 'facts', size(inBytes));
+  li.append(progress, facts);
+  rowsEl.append(li);
+  return { li, progress, facts, status: li.querySelector('.status'), inBytes, seq: rowCount++ };
+}
+
+function showProgress(row, stage, done, total) {
+  row.status.textContent = stage === 'reading' ? 'Reading…' : 'Writing 3MF…';
+  // Reading is most of the work: show it as the first 70% of the bar.
+  const frac = total > 0 ? done / total : 0;
+  row.progress.value = stage === 'reading' ? 0.7 * frac : 0.7 + 0.3 * frac;
+}
+
+function warningsOf(report) {
+  const out = [];
+  for (const input of report.inputs) {
+    for (const w of input.warnings) out.push(`${input.name}: ${w}`);
+    for (const o of input.objects) {
+      if (o.dropped_degenerate > 0) out.push(`${o.name}: ${o.dropped_degenerate} degenerate triangles dropped`);
+      const e = o.edges;
+      if (!e.watertight) {
+        const parts = [];
+        if (e.boundary_edges) parts.push(`${e.boundary_edges} open edges`);
+        if (e.non_manifold_edges) parts.push(`${e.non_manifold_edges} edges shared by 3+ triangles`);
+        if (e.orientation_conflicts) parts.push(`${e.orientation_conflicts} flipped faces`);
+        out.push(`${o.name}: not watertight (${parts.join(', ')}); slicers may repair it`);
+      }
+    }
+    if (input.error) out.push(`${input.name} was left out: ${input.error.message}`);
+  }
+  return out;
+}
+
+function showResult(row, result) {
+  row.progress.value = 1;
+  row.progress.hidden = true;
+  if (!result.blob) {
+    row.li.className = 'state-failed';
+    row.status.textContent = result.error?.code === 'cancelled' ? 'Cancelled' : 'Failed';
+    const input = result.report?.inputs?.find((i) => i.error);
+    const message = input ? `${input.name}: ${input.error.message}` : result.error?.message ?? 'Unknown error';
+    row.li.append(el('p', 'error', message));
+    return;
+  }
+  row.li.className = 'state-done';
+  const triangles = result.report.inputs.flatMap((i) => i.objects).reduce((n, o) => n + o.triangles_written, 0);
+  const objects = result.report.objects_written;
+  row.status.textContent = 'Done';
+  row.facts.textContent = `${size(row.inBytes)} → ${size(result.blob.size)} · ${objects} object${objects === 1 ? '' : 's'} · ${triangles.toLocaleString('en')} triangles`;
+  const button = el('button', 'download', `Download ${result.name}`);
+  button.type = 'button';
+  button.addEventListener('click', () => download(result.name, result.blob));
+  row.li.append(button);
+  const warnings = warningsOf(result.report);
+  if (warnings.length) {
+    const ul = el('ul', 'warnings');
+    for (const w of warnings) ul.append(el('li', '', w));
+    row.li.append(ul);
+  }
+  results.push({ ...result, seq: row.seq });
+  results.sort((a, b) => a.seq - b.seq);
+}
+
+// ---- converting --------------------------------------------------------------------------
+async function addFiles(files, skipped = 0) {
+  if (files.length === 0) {
+    statusEl.textContent = skipped ? `No STL or OBJ file found (${skipped} other files left out).` : 'No files.';
+    return;
+  }
+  const merge = $('merge').checked;
+  const groups = merge ? [files] : files.map((f) => [f]);
+  const rows = groups.map(makeRow);
+  const controller = new AbortController();
+  batches.add(controller);
+  updateButtons();
+  const note = skipped ? ` (${skipped} files that are not STL or OBJ left out)` : '';
+  statusEl.textContent = `Converting ${files.length} file${files.length === 1 ? '' : 's'}…${note}`;
+  const out = await convert(files, options(), {
+    merge,
+    signal: controller.signal,
+    onProgress: (i, stage, done, total) => showProgress(rows[i], stage, done, total),
+    onResult: (i, result) => showResult(rows[i], result),
+  });
+  batches.delete(controller);
+  const ok = out.filter((r) => r.blob).length;
+  const failed = out.length - ok;
+  statusEl.textContent = `Finished: ${ok} converted${failed ? `, ${failed} failed or cancelled` : ''}.${note}`;
+  updateButtons();
+}
+
+// Folder entries from drag and drop, read recursively.
+async function entriesToFiles(entry, path, out) {
+  if (entry.isFile) {
+    const file = await new Promise((resolve, reject) => entry.file(resolve, reject));
+    out.push(file);
+  } else if (entry.isDirectory) {
+    const reader = entry.createReader();
+    for (;;) {
+      const batch = await new Promise((resolve, reject) => reader.readEntries(resolve, reject));
+      if (batch.length === 0) break;
+      for (const e of batch) await entriesToFiles(e, `${path}${entry.name}/`, out);
+    }
+  }
+}
+
+async function fromDrop(dataTransfer) {
+  const files = [];
+  let skipped = 0;
+  const entries = [...dataTransfer.items].map((i) => i.webkitGetAsEntry?.()).filter(Boolean);
+  if (entries.length === 0) return { files: [...dataTransfer.files], skipped };
+  for (const entry of entries) {
+    if (entry.isDirectory) {
+      const inside = [];
+      await entriesToFiles(entry, '', inside);
+      for (const f of inside) (MESH.test(f.name) ? files.push(f) : skipped++);
+    } else {
+      // A single dropped file is always tried: the core recognises it by content and says
+      // what it is if it is not a mesh.
+      await entriesToFiles(entry, '', files);
+    }
+  }
+  return { files, skipped };
+}
+
+const drop = $('drop');
+drop.addEventListener('dragover', (e) => {
+  e.preventDefault();
+  drop.classList.add('over');
+});
+drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+drop.addEventListener('drop', async (e) => {
+  e.preventDefault();
+  drop.classList.remove('over');
+  const { files, skipped } = await fromDrop(e.dataTransfer);
+  addFiles(files, skipped);
+});
+drop.addEventListener('keydown', (e) => {
+  if (e.key === 'Enter' || e.key === ' ') {
+    e.preventDefault();
+    $('pick-files').click();
+  }
+});
+$('pick-files').addEventListener('change', (e) => {
+  addFiles([...e.target.files]);
+  e.target.value = '';
+});
+$('pick-folder').addEventListener('change', (e) => {
+  const all = [...e.target.files];
+  const files = all.filter((f) => MESH.test(f.name));
+  addFiles(files, all.length - files.length);
+  e.target.value = '';
+});
+
+$('cancel').addEventListener('click', () => {
+  for (const c of batches) c.abort();
+  statusEl.textContent = 'Cancelling…';
+});
+$('clear').addEventListener('click', () => {
+  rowsEl.replaceChildren();
+  results.length = 0;
+  statusEl.textContent = '';
+  updateButtons();
+});
+$('download-all').addEventListener('click', async () => {
+  statusEl.textContent = 'Building the zip…';
+  try {
+    download('to3mf.zip', await zip(results));
+    statusEl.textContent = `Zip of ${results.length} packages ready.`;
+  } catch (e) {
+    statusEl.textContent = `Could not build the zip: ${e.message}`;
+  }
+});
+
+// ---- offline: service worker with an update prompt -----------------------------------------
+if ('serviceWorker' in navigator) {
+  navigator.serviceWorker.register('./sw.js').then((reg) => {
+    const offer = (worker) => {
+      if (!worker || !navigator.serviceWorker.controller) return; // first install: nothing to update
+      $('update').hidden = false;
+      $('reload').onclick = () => worker.postMessage({ type: 'skipWaiting' });
+    };
+    offer(reg.waiting);
+    reg.addEventListener('updatefound', () => {
+      const worker = reg.installing;
+      worker?.addEventListener('statechange', () => worker.state === 'installed' && offer(worker));
+    });
+  });
+  let reloading = false;
+  navigator.serviceWorker.addEventListener('controllerchange', () => {
+    if (reloading || $('update').hidden) return;
+    reloading = true;
+    location.reload();
+  });
+}

@@ -1,0 +1,169 @@
+// to3mf in the browser: STL and OBJ files into 3MF packages, converted in Web Workers on the
+// user's machine. An ES module a host page (the to3mf page, a Manyfold frontend) imports:
+//
+//   import { convert } from './www/to3mf.js';
+//   const results = await convert(files, { layout: 'arrange' }, { onProgress, signal });
+//   for (const r of results) if (r.blob) download(r.name, r.blob); else show(r.error.message);
+//
+// Several files convert in parallel in a small pool of workers; a worker that dies (a panic,
+// out of memory) fails only its file and is replaced; cancelling terminates the workers of
+// that batch and starts fresh ones, keeping what already finished.
+
+const WORKER_URL = new URL('./worker.js', import.meta.url);
+
+/** A pool of conversion workers. */
+export class Pool {
+  constructor(size = Math.max(1, Math.min(navigator.hardwareConcurrency || 2, 4))) {
+    this.size = size;
+    this.slots = [];
+    this.queue = [];
+    this.nextId = 1;
+    this.readyWaiters = [];
+    for (let i = 0; i < size; i++) this.spawn();
+  }
+
+  spawn() {
+    const slot = { worker: new Worker(WORKER_URL, { type: 'module' }), job: null, ready: false };
+    slot.worker.onmessage = (e) => this.onMessage(slot, e.data);
+    slot.worker.onerror = (e) => {
+      e.preventDefault();
+      this.finish(slot, { failed: e.message || 'the converter stopped (out of memory?)' }, true);
+    };
+    this.slots.push(slot);
+  }
+
+  /** Resolves when at least one worker has its wasm ready. */
+  whenReady() {
+    if (this.slots.some((s) => s.ready)) return Promise.resolve();
+    return new Promise((resolve) => this.readyWaiters.push(resolve));
+  }
+
+  /** Runs one request; resolves with the worker's answer ({blob, report} or {failed} or {cancelled}). */
+  run(request, { onProgress, tag } = {}) {
+    return new Promise((resolve) => {
+      this.queue.push({ id: this.nextId++, request, onProgress, tag, resolve });
+      this.pump();
+    });
+  }
+
+  pump() {
+    for (const slot of this.slots) {
+      if (!slot.ready || slot.job || this.queue.length === 0) continue;
+      const job = this.queue.shift();
+      slot.job = job;
+      slot.worker.postMessage({ ...job.request, id: job.id });
+    }
+  }
+
+  onMessage(slot, msg) {
+    if (msg.type === 'ready') {
+      slot.ready = true;
+      this.readyWaiters.splice(0).forEach((r) => r());
+      this.pump();
+      return;
+    }
+    const job = slot.job;
+    if (!job || msg.id !== job.id) return;
+    if (msg.type === 'progress') job.onProgress?.(msg.stage, msg.done, msg.total);
+    else if (msg.type === 'done') this.finish(slot, { blob: msg.blob, report: msg.report }, false);
+    else if (msg.type === 'failed') this.finish(slot, { failed: msg.message }, true);
+  }
+
+  finish(slot, answer, replace) {
+    const job = slot.job;
+    slot.job = null;
+    if (replace) this.replace(slot);
+    job?.resolve(answer);
+    this.pump();
+  }
+
+  replace(slot) {
+    slot.worker.terminate();
+    this.slots.splice(this.slots.indexOf(slot), 1);
+    this.spawn();
+  }
+
+  /** Cancels queued and running jobs whose tag is `tag`; running ones lose their worker. */
+  cancel(tag) {
+    const keep = [];
+    for (const job of this.queue) (job.tag === tag ? job.resolve({ cancelled: true }) : keep.push(job));
+    this.queue = keep;
+    for (const slot of [...this.slots]) {
+      if (slot.job && slot.job.tag === tag) {
+        const job = slot.job;
+        slot.job = null;
+        this.replace(slot);
+        job.resolve({ cancelled: true });
+      }
+    }
+    this.pump();
+  }
+
+  /** Stops every worker. */
+  terminate() {
+    this.cancel(undefined);
+    for (const slot of this.slots) slot.worker.terminate();
+    this.slots = [];
+  }
+}
+
+let shared = null;
+
+/** The pool the module's functions use, created on first use. */
+export function pool() {
+  shared ??= new Pool();
+  return shared;
+}
+
+function stem(name) {
+  const base = name.split(/[\\/]/).pop();
+  const dot = base.lastIndexOf('.');
+  return dot > 0 ? base.slice(0, dot) : base;
+}
+
+function errorOf(answer) {
+  if (answer.cancelled) return { code: 'cancelled', message: 'Cancelled.' };
+  if (answer.failed) return { code: 'crashed', message: `The converter stopped on this file: ${answer.failed}` };
+  return answer.report?.error ?? null;
+}
+
+/**
+ * Converts `files` (an array of File). With `merge`, all go into one package; otherwise one
+ * package per file, converted in parallel. `options` is the core's Options (layout, unit,
+ * metadata: {title, ...}, compression_level). Resolves, in input order, with
+ * `{name, files, blob, report, error}` per package; `onResult` sees each as it finishes.
+ * Aborting `signal` cancels what has not finished; finished results are kept.
+ */
+export async function convert(files, options = {}, { onProgress, onResult, signal, merge = false } = {}) {
+  const p = pool();
+  const tag = Symbol('batch');
+  const groups = merge ? [files] : files.map((f) => [f]);
+  const onAbort = () => p.cancel(tag);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await Promise.all(
+      groups.map(async (group, index) => {
+        const name = `${merge && options.metadata?.title ? options.metadata.title : stem(group[0].name)}.3mf`;
+        const answer = signal?.aborted
+          ? { cancelled: true }
+          : await p.run(
+              { type: 'convert', files: group, options },
+              { tag, onProgress: (stage, done, total) => onProgress?.(index, stage, done, total) },
+            );
+        const result = { name, files: group, blob: answer.blob ?? null, report: answer.report ?? null, error: errorOf(answer) };
+        onResult?.(index, result);
+        return result;
+      }),
+    );
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** One ZIP (stored entries) of the given results' packages, built by the core in a worker. */
+export async function zip(results) {
+  const done = results.filter((r) => r.blob);
+  const answer = await pool().run({ type: 'zip', blobs: done.map((r) => r.blob), names: done.map((r) => r.name) });
+  if (!answer.blob) throw new Error(answer.failed ?? 'could not build the zip');
+  return answer.blob;
+}
