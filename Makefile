@@ -1,5 +1,5 @@
 # The two commands a developer needs are `make serve` and `make test` (see README.md).
-.PHONY: test deps deps-wasm run serve www bench release
+.PHONY: test deps deps-wasm run serve www site bench release
 
 WASM_BINDGEN_VERSION = $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/version = "\(.*\)"/\1/p}' Cargo.lock)
 
@@ -23,12 +23,21 @@ www: deps-wasm
 	cargo build --release --target wasm32-unknown-unknown -p to3mf-wasm
 	wasm-bindgen --target web --no-typescript --out-dir www/pkg target/wasm32-unknown-unknown/release/to3mf_wasm.wasm
 
+# The static site in _site/, as GitHub Pages publishes it; VERSION names the service
+# worker's cache, so a deployed change offers users a reload.
+VERSION ?= dev
+site: www
+	rm -rf _site && mkdir -p _site/www
+	cp index.html sw.js manifest.webmanifest _site/
+	cp -r www/*.js www/*.css www/*.svg www/pkg _site/www/
+	sed -i "s/^const VERSION = .*/const VERSION = '$(VERSION)';/" _site/sw.js
+
 # The page on http://127.0.0.1:8000/ (Python's server sends application/wasm for .wasm).
 serve: www
 	python3 -m http.server --bind 127.0.0.1 8000
 
 # Doc, browser and page tests first, so the run ends on nextest's summary line.
-test: deps www
+test: deps site
 	cargo test -p to3mf --doc
 	cargo test --target wasm32-unknown-unknown -p to3mf-wasm --test web
 	node --test tests/e2e/
@@ -41,5 +50,7 @@ release:
 run: release
 	./target/release/to3mf $(ARGS)
 
-bench: release
+bench: release site
+	@test -d node_modules/playwright-core || npm ci --no-audit --no-fund
 	python3 bench/bench.py
+	node bench/browser.mjs

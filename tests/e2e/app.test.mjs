@@ -2,16 +2,17 @@
 // folders, drop files, download and validate results, see errors, cancel, work offline, and
 // never talk to another origin. Screenshots go to test-output/screenshots/.
 //
-// Needs `make www` first (the page's wasm) and ../shared beside the repo.
+// Serves the built site (`make site`, in _site/) under /to3mf/ as GitHub Pages would, and
+// needs ../shared beside the repo.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { serve } from './serve.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const out = join(root, 'test-output', 'e2e');
@@ -19,29 +20,9 @@ const fixture = (name) => join(root, 'tests/fixtures', name);
 const corpus = (name) => join(root, '../shared/corpus', name);
 const validator = join(root, '../shared/tools/validate3mf/validate3mf');
 
-const TYPES = {
-  '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css',
-  '.wasm': 'application/wasm', '.svg': 'image/svg+xml', '.webmanifest': 'application/manifest+json',
-};
-
-let server, origin, browser, context, page;
+let server, origin, site, browser, context, page;
 const requests = [];
-
-function serve() {
-  return new Promise((ok) => {
-    server = createServer((req, res) => {
-      const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-      const file = join(root, path === '/' ? 'index.html' : path);
-      if (!file.startsWith(root) || !existsSync(file) || file.includes('node_modules')) {
-        res.writeHead(404).end();
-        return;
-      }
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
-      res.end(readFileSync(file));
-    });
-    server.listen(0, '127.0.0.1', () => ok(`http://127.0.0.1:${server.address().port}`));
-  });
-}
+const overrides = new Map();
 
 /** A binary STL of `n` triangles (a strip), big enough to take a while to convert. */
 function bigStl(path, n) {
@@ -77,8 +58,9 @@ function validate(files) {
 before(async () => {
   rmSync(out, { recursive: true, force: true });
   mkdirSync(join(out, 'screenshots'), { recursive: true });
-  assert.ok(existsSync(join(root, 'www/pkg/to3mf_wasm_bg.wasm')), 'run `make www` first');
-  origin = await serve();
+  assert.ok(existsSync(join(root, '_site/www/pkg/to3mf_wasm_bg.wasm')), 'run `make site` first');
+  ({ server, url: site } = await serve(join(root, '_site'), '/to3mf/', overrides));
+  origin = new URL(site).origin;
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -87,7 +69,7 @@ before(async () => {
   context = await browser.newContext({ acceptDownloads: true });
   context.on('request', (r) => requests.push(r.url()));
   page = await context.newPage();
-  await page.goto(`${origin}/`);
+  await page.goto(site);
 });
 
 after(async () => {
@@ -194,6 +176,22 @@ test('after one visit the page works offline', { timeout: 120_000 }, async () =>
     assert.equal(await page.locator('#rows > li.state-done').count(), 1);
   } finally {
     await context.setOffline(false);
+  }
+});
+
+test('a new deployment is offered as a reload, and the reload brings it', { timeout: 60_000 }, async () => {
+  const sw = readFileSync(join(root, '_site/sw.js'), 'utf8');
+  overrides.set('sw.js', sw.replace(/^const VERSION = .*$/m, "const VERSION = 'next';"));
+  try {
+    await page.reload();
+    await page.evaluate(() => navigator.serviceWorker.getRegistration().then((r) => r.update()));
+    await page.locator('#update').waitFor({ state: 'visible', timeout: 30_000 });
+    await Promise.all([page.waitForEvent('load'), page.click('#reload')]);
+    const caches = await page.evaluate(() => window.caches.keys());
+    assert.ok(caches.includes('to3mf-next'), caches.join());
+    assert.ok(!caches.includes('to3mf-dev'), "the old version's cache is gone");
+  } finally {
+    overrides.clear();
   }
 });
 

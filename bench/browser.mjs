@@ -1,0 +1,135 @@
+// Browser benchmark: the built site (_site) in Debian's Chromium, driven by playwright-core.
+// Prints page weight (gzipped), worker-ready time, the ~100 MB benchmark STL converted in a
+// worker against the native CLI on the same file, the tab's peak memory, and 8 medium files
+// through the worker pool against one after another. Numbers, not assertions.
+//
+// Needs `make site`, the release CLI and bench/out/inputs from `python3 bench/bench.py`.
+
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { serve } from '../tests/e2e/serve.mjs';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const site = join(root, '_site');
+const inputs = join(root, 'bench/out/inputs');
+const big = join(inputs, 'counter_x25.stl');
+const cli = join(root, 'target/release/to3mf');
+for (const [path, how] of [[site, 'make site'], [big, 'python3 bench/bench.py'], [cli, 'make release']]) {
+  if (!existsSync(path)) {
+    console.error(`missing ${path}: run \`${how}\` first`);
+    process.exit(1);
+  }
+}
+const MB = 1e6;
+
+function files(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)]));
+}
+
+// Page weight: what a first visit downloads, gzipped as a static host would serve it.
+const shell = files(site).filter((f) => /\.(html|js|css|wasm|webmanifest|svg)$/.test(f));
+const weight = shell.reduce((n, f) => n + gzipSync(readFileSync(f), { level: 9 }).length, 0);
+
+// Peak resident memory of Chromium's renderer processes (the tab and its workers).
+function rendererRss() {
+  let kb = 0;
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (!cmd.includes('chromium') || !cmd.includes('--type=renderer')) continue;
+      const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (m) kb += Number(m[1]);
+    } catch { /* the process ended */ }
+  }
+  return kb * 1024;
+}
+
+function best(runs, fn) {
+  let min = Infinity;
+  for (let i = 0; i < runs; i++) min = Math.min(min, fn());
+  return min;
+}
+
+const { server, url } = await serve(site);
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const page = await browser.newPage();
+await page.goto(url);
+// The page starts its worker pool on load; ready = the first worker has its wasm.
+const readyMs = await page.evaluate(async () => {
+  const { pool } = await import('./www/to3mf.js');
+  await pool().whenReady();
+  return performance.now();
+});
+
+async function convertInPage(paths, { oneByOne = false } = {}) {
+  await page.evaluate(() => {
+    document.getElementById('bench-input')?.remove();
+    const input = Object.assign(document.createElement('input'), { type: 'file', multiple: true, id: 'bench-input' });
+    input.hidden = true;
+    document.body.append(input);
+  });
+  await page.setInputFiles('#bench-input', paths);
+  return page.evaluate(async (oneByOne) => {
+    const { convert } = await import('./www/to3mf.js');
+    const files = [...document.getElementById('bench-input').files];
+    const t = performance.now();
+    const results = [];
+    if (oneByOne) for (const f of files) results.push(...(await convert([f], {})));
+    else results.push(...(await convert(files, {})));
+    const ms = performance.now() - t;
+    return { ms, bytes: results.reduce((n, r) => n + (r.blob?.size ?? 0), 0), errors: results.filter((r) => r.error).map((r) => r.error.message) };
+  }, oneByOne);
+}
+
+// One big file: best of 3, with memory sampled during the runs.
+let peak = 0;
+const sampler = setInterval(() => (peak = Math.max(peak, rendererRss())), 50);
+let bigMs = Infinity;
+let bigOut = 0;
+for (let i = 0; i < 3; i++) {
+  const r = await convertInPage([big]);
+  if (r.errors.length) throw new Error(r.errors.join('; '));
+  bigMs = Math.min(bigMs, r.ms);
+  bigOut = r.bytes;
+}
+clearInterval(sampler);
+const size = statSync(big).size;
+const nativeMs = best(3, () => {
+  const t = process.hrtime.bigint();
+  execFileSync(cli, ['convert', big, '-o', join(root, 'bench/out/native.3mf'), '-q']);
+  return Number(process.hrtime.bigint() - t) / 1e6;
+});
+
+// Eight medium files: the pool in parallel vs one after another.
+const pack = readdirSync(join(inputs, 'pack')).filter((f) => /\.stl$/i.test(f)).sort().slice(0, 8).map((f) => join(inputs, 'pack', f));
+const packBytes = pack.reduce((n, f) => n + statSync(f).size, 0);
+const seq = await convertInPage(pack, { oneByOne: true });
+const par = await convertInPage(pack);
+const poolSize = await page.evaluate(async () => (await import('./www/to3mf.js')).pool().size);
+
+await browser.close();
+server.close();
+
+const rows = [
+  ['page weight (gzipped)', `${(weight / 1024).toFixed(0)} KB`, '<= 400 KB'],
+  ['worker ready after load', `${readyMs.toFixed(0)} ms`, '<= 1000 ms'],
+  [`big STL ${(size / MB).toFixed(1)} MB in the worker`, `${(bigMs / 1000).toFixed(2)} s, ${(size / MB / (bigMs / 1000)).toFixed(0)} MB/s, ${(bigOut / MB).toFixed(1)} MB out`, ''],
+  ['same file, native CLI', `${(nativeMs / 1000).toFixed(2)} s`, ''],
+  ['browser / native time', (bigMs / nativeMs).toFixed(2), '<= 1.6'],
+  ['tab peak memory (renderer RSS)', `${(peak / MB).toFixed(0)} MB = ${(peak / size).toFixed(2)} x STL`, '<= 2 x STL'],
+  [`8 files, ${(packBytes / MB).toFixed(0)} MB, one after another`, `${(seq.ms / 1000).toFixed(2)} s`, ''],
+  [`8 files through the pool (${poolSize} workers)`, `${(par.ms / 1000).toFixed(2)} s`, ''],
+  ['speed-up of the pool', (seq.ms / par.ms).toFixed(2), '>= 1.7 on 2 cores'],
+];
+const w = Math.max(...rows.map((r) => r[0].length));
+console.log(`to3mf browser benchmark (Chromium ${browser.version()}, best of 3 for the big file)`);
+for (const [k, v, t] of rows) console.log(`${k.padEnd(w)}  ${v.padEnd(34)} ${t}`);
+if (seq.errors.length || par.errors.length) console.log(`errors: ${[...seq.errors, ...par.errors].join('; ')}`);
