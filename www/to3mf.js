@@ -10,6 +10,9 @@
 // that batch and starts fresh ones, keeping what already finished.
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
+// WebAssembly memory only grows: a worker left holding more than this after a big file is
+// replaced, so an idle page gives the memory back.
+const RECYCLE_BYTES = 96 << 20;
 
 /** A pool of conversion workers. */
 export class Pool {
@@ -38,10 +41,14 @@ export class Pool {
     return new Promise((resolve) => this.readyWaiters.push(resolve));
   }
 
-  /** Runs one request; resolves with the worker's answer ({blob, report} or {failed} or {cancelled}). */
-  run(request, { onProgress, tag } = {}) {
+  /**
+   * Runs one request; resolves with the worker's answer ({blob, report} or {failed} or
+   * {cancelled}). Heavier jobs (`weight`, e.g. bytes) start first, so a batch of files of
+   * mixed sizes finishes sooner on few workers.
+   */
+  run(request, { onProgress, tag, weight = 0 } = {}) {
     return new Promise((resolve) => {
-      this.queue.push({ id: this.nextId++, request, onProgress, tag, resolve });
+      this.queue.push({ id: this.nextId++, request, onProgress, tag, weight, resolve });
       this.pump();
     });
   }
@@ -49,7 +56,9 @@ export class Pool {
   pump() {
     for (const slot of this.slots) {
       if (!slot.ready || slot.job || this.queue.length === 0) continue;
-      const job = this.queue.shift();
+      let heaviest = 0;
+      for (let i = 1; i < this.queue.length; i++) if (this.queue[i].weight > this.queue[heaviest].weight) heaviest = i;
+      const job = this.queue.splice(heaviest, 1)[0];
       slot.job = job;
       slot.worker.postMessage({ ...job.request, id: job.id });
     }
@@ -65,7 +74,7 @@ export class Pool {
     const job = slot.job;
     if (!job || msg.id !== job.id) return;
     if (msg.type === 'progress') job.onProgress?.(msg.stage, msg.done, msg.total);
-    else if (msg.type === 'done') this.finish(slot, { blob: msg.blob, report: msg.report }, false);
+    else if (msg.type === 'done') this.finish(slot, { blob: msg.blob, report: msg.report }, msg.memory > RECYCLE_BYTES);
     else if (msg.type === 'failed') this.finish(slot, { failed: msg.message }, true);
   }
 
@@ -148,7 +157,11 @@ export async function convert(files, options = {}, { onProgress, onResult, signa
           ? { cancelled: true }
           : await p.run(
               { type: 'convert', files: group, options },
-              { tag, onProgress: (stage, done, total) => onProgress?.(index, stage, done, total) },
+              {
+                tag,
+                weight: group.reduce((n, f) => n + f.size, 0),
+                onProgress: (stage, done, total) => onProgress?.(index, stage, done, total),
+              },
             );
         const result = { name, files: group, blob: answer.blob ?? null, report: answer.report ?? null, error: errorOf(answer) };
         onResult?.(index, result);

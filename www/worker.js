@@ -7,12 +7,16 @@
 //        {id, type: 'zip', blobs: Blob[], names: string[]}
 //   out: {type: 'ready'} once, then per request
 //        {id, type: 'progress', stage, done, total}
-//        {id, type: 'done', blob: Blob | null, report}
+//        {id, type: 'done', blob: Blob | null, report, memory}  (memory: wasm bytes now held)
 //        {id, type: 'failed', message}   (a panic or other crash: this worker is then replaced)
 
 import init, { convertFilesStreaming, zipBlobs } from './pkg/to3mf_wasm.js';
 
-const ready = init().then(() => postMessage({ type: 'ready' }));
+let wasm = null;
+const ready = init().then((exports) => {
+  wasm = exports;
+  postMessage({ type: 'ready' });
+});
 
 // Progress messages are throttled: a few per second are enough for a progress bar.
 function progressReporter(id) {
@@ -25,18 +29,41 @@ function progressReporter(id) {
   };
 }
 
+// Output chunks are folded into Blob parts every 8 MiB: Blob data lives in the browser's
+// blob store, so the worker never holds the whole package in JS memory.
+function blobSink(type) {
+  const parts = [];
+  let pending = [];
+  let pendingBytes = 0;
+  const flush = () => {
+    if (pending.length) parts.push(new Blob(pending));
+    pending = [];
+    pendingBytes = 0;
+  };
+  return {
+    onChunk(chunk) {
+      pending.push(chunk);
+      pendingBytes += chunk.byteLength;
+      if (pendingBytes >= 8 << 20) flush();
+    },
+    blob() {
+      flush();
+      return new Blob(parts, { type });
+    },
+  };
+}
+
 function run(msg) {
-  const chunks = [];
-  const onChunk = (chunk) => chunks.push(chunk);
   if (msg.type === 'convert') {
-    const out = convertFilesStreaming(msg.files, msg.options ?? {}, onChunk, progressReporter(msg.id));
+    const sink = blobSink('model/3mf');
+    const out = convertFilesStreaming(msg.files, msg.options ?? {}, sink.onChunk, progressReporter(msg.id));
     const report = out.report;
-    const blob = report.error ? null : new Blob(chunks, { type: 'model/3mf' });
-    return { blob, report };
+    return { blob: report.error ? null : sink.blob(), report };
   }
   if (msg.type === 'zip') {
-    zipBlobs(msg.blobs, msg.names, onChunk);
-    return { blob: new Blob(chunks, { type: 'application/zip' }), report: null };
+    const sink = blobSink('application/zip');
+    zipBlobs(msg.blobs, msg.names, sink.onChunk);
+    return { blob: sink.blob(), report: null };
   }
   throw new Error(`unknown request ${msg.type}`);
 }
@@ -45,7 +72,7 @@ onmessage = async ({ data: msg }) => {
   await ready;
   try {
     const { blob, report } = run(msg);
-    postMessage({ id: msg.id, type: 'done', blob, report });
+    postMessage({ id: msg.id, type: 'done', blob, report, memory: wasm.memory.buffer.byteLength });
   } catch (e) {
     // A Rust panic surfaces as a RuntimeError; the module may be broken afterwards, so the
     // pool terminates this worker and starts a fresh one.
