@@ -57,8 +57,7 @@ function run(msg) {
   if (msg.type === 'convert') {
     const sink = blobSink('model/3mf');
     const out = convertFilesStreaming(msg.files, msg.options ?? {}, sink.onChunk, progressReporter(msg.id));
-    const report = out.report;
-    return { blob: report.error ? null : sink.blob(), report };
+    return { blob: sink.blob(), report: out.report };
   }
   if (msg.type === 'zip') {
     const sink = blobSink('application/zip');
@@ -74,6 +73,11 @@ onmessage = async ({ data: msg }) => {
     const { blob, report } = run(msg);
     postMessage({ id: msg.id, type: 'done', blob, report, memory: wasm.memory.buffer.byteLength });
   } catch (e) {
+    if (e && e.report) {
+      // Nothing could be written: the core's Error carries the report with every input's error.
+      postMessage({ id: msg.id, type: 'done', blob: null, report: e.report, memory: wasm.memory.buffer.byteLength });
+      return;
+    }
     // A Rust panic surfaces as a RuntimeError; the module may be broken afterwards, so the
     // pool terminates this worker and starts a fresh one.
     postMessage({ id: msg.id, type: 'failed', message: String(e && e.message ? e.message : e) });

@@ -164,6 +164,27 @@ test('cancel stops a large conversion, and the next one works', { timeout: 180_0
   assert.equal(await page.locator('#rows > li.state-done').count(), 1);
 });
 
+test('a worker that dies fails only its file; it is replaced and the queue goes on', { timeout: 180_000 }, async () => {
+  await page.click('#clear');
+  const big = join(out, 'big.stl');
+  if (!existsSync(big)) bigStl(big, 3_000_000);
+  await pick('#pick-files', [big, fixture('obj_ngon.obj'), fixture('ascii_quad_facet.stl')]);
+  await page.waitForFunction(() => document.querySelector('#rows progress')?.value > 0, null, { timeout: 60_000 });
+  // Crash the worker busy with the big file, as an out-of-memory abort would.
+  await page.evaluate(async () => {
+    const { pool } = await import('./www/to3mf.js');
+    const slot = pool().slots.find((s) => s.job && s.job.request.files[0].name === 'big.stl');
+    slot.worker.dispatchEvent(new ErrorEvent('error', { message: 'simulated crash' }));
+  });
+  await waitFinished();
+  const rows = page.locator('#rows > li');
+  assert.equal(await rows.nth(0).locator('.status').textContent(), 'Failed');
+  assert.match(await rows.nth(0).locator('.error').textContent(), /converter stopped on this file: simulated crash/);
+  assert.equal(await page.locator('#rows > li.state-done').count(), 2);
+  const workers = await page.evaluate(async () => (await import('./www/to3mf.js')).pool().slots.length);
+  assert.equal(workers, await page.evaluate(async () => (await import('./www/to3mf.js')).pool().size));
+});
+
 test('after one visit the page works offline', { timeout: 120_000 }, async () => {
   await page.evaluate(() => navigator.serviceWorker.ready);
   if (!(await page.evaluate(() => !!navigator.serviceWorker.controller))) await page.reload();

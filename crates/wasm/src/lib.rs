@@ -20,33 +20,50 @@ mod web {
         console_error_panic_hook::set_once();
     }
 
-    /// Reads a `Blob` (or `File`) in slices through `FileReaderSync` (dedicated workers
-    /// only), so a large file never sits in memory whole.
+    /// Reads a `Blob` (or `File`) in 4 MiB slices through `FileReaderSync` (dedicated
+    /// workers only), so a large file never sits in memory whole. Each slice is one round
+    /// trip to the browser's blob store, so slices are read whole and the core's smaller
+    /// reads are served from them.
     struct FileRead<'a> {
         file: web_sys::Blob,
         name: String,
         reader: web_sys::FileReaderSync,
         pos: f64,
         size: f64,
+        slice: Vec<u8>,
+        taken: usize,
         progress: &'a dyn Fn(&str, f64, f64),
     }
 
     const SLICE: f64 = 4.0 * 1024.0 * 1024.0;
 
+    impl<'a> FileRead<'a> {
+        fn new(file: web_sys::Blob, name: String, reader: web_sys::FileReaderSync, progress: &'a dyn Fn(&str, f64, f64)) -> Self {
+            let size = file.size();
+            FileRead { file, name, reader, pos: 0.0, size, slice: Vec::new(), taken: 0, progress }
+        }
+    }
+
     impl Read for FileRead<'_> {
         fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-            if self.pos >= self.size {
-                return Ok(0);
+            if self.taken == self.slice.len() {
+                if self.pos >= self.size {
+                    return Ok(0);
+                }
+                let end = (self.pos + SLICE).min(self.size);
+                let io = |e: JsValue| std::io::Error::other(format!("reading {}: {e:?}", self.name));
+                let blob = self.file.slice_with_f64_and_f64(self.pos, end).map_err(io)?;
+                let array = self.reader.read_as_array_buffer(&blob).map_err(io)?;
+                let bytes = js_sys::Uint8Array::new(&array);
+                self.slice.resize(bytes.length() as usize, 0);
+                bytes.copy_to(&mut self.slice);
+                self.taken = 0;
+                self.pos += self.slice.len() as f64;
+                (self.progress)("reading", self.pos, self.size);
             }
-            let end = (self.pos + SLICE.min(buf.len() as f64)).min(self.size);
-            let io = |e: JsValue| std::io::Error::other(format!("reading {}: {e:?}", self.name));
-            let blob = self.file.slice_with_f64_and_f64(self.pos, end).map_err(io)?;
-            let array = self.reader.read_as_array_buffer(&blob).map_err(io)?;
-            let bytes = js_sys::Uint8Array::new(&array);
-            let n = bytes.length() as usize;
-            bytes.copy_to(&mut buf[..n]);
-            self.pos += n as f64;
-            (self.progress)("reading", self.pos, self.size);
+            let n = buf.len().min(self.slice.len() - self.taken);
+            buf[..n].copy_from_slice(&self.slice[self.taken..self.taken + n]);
+            self.taken += n;
             Ok(n)
         }
     }
@@ -58,16 +75,23 @@ mod web {
         serde_wasm_bindgen::from_value(value).map_err(|e| JsError::new(&format!("invalid options: {e}")))
     }
 
-    /// The result handed to JS: `{ package: Uint8Array | null, report }`.
-    fn result(package: Option<&[u8]>, report: &to3mf::Report) -> Result<JsValue, JsError> {
+    /// The result handed to JS: `{ package: Uint8Array | null, report }`. When no package
+    /// could be written, a JS `Error` is thrown instead, with the message of the first
+    /// failure and the same `report` (and its `code`) as properties, so callers can show
+    /// every input's error.
+    fn result(package: Option<&[u8]>, report: &to3mf::Report) -> Result<JsValue, JsValue> {
+        let report_js = serde_wasm_bindgen::to_value(report).map_err(|e| JsError::new(&e.to_string()))?;
+        if let Some(error) = &report.error {
+            let first = report.inputs.iter().find_map(|i| i.error.as_ref().map(|e| format!("{}: {}", i.name, e.message)));
+            let err = js_sys::Error::new(&first.unwrap_or_else(|| error.message.clone()));
+            js_sys::Reflect::set(&err, &"report".into(), &report_js)?;
+            js_sys::Reflect::set(&err, &"code".into(), &error.code.as_str().into())?;
+            return Err(err.into());
+        }
         let out = js_sys::Object::new();
-        let package: JsValue = match package {
-            Some(bytes) if report.error.is_none() => js_sys::Uint8Array::from(bytes).into(),
-            _ => JsValue::NULL,
-        };
-        let report = serde_wasm_bindgen::to_value(report).map_err(|e| JsError::new(&e.to_string()))?;
-        js_sys::Reflect::set(&out, &"package".into(), &package).map_err(|_| JsError::new("cannot build the result"))?;
-        js_sys::Reflect::set(&out, &"report".into(), &report).map_err(|_| JsError::new("cannot build the result"))?;
+        let package: JsValue = package.map_or(JsValue::NULL, |bytes| js_sys::Uint8Array::from(bytes).into());
+        js_sys::Reflect::set(&out, &"package".into(), &package)?;
+        js_sys::Reflect::set(&out, &"report".into(), &report_js)?;
         Ok(out.into())
     }
 
@@ -75,7 +99,7 @@ mod web {
     /// is the core's `Options` as a plain object (missing fields take their defaults).
     /// Inputs that fail are in the report with their error; the others are still written.
     #[wasm_bindgen(js_name = convertFiles)]
-    pub fn convert_files(files: js_sys::Array, options: JsValue) -> Result<JsValue, JsError> {
+    pub fn convert_files(files: js_sys::Array, options: JsValue) -> Result<JsValue, JsValue> {
         let mut package = Vec::new();
         let report = convert(files, options, &mut package, None)?;
         result(Some(&package), &report)
@@ -84,15 +108,15 @@ mod web {
     /// Like `convertFiles`, but hands the package to `onChunk(Uint8Array)` in pieces of about
     /// 1 MiB as it is written (so no whole copy is kept in wasm memory), and reports
     /// `onProgress(stage, done, total)` with stage `"reading"` (bytes of the current file) or
-    /// `"writing"` (elements of the package). Returns `{ package: null, report }`; the chunks
-    /// form a package only when `report.error` is unset.
+    /// `"writing"` (elements of the package). Returns `{ package: null, report }`, or throws
+    /// like `convertFiles` when no package could be written (the chunks are then no package).
     #[wasm_bindgen(js_name = convertFilesStreaming)]
     pub fn convert_files_streaming(
         files: js_sys::Array,
         options: JsValue,
         on_chunk: js_sys::Function,
         on_progress: Option<js_sys::Function>,
-    ) -> Result<JsValue, JsError> {
+    ) -> Result<JsValue, JsValue> {
         let out = std::io::BufWriter::with_capacity(1 << 20, ChunkOut(on_chunk));
         let report = convert(files, options, out, on_progress)?;
         result(None, &report)
@@ -115,9 +139,8 @@ mod web {
         let mut inputs = Vec::new();
         for f in files.iter() {
             let file: web_sys::File = f.dyn_into().map_err(|_| JsError::new("convertFiles takes an array of File"))?;
-            let size = file.size();
-            let read = FileRead { file: file.clone().into(), name: file.name(), reader: reader.clone(), pos: 0.0, size, progress: &progress };
-            inputs.push((file.name(), read, Some(size as u64)));
+            let size = file.size() as u64;
+            inputs.push((file.name(), FileRead::new(file.clone().into(), file.name(), reader.clone(), &progress), Some(size)));
         }
         Ok(to3mf::convert(inputs, out, &options, &mut |done, total| progress("writing", done as f64, total as f64)))
     }
@@ -136,9 +159,8 @@ mod web {
         for (blob, name) in blobs.iter().zip(names.iter()) {
             let blob: web_sys::Blob = blob.dyn_into().map_err(|_| JsError::new("zipBlobs takes an array of Blob"))?;
             let name = name.as_string().ok_or_else(|| JsError::new("zipBlobs takes an array of names"))?;
-            let size = blob.size();
-            let read = FileRead { file: blob, name: name.clone(), reader: reader.clone(), pos: 0.0, size, progress: &quiet };
-            entries.push((name, read, size as u64));
+            let size = blob.size() as u64;
+            entries.push((name.clone(), FileRead::new(blob, name, reader.clone(), &quiet), size));
         }
         let out = std::io::BufWriter::with_capacity(1 << 20, ChunkOut(on_chunk));
         let size = to3mf::write_zip(out, entries).map_err(|e| JsError::new(&e.to_string()))?;
@@ -162,7 +184,7 @@ mod web {
 
     /// Converts one file's bytes into a package (for small inputs and the main thread).
     #[wasm_bindgen(js_name = convertBytes)]
-    pub fn convert_bytes(name: &str, bytes: &[u8], options: JsValue) -> Result<JsValue, JsError> {
+    pub fn convert_bytes(name: &str, bytes: &[u8], options: JsValue) -> Result<JsValue, JsValue> {
         let options = self::options(options)?;
         let mut package = Vec::new();
         let inputs = [(name.to_string(), bytes, Some(bytes.len() as u64))];

@@ -49,11 +49,13 @@ fn a_bad_file_is_reported_and_the_good_one_still_written() {
 }
 
 #[wasm_bindgen_test]
-fn nothing_convertible_gives_no_package_and_says_why() {
-    let out = to3mf_wasm::convert_bytes("empty.stl", b"", JsValue::UNDEFINED).map_err(JsValue::from).unwrap();
-    assert!(get(&out, &["package"]).is_null());
-    assert_eq!(get(&out, &["report", "inputs", "0", "error", "message"]), "the file is empty (0 bytes)");
-    assert_eq!(get(&out, &["report", "error", "code"]), "no_geometry");
+fn nothing_convertible_throws_a_js_error_carrying_the_report() {
+    let err = to3mf_wasm::convert_bytes("empty.stl", b"", JsValue::UNDEFINED).unwrap_err();
+    let err: js_sys::Error = err.dyn_into().expect("a JS Error");
+    assert_eq!(String::from(err.message()), "empty.stl: the file is empty (0 bytes)");
+    assert_eq!(get(&err, &["code"]), "no_geometry");
+    assert_eq!(get(&err, &["report", "inputs", "0", "error", "code"]), "no_geometry");
+    assert_eq!(get(&err, &["report", "inputs", "0", "name"]), "empty.stl");
 }
 
 #[wasm_bindgen_test]
