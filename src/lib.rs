@@ -16,14 +16,17 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod datapackage;
 mod deflate;
 mod error;
 mod layout;
 mod lines;
 mod mesh;
+pub mod models;
 mod number;
 mod obj;
 mod options;
+pub mod process;
 mod report;
 mod stl;
 mod threemf;

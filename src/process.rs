@@ -1,0 +1,253 @@
+//! Writing one planned model the way Manyfold imports it: `<slug>.3mf` with every mesh as a
+//! named object, 3MF inputs kept byte for byte, pictures and other files copied, and a
+//! `datapackage.json` describing them all. Files come in through a callback and go out
+//! through a [`Sink`] (a folder, a zip), so the core still knows no paths.
+
+use std::io::{Read, Write};
+
+use crate::datapackage::{self, DataPackage, Resource};
+use crate::error::{Error, Result};
+use crate::models::{FileKind, ModelFile, ModelPlan};
+use crate::{InputReport, Mesh, Options};
+
+/// Where a model's files go.
+pub trait Sink {
+    /// Writes the file at `path` (inside the model folder, `/`-separated) with `write`.
+    fn put(&mut self, path: &str, write: &mut dyn FnMut(&mut dyn Write) -> Result<()>) -> Result<()>;
+}
+
+/// Hands a model file's bytes to `consumer`, with its size if known.
+pub type Open<'a> = dyn FnMut(&ModelFile, &mut dyn FnMut(&mut dyn Read, Option<u64>) -> Result<()>) -> Result<()> + 'a;
+
+/// What every model gets, besides what its files say.
+#[derive(Debug, Clone, Default)]
+pub struct ProcessOptions {
+    /// Conversion settings (layout, unit, compression).
+    pub convert: Options,
+    /// The creator's name.
+    pub creator: Option<String>,
+    /// SPDX licence id; ignored with a warning when it is not a valid id.
+    pub license: Option<String>,
+    /// Tags.
+    pub keywords: Vec<String>,
+}
+
+/// What was written for one model.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct ModelReport {
+    /// Title.
+    pub title: String,
+    /// Folder name.
+    pub slug: String,
+    /// Files written, as paths inside the model folder.
+    pub files: Vec<String>,
+    /// The conversion report of each mesh.
+    pub inputs: Vec<InputReport>,
+    /// Things the user should know.
+    pub warnings: Vec<String>,
+}
+
+/// A path safe to write inside a folder: `/`-separated, no `..`, no root, no drive letter.
+pub fn safe_path(path: &str) -> String {
+    let parts: Vec<&str> = path
+        .split(['/', '\\'])
+        .filter(|c| !c.is_empty() && *c != "." && *c != "..")
+        .map(|c| if c.len() == 2 && c.ends_with(':') { &c[..1] } else { c })
+        .collect();
+    if parts.is_empty() {
+        "file".to_string()
+    } else {
+        parts.join("/")
+    }
+}
+
+/// A path not yet in `taken`: `name-2.ext`, `name-3.ext`... otherwise.
+fn unique(path: String, taken: &mut Vec<String>) -> String {
+    let (stem, ext) = match path.rfind('.') {
+        Some(i) if i > 0 && !path[i..].contains('/') => (path[..i].to_string(), path[i..].to_string()),
+        _ => (path.clone(), String::new()),
+    };
+    let mut candidate = path;
+    let mut n = 2;
+    while taken.iter().any(|t| t.eq_ignore_ascii_case(&candidate)) {
+        candidate = format!("{stem}-{n}{ext}");
+        n += 1;
+    }
+    taken.push(candidate.clone());
+    candidate
+}
+
+fn copy(open: &mut Open, file: &ModelFile, sink: &mut dyn Sink, target: &str) -> Result<()> {
+    open(file, &mut |reader, _| {
+        sink.put(target, &mut |w| {
+            std::io::copy(reader, w)?;
+            Ok(())
+        })
+    })
+}
+
+/// Writes `plan` through `sink`. A mesh that cannot be converted is copied unchanged, with a
+/// warning: nothing the user gave is lost.
+pub fn write_model(plan: &ModelPlan, open: &mut Open, sink: &mut dyn Sink, options: &ProcessOptions) -> Result<ModelReport> {
+    let slug = match datapackage::slug(&plan.title) {
+        s if s.is_empty() => "model".to_string(),
+        s => s,
+    };
+    let mut report = ModelReport { title: plan.title.clone(), slug: slug.clone(), ..ModelReport::default() };
+    let mut package = DataPackage { schema: datapackage::SCHEMA.into(), name: slug.clone(), title: plan.title.clone(), ..DataPackage::default() };
+    if let Some(l) = &options.license {
+        match datapackage::license(l) {
+            Some(l) => package.licenses.push(l),
+            None => report.warnings.push(format!("'{l}' is not an SPDX licence id: no licence written")),
+        }
+    }
+    if let Some(c) = options.creator.as_deref().filter(|c| !c.trim().is_empty()) {
+        package.contributors.push(datapackage::creator(c));
+    }
+    package.keywords = options.keywords.clone();
+    let mut taken = vec!["datapackage.json".to_string()];
+    let mut resource = |path: &str, presupported: bool, report: &mut ModelReport| {
+        let kind = FileKind::of(path);
+        package.resources.push(Resource {
+            name: datapackage::slug(path.rsplit('/').next().unwrap_or(path)),
+            path: path.to_string(),
+            mediatype: datapackage::mediatype(path).to_string(),
+            up: matches!(kind, FileKind::Mesh | FileKind::ThreeMf).then(|| "+z".to_string()),
+            presupported: presupported.then_some(true),
+        });
+        report.files.push(path.to_string());
+    };
+
+    // Meshes: one package for the plain ones, one for presupported variants.
+    for supported in [false, true] {
+        let meshes: Vec<&ModelFile> = plan.files.iter().filter(|f| f.kind == FileKind::Mesh && f.presupported == supported).collect();
+        if meshes.is_empty() {
+            continue;
+        }
+        let mut read: Vec<crate::Input> = Vec::new();
+        for f in &meshes {
+            let name = f.target.rsplit('/').next().unwrap_or(&f.target).to_string();
+            let mut result = None;
+            open(f, &mut |reader, size| {
+                result = Some(crate::read_input(&name, reader, size, &options.convert));
+                Ok(())
+            })?;
+            match result.expect("open calls back") {
+                Ok(input) => {
+                    report.inputs.push(input.report.clone());
+                    read.push(input);
+                }
+                Err(e) => {
+                    report.inputs.push(crate::failed_report(&name, &e));
+                    report.warnings.push(format!("{name}: {e}; kept unconverted"));
+                    let target = unique(safe_path(&f.target), &mut taken);
+                    copy(open, f, sink, &target)?;
+                    resource(&target, f.presupported, &mut report);
+                }
+            }
+        }
+        let all: Vec<&Mesh> = read.iter().flat_map(|i| i.meshes.iter()).collect();
+        if all.is_empty() {
+            continue;
+        }
+        let name = if supported { format!("{slug}-presupported.3mf") } else { format!("{slug}.3mf") };
+        let target = unique(name, &mut taken);
+        let mut convert = options.convert.clone();
+        convert.metadata.title = Some(plan.title.clone());
+        convert.metadata.designer = options.creator.clone().or(convert.metadata.designer);
+        convert.metadata.license_terms = package.licenses.first().map(|l| l.name.clone()).or(convert.metadata.license_terms);
+        sink.put(&target, &mut |w| crate::write_3mf(w, &all, None, &convert, &mut |_, _| {}).map(|_| ()))?;
+        resource(&target, supported, &mut report);
+    }
+
+    // Everything else is copied; an existing datapackage.json is merged instead.
+    let mut old: Option<DataPackage> = None;
+    for f in plan.files.iter().filter(|f| f.kind != FileKind::Mesh) {
+        if f.kind == FileKind::DataPackage {
+            let mut text = Vec::new();
+            open(f, &mut |reader, _| {
+                reader.take(16 << 20).read_to_end(&mut text)?;
+                Ok(())
+            })?;
+            match serde_json::from_slice::<DataPackage>(&text) {
+                Ok(p) => old = Some(p),
+                Err(e) => report.warnings.push(format!("{}: not a readable datapackage.json ({e}); ignored", f.path)),
+            }
+            continue;
+        }
+        let target = unique(safe_path(&f.target), &mut taken);
+        copy(open, f, sink, &target)?;
+        resource(&target, f.presupported, &mut report);
+    }
+    if let Some(old) = old {
+        package.merge_from(old);
+    }
+    // The preview: a picture named like one, else the first picture.
+    let pictures: Vec<&Resource> = package.resources.iter().filter(|r| r.mediatype.starts_with("image/")).collect();
+    package.image = pictures
+        .iter()
+        .find(|r| ["preview", "cover", "main", "thumb"].iter().any(|w| r.path.to_ascii_lowercase().contains(w)))
+        .or(pictures.first())
+        .map(|r| r.path.clone());
+    let json = serde_json::to_vec_pretty(&package).map_err(|e| Error::new(crate::ErrorKind::Usage(e.to_string())))?;
+    sink.put("datapackage.json", &mut |w| Ok(w.write_all(&json)?))?;
+    report.files.push("datapackage.json".to_string());
+    Ok(report)
+}
+
+/// A [`Sink`] that writes every model into one ZIP archive, each under its folder name.
+pub struct ZipSink<W: Write> {
+    zip: crate::zip::ZipWriter<W>,
+    prefix: String,
+}
+
+impl<W: Write> ZipSink<W> {
+    /// A new archive on `out`.
+    pub fn new(out: W) -> ZipSink<W> {
+        ZipSink { zip: crate::zip::ZipWriter::new(out), prefix: String::new() }
+    }
+
+    /// The folder (e.g. the model's slug) the next files go into; empty for none.
+    pub fn set_folder(&mut self, folder: &str) {
+        self.prefix = if folder.is_empty() { String::new() } else { format!("{folder}/") };
+    }
+
+    /// Writes the central directory; returns the writer and the archive's size.
+    pub fn finish(self) -> Result<(W, u64)> {
+        Ok(self.zip.finish()?)
+    }
+}
+
+/// Counts and checksums what passes through.
+struct Crc<'a> {
+    zip: &'a mut dyn FnMut(&[u8]) -> std::io::Result<()>,
+    crc: crc32fast::Hasher,
+    n: u64,
+}
+
+impl Write for Crc<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        (self.zip)(buf)?;
+        self.crc.update(buf);
+        self.n += buf.len() as u64;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<W: Write> Sink for ZipSink<W> {
+    fn put(&mut self, path: &str, write: &mut dyn FnMut(&mut dyn Write) -> Result<()>) -> Result<()> {
+        let name = format!("{}{}", self.prefix, safe_path(path));
+        // Sizes are unknown up front: always leave room for ZIP64 sizes.
+        self.zip.start(&name, true, crate::zip::STORED)?;
+        let zip = &mut self.zip;
+        let mut raw = |b: &[u8]| zip.write_raw(b);
+        let mut w = Crc { zip: &mut raw, crc: crc32fast::Hasher::new(), n: 0 };
+        write(&mut w)?;
+        let (crc, n) = (w.crc.finalize(), w.n);
+        self.zip.finish_entry(crc, n)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,137 @@
+//! Writing planned models: the files of each model folder and every field of its
+//! datapackage.json, checked against Manyfold's profile as its importer reads it.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use to3mf::models::{plan, Root, SourceFile};
+use to3mf::process::{write_model, ProcessOptions, Sink, ZipSink};
+
+#[derive(Default)]
+struct MemorySink(BTreeMap<String, Vec<u8>>);
+
+impl Sink for MemorySink {
+    fn put(&mut self, path: &str, write: &mut dyn FnMut(&mut dyn Write) -> to3mf::Result<()>) -> to3mf::Result<()> {
+        let mut buf = Vec::new();
+        write(&mut buf)?;
+        assert!(self.0.insert(path.to_string(), buf).is_none(), "{path} written twice");
+        Ok(())
+    }
+}
+
+fn corpus(path: &str) -> Vec<u8> {
+    std::fs::read(common::corpus().join(path)).unwrap()
+}
+
+/// A release folder: meshes in `stl/` and `presupported/`, a broken mesh, a picture, a
+/// slicer 3MF, a README and an old datapackage.json.
+fn release() -> BTreeMap<String, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    files.insert("Gear Set/stl/gear_small.stl".to_string(), corpus("trimesh/unit_cube.STL"));
+    files.insert("Gear Set/stl/gear_big.obj".to_string(), corpus("trimesh/fandisk.obj"));
+    files.insert("Gear Set/presupported/gear_small_sup.stl".to_string(), corpus("trimesh/angle_block.STL"));
+    files.insert("Gear Set/stl/broken.stl".to_string(), b"solid x\nfacet normal 0 0 1\nouter loop\nvertex 1 2\n".to_vec());
+    files.insert("Gear Set/images/gear_preview.png".to_string(), b"\x89PNG\r\n\x1a\nfake".to_vec());
+    files.insert("Gear Set/gear set.3mf".to_string(), corpus("trimesh/pyramids.3mf"));
+    files.insert("Gear Set/README.txt".to_string(), b"Print at 0.2 mm".to_vec());
+    files.insert(
+        "Gear Set/datapackage.json".to_string(),
+        br#"{"title": "Old title", "description": "Gears that mesh.", "keywords": ["gear"], "contributors": [{"title": "Ann"}]}"#.to_vec(),
+    );
+    files.insert("Gear Set/.DS_Store".to_string(), b"junk".to_vec());
+    files
+}
+
+fn run(files: &BTreeMap<String, Vec<u8>>, options: &ProcessOptions) -> (Vec<to3mf::process::ModelReport>, Vec<MemorySink>) {
+    let root = Root { name: "gear-set.zip".into(), files: files.iter().map(|(p, b)| SourceFile { path: p.clone(), size: b.len() as u64 }).collect(), loose: false };
+    let plans = plan(&[root]);
+    let mut reports = Vec::new();
+    let mut sinks = Vec::new();
+    for p in &plans {
+        let mut sink = MemorySink::default();
+        let mut open = |f: &to3mf::models::ModelFile, consume: &mut dyn FnMut(&mut dyn std::io::Read, Option<u64>) -> to3mf::Result<()>| {
+            let bytes = &files[&f.path];
+            consume(&mut &bytes[..], Some(bytes.len() as u64))
+        };
+        reports.push(write_model(p, &mut open, &mut sink, options).unwrap());
+        sinks.push(sink);
+    }
+    (reports, sinks)
+}
+
+#[test]
+fn a_release_becomes_one_model_folder_with_its_datapackage() {
+    let options = ProcessOptions { license: Some("CC-BY-4.0".into()), ..ProcessOptions::default() };
+    let (reports, sinks) = run(&release(), &options);
+    assert_eq!(reports.len(), 1);
+    let (r, files) = (&reports[0], &sinks[0].0);
+    assert_eq!((r.title.as_str(), r.slug.as_str()), ("Gear Set", "gear-set"));
+    let names: Vec<&str> = files.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        ["README.txt", "datapackage.json", "gear set.3mf", "gear-set-presupported.3mf", "gear-set.3mf", "images/gear_preview.png", "stl/broken.stl"]
+    );
+    // The slicer 3MF and the broken mesh are kept byte for byte.
+    assert_eq!(files["gear set.3mf"], release()["Gear Set/gear set.3mf"]);
+    assert_eq!(files["stl/broken.stl"], release()["Gear Set/stl/broken.stl"]);
+    assert!(r.warnings.iter().any(|w| w.contains("broken.stl: line 4") && w.contains("kept unconverted")), "{:?}", r.warnings);
+
+    // The converted package: two named objects, the title and licence as metadata.
+    let model = common::parse_3mf(&files["gear-set.3mf"]);
+    let objects: Vec<&str> = model.objects.iter().map(|o| o.name.as_str()).collect();
+    assert_eq!(objects, ["gear_big", "gear_small"]);
+    assert_eq!(model.metadata["Title"], "Gear Set");
+    assert_eq!(model.metadata["LicenseTerms"], "CC-BY-4.0");
+
+    let dp: serde_json::Value = serde_json::from_slice(&files["datapackage.json"]).unwrap();
+    assert_eq!(dp["$schema"], "https://manyfold.app/profiles/0.0/datapackage.json");
+    assert_eq!(dp["name"], "gear-set");
+    assert_eq!(dp["title"], "Gear Set");
+    assert_eq!(dp["description"], "Gears that mesh.", "merged from the old datapackage.json");
+    assert_eq!(dp["keywords"], serde_json::json!(["gear"]));
+    assert_eq!(dp["licenses"], serde_json::json!([{"name": "CC-BY-4.0", "path": "https://spdx.org/licenses/CC-BY-4.0.html"}]));
+    assert_eq!(dp["contributors"], serde_json::json!([{"title": "Ann", "roles": ["creator"]}]));
+    assert_eq!(dp["image"], "images/gear_preview.png");
+    assert!(files.contains_key(dp["image"].as_str().unwrap()), "image names a file exactly");
+    assert!(dp.get("sensitive").is_none());
+    let resources = dp["resources"].as_array().unwrap();
+    let paths: Vec<&str> = resources.iter().map(|r| r["path"].as_str().unwrap()).collect();
+    let mut written: Vec<&str> = names.iter().copied().filter(|n| *n != "datapackage.json").collect();
+    written.sort();
+    let mut listed = paths.clone();
+    listed.sort();
+    assert_eq!(listed, written, "every file is a resource");
+    for r in resources {
+        assert!(r["name"].as_str().is_some_and(|n| !n.is_empty()) && r["mediatype"].is_string(), "{r}");
+        assert_ne!(r["presupported"], false, "presupported is never written as false");
+    }
+    let by_path = |p: &str| resources.iter().find(|r| r["path"] == p).unwrap();
+    assert_eq!(by_path("gear-set.3mf")["mediatype"], "model/3mf");
+    assert_eq!(by_path("gear-set.3mf")["up"], "+z");
+    assert_eq!(by_path("gear-set-presupported.3mf")["presupported"], true);
+    assert_eq!(by_path("images/gear_preview.png")["mediatype"], "image/png");
+}
+
+#[test]
+fn an_invalid_licence_is_left_out_with_a_warning() {
+    let options = ProcessOptions { license: Some("Creative Commons".into()), creator: Some("Bob".into()), ..ProcessOptions::default() };
+    let (reports, sinks) = run(&release(), &options);
+    let dp: serde_json::Value = serde_json::from_slice(&sinks[0].0["datapackage.json"]).unwrap();
+    assert!(dp.get("licenses").is_none());
+    assert_eq!(dp["contributors"], serde_json::json!([{"title": "Bob", "roles": ["creator"]}]));
+    assert!(reports[0].warnings.iter().any(|w| w.contains("not an SPDX licence id")));
+}
+
+#[test]
+fn zip_sink_puts_each_model_in_its_folder() {
+    let mut zip = ZipSink::new(Vec::new());
+    zip.set_folder("gear-set");
+    zip.put("a/b.txt", &mut |w| Ok(w.write_all(b"hello")?)).unwrap();
+    zip.put("../../evil.txt", &mut |w| Ok(w.write_all(b"no escape")?)).unwrap();
+    let (bytes, _) = zip.finish().unwrap();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let names: Vec<String> = (0..archive.len()).map(|i| archive.by_index(i).unwrap().name().unwrap().to_string()).collect();
+    assert_eq!(names, ["gear-set/a/b.txt", "gear-set/evil.txt"]);
+}
