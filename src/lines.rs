@@ -135,7 +135,7 @@ mod tests {
     #[test]
     fn an_overlong_line_is_an_error_naming_it() {
         let mut input = b"ok\n".to_vec();
-        input.extend(std::iter::repeat(b'x').take(1000));
+        input.extend(std::iter::repeat_n(b'x', 1000));
         let mut l = Lines::new(&input[..], &[], 100);
         assert!(l.next_line().unwrap().is_some());
         let e = l.next_line().unwrap_err();

@@ -130,7 +130,9 @@ pub fn plan(roots: &[Root]) -> Vec<ModelPlan> {
     let mut models = Vec::new();
     let mut loose: Vec<(usize, &SourceFile)> = Vec::new();
     for (r, root) in roots.iter().enumerate() {
-        let files: Vec<&SourceFile> = root.files.iter().filter(|f| !ignored(&f.path)).collect();
+        // Loose files are named by their own path, whose folders are the user's business.
+        let files: Vec<&SourceFile> =
+            root.files.iter().filter(|f| !ignored(if root.loose { base(&f.path) } else { &f.path })).collect();
         if root.loose {
             loose.extend(files.into_iter().map(|f| (r, f)));
         } else {
@@ -339,6 +341,12 @@ mod tests {
                 ("car v2".to_string(), vec!["car_v2.stl".into()]),
             ]
         );
+    }
+
+    #[test]
+    fn loose_files_in_hidden_folders_are_still_the_users_files() {
+        let m = plan(&[root("", &["/home/u/.cache/dl/x.stl", "/home/u/.cache/dl/.DS_Store"], true)]);
+        assert_eq!(summary(&m), [("x".to_string(), vec!["x.stl".into()])]);
     }
 
     #[test]

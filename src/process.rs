@@ -16,8 +16,11 @@ pub trait Sink {
     fn put(&mut self, path: &str, write: &mut dyn FnMut(&mut dyn Write) -> Result<()>) -> Result<()>;
 }
 
-/// Hands a model file's bytes to `consumer`, with its size if known.
-pub type Open<'a> = dyn FnMut(&ModelFile, &mut dyn FnMut(&mut dyn Read, Option<u64>) -> Result<()>) -> Result<()> + 'a;
+/// Takes a file's bytes, with its size if known.
+pub type Consume<'a> = dyn FnMut(&mut dyn Read, Option<u64>) -> Result<()> + 'a;
+
+/// Hands a model file's bytes to a [`Consume`].
+pub type Open<'a> = dyn FnMut(&ModelFile, &mut Consume) -> Result<()> + 'a;
 
 /// What every model gets, besides what its files say.
 #[derive(Debug, Clone, Default)]

@@ -51,7 +51,7 @@ fn run(files: &BTreeMap<String, Vec<u8>>, options: &ProcessOptions) -> (Vec<to3m
     let mut sinks = Vec::new();
     for p in &plans {
         let mut sink = MemorySink::default();
-        let mut open = |f: &to3mf::models::ModelFile, consume: &mut dyn FnMut(&mut dyn std::io::Read, Option<u64>) -> to3mf::Result<()>| {
+        let mut open = |f: &to3mf::models::ModelFile, consume: &mut to3mf::process::Consume| {
             let bytes = &files[&f.path];
             consume(&mut &bytes[..], Some(bytes.len() as u64))
         };

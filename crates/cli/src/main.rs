@@ -1,5 +1,7 @@
 //! `to3mf`: the command-line face of the to3mf core.
 
+mod process;
+
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Read};
 use std::path::{Path, PathBuf};
@@ -20,6 +22,9 @@ struct Cli {
 enum Command {
     /// Convert meshes (STL, OBJ; folders are searched for them) into 3MF.
     Convert(ConvertArgs),
+    /// Turn downloads (files, folders, zip archives) into model folders for Manyfold, each
+    /// with its 3MF, pictures, other files and datapackage.json.
+    Process(process::ProcessArgs),
 }
 
 #[derive(Args)]
@@ -70,6 +75,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Convert(args) => convert(args),
+        Command::Process(args) => process::run(args),
     }
 }
 

@@ -1,0 +1,312 @@
+//! `to3mf process`: downloads (files, folders, zip archives) into model folders that
+//! Manyfold imports with their metadata.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Args;
+use to3mf::models::{self, ModelFile, ModelPlan, Root, SourceFile};
+use to3mf::process::{write_model, Consume, ModelReport, ProcessOptions, Sink, ZipSink};
+use to3mf::{Layout, Options, Unit};
+
+#[derive(Args)]
+pub struct ProcessArgs {
+    /// Files, folders and .zip archives.
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// Where the model folders (or zips) go.
+    #[arg(long)]
+    out_dir: PathBuf,
+    /// Print the proposed models and write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// One zip holding every model folder (DIR/models.zip).
+    #[arg(long, conflicts_with = "zip_per_model")]
+    zip: bool,
+    /// One zip per model (DIR/<slug>.zip): upload them together and each becomes a model.
+    #[arg(long)]
+    zip_per_model: bool,
+    /// Creator of the models.
+    #[arg(long)]
+    creator: Option<String>,
+    /// SPDX licence id of the models (e.g. CC-BY-4.0).
+    #[arg(long)]
+    license: Option<String>,
+    /// Tags, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    keywords: Vec<String>,
+    /// Placement of the meshes in each 3MF.
+    #[arg(long, default_value = "arrange")]
+    layout: Layout,
+    /// Unit of the input meshes.
+    #[arg(long, default_value = "mm")]
+    unit: Unit,
+    /// Print the reports as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Where a root's files are read from.
+enum Source {
+    Folder(PathBuf),
+    Zip(zip::ZipArchive<File>),
+    Loose,
+}
+
+/// Reads the inputs into roots; inputs that cannot be read are reported and skipped.
+fn roots(inputs: &[PathBuf], failed: &mut Vec<String>) -> (Vec<Root>, Vec<Source>) {
+    let (mut roots, mut sources) = (Vec::new(), Vec::new());
+    let mut loose = Root { name: String::new(), files: Vec::new(), loose: true };
+    for p in inputs {
+        let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if p.is_dir() {
+            let mut files = Vec::new();
+            if let Err(e) = walk(p, p, &mut files) {
+                failed.push(format!("{}: cannot read the folder: {e}", p.display()));
+                continue;
+            }
+            roots.push(Root { name, files, loose: false });
+            sources.push(Source::Folder(p.clone()));
+            continue;
+        }
+        let mut magic = [0u8; 8];
+        let n = File::open(p).and_then(|mut f| f.read(&mut magic));
+        match n {
+            Err(e) => failed.push(format!("{}: {e}", p.display())),
+            Ok(_) if magic.starts_with(b"PK\x03\x04") && !name.to_ascii_lowercase().ends_with(".3mf") => {
+                match File::open(p).map_err(zip::result::ZipError::from).and_then(zip::ZipArchive::new) {
+                    Ok(mut archive) => {
+                        let files = (0..archive.len())
+                            .filter_map(|i| {
+                                let e = archive.by_index(i).ok()?;
+                                let path = e.name().ok()?.to_string();
+                                (!e.is_dir()).then(|| SourceFile { path, size: e.size() })
+                            })
+                            .collect();
+                        roots.push(Root { name, files, loose: false });
+                        sources.push(Source::Zip(archive));
+                    }
+                    Err(e) => failed.push(format!("{}: not a readable zip archive ({e})", p.display())),
+                }
+            }
+            Ok(_) if magic.starts_with(b"Rar!") => failed.push(format!("{}: this is a RAR archive: extract it first", p.display())),
+            Ok(_) if magic.starts_with(b"7z\xbc\xaf\x27\x1c") => {
+                failed.push(format!("{}: this is a 7-Zip archive: extract it first", p.display()))
+            }
+            Ok(_) => loose.files.push(SourceFile { path: p.to_string_lossy().into_owned(), size: p.metadata().map_or(0, |m| m.len()) }),
+        }
+    }
+    if !loose.files.is_empty() {
+        roots.push(loose);
+        sources.push(Source::Loose);
+    }
+    (roots, sources)
+}
+
+fn walk(base: &Path, dir: &Path, out: &mut Vec<SourceFile>) -> std::io::Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let p = e.path();
+        if p.is_dir() {
+            walk(base, &p, out)?;
+        } else {
+            let rel = p.strip_prefix(base).unwrap_or(&p).to_string_lossy().replace('\\', "/");
+            out.push(SourceFile { path: rel, size: e.metadata()?.len() });
+        }
+    }
+    Ok(())
+}
+
+/// A folder name (or file name) in `dir` not yet used: `name`, `name-2`, ...
+fn free_name(dir: &Path, name: &str, ext: &str, taken: &mut Vec<String>) -> String {
+    let mut n = 1;
+    loop {
+        let candidate = if n == 1 { name.to_string() } else { format!("{name}-{n}") };
+        if !taken.contains(&candidate) && !dir.join(format!("{candidate}{ext}")).exists() {
+            taken.push(candidate.clone());
+            return candidate;
+        }
+        n += 1;
+    }
+}
+
+/// Writes each file into a folder, atomically (temporary file, then rename).
+struct FolderSink(PathBuf);
+
+impl Sink for FolderSink {
+    fn put(&mut self, path: &str, write: &mut dyn FnMut(&mut dyn Write) -> to3mf::Result<()>) -> to3mf::Result<()> {
+        let target = self.0.join(path);
+        let parent = target.parent().unwrap_or(&self.0).to_path_buf();
+        std::fs::create_dir_all(&parent)?;
+        let tmp = tempfile::Builder::new().prefix(".to3mf-").tempfile_in(&parent)?;
+        let mut w = std::io::BufWriter::new(tmp);
+        write(&mut w)?;
+        let tmp = w.into_inner().map_err(|e| e.into_error())?;
+        tmp.persist(&target).map_err(|e| e.error)?;
+        Ok(())
+    }
+}
+
+fn describe(plan: &ModelPlan, slug: &str) -> String {
+    let mut s = format!("{} → {slug}/\n", plan.title);
+    for f in &plan.files {
+        let what = match f.kind {
+            models::FileKind::Mesh if f.presupported => format!("into {slug}-presupported.3mf"),
+            models::FileKind::Mesh => format!("into {slug}.3mf"),
+            models::FileKind::DataPackage => "merged into datapackage.json".to_string(),
+            _ => format!("as {}", to3mf::process::safe_path(&f.target)),
+        };
+        s += &format!("  {} ({what})\n", f.path);
+    }
+    s
+}
+
+pub fn run(args: ProcessArgs) -> ExitCode {
+    let mut failed = Vec::new();
+    let (roots, mut sources) = roots(&args.inputs, &mut failed);
+    for f in &failed {
+        eprintln!("error: {f}");
+    }
+    let plans = models::plan(&roots);
+    if plans.is_empty() {
+        eprintln!("error: no model found in the inputs (no STL, OBJ or 3MF file)");
+        return ExitCode::from(1);
+    }
+    let options = ProcessOptions {
+        convert: Options { layout: args.layout, unit: args.unit, ..Options::default() },
+        creator: args.creator.clone(),
+        license: args.license.clone(),
+        keywords: args.keywords.iter().map(|k| k.trim().to_string()).filter(|k| !k.is_empty()).collect(),
+    };
+    if let Err(e) = std::fs::create_dir_all(&args.out_dir) {
+        eprintln!("error: cannot create {}: {e}", args.out_dir.display());
+        return ExitCode::from(1);
+    }
+    let mut taken = Vec::new();
+    let ext = if args.zip_per_model { ".zip" } else { "" };
+    let slugs: Vec<String> = plans
+        .iter()
+        .map(|p| {
+            let slug = to3mf::datapackage::slug(&p.title);
+            let slug = if slug.is_empty() { "model".to_string() } else { slug };
+            if args.zip { free_in(&mut taken, &slug) } else { free_name(&args.out_dir, &slug, ext, &mut taken) }
+        })
+        .collect();
+    if args.dry_run {
+        for (p, slug) in plans.iter().zip(&slugs) {
+            print!("{}", describe(p, slug));
+        }
+        return if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) };
+    }
+
+    let mut open = |f: &ModelFile, consume: &mut Consume| -> to3mf::Result<()> {
+        match &mut sources[f.root] {
+            Source::Folder(dir) => {
+                let mut file = File::open(dir.join(&f.path))?;
+                let size = file.metadata().ok().map(|m| m.len());
+                consume(&mut file, size)
+            }
+            Source::Loose => {
+                let mut file = File::open(&f.path)?;
+                let size = file.metadata().ok().map(|m| m.len());
+                consume(&mut file, size)
+            }
+            Source::Zip(archive) => {
+                let mut entry = archive.by_name(&f.path).map_err(|e| std::io::Error::other(format!("{}: {e}", f.path)))?;
+                let size = entry.size();
+                consume(&mut entry, Some(size))
+            }
+        }
+    };
+    let mut reports: Vec<ModelReport> = Vec::new();
+    let mut all_ok = failed.is_empty();
+    let mut write = |plan: &ModelPlan, sink: &mut dyn Sink, reports: &mut Vec<ModelReport>| match write_model(plan, &mut open, sink, &options) {
+        Ok(r) => {
+            reports.push(r);
+            true
+        }
+        Err(e) => {
+            eprintln!("error: {}: {e}", plan.title);
+            false
+        }
+    };
+    if args.zip {
+        let path = args.out_dir.join(format!("{}.zip", free_name(&args.out_dir, "models", ".zip", &mut Vec::new())));
+        let result = (|| -> to3mf::Result<()> {
+            let tmp = tempfile::Builder::new().prefix(".to3mf-").tempfile_in(&args.out_dir)?;
+            let mut zip = ZipSink::new(std::io::BufWriter::new(tmp));
+            for (p, slug) in plans.iter().zip(&slugs) {
+                zip.set_folder(slug);
+                all_ok &= write(p, &mut zip, &mut reports);
+            }
+            let (w, _) = zip.finish()?;
+            w.into_inner().map_err(|e| e.into_error())?.persist(&path).map_err(|e| e.error)?;
+            Ok(())
+        })();
+        if let Err(e) = result {
+            eprintln!("error: {}: {e}", path.display());
+            all_ok = false;
+        }
+    } else {
+        for (p, slug) in plans.iter().zip(&slugs) {
+            if args.zip_per_model {
+                let path = args.out_dir.join(format!("{slug}.zip"));
+                let result = (|| -> to3mf::Result<bool> {
+                    let tmp = tempfile::Builder::new().prefix(".to3mf-").tempfile_in(&args.out_dir)?;
+                    let mut zip = ZipSink::new(std::io::BufWriter::new(tmp));
+                    zip.set_folder(slug);
+                    let ok = write(p, &mut zip, &mut reports);
+                    let (w, _) = zip.finish()?;
+                    w.into_inner().map_err(|e| e.into_error())?.persist(&path).map_err(|e| e.error)?;
+                    Ok(ok)
+                })();
+                all_ok &= result.unwrap_or_else(|e| {
+                    eprintln!("error: {}: {e}", path.display());
+                    false
+                });
+            } else {
+                all_ok &= write(p, &mut FolderSink(args.out_dir.join(slug)), &mut reports);
+            }
+        }
+    }
+    for (r, slug) in reports.iter().zip(&slugs) {
+        if slug != &r.slug {
+            eprintln!("note: '{}' went into {slug}/ because {}/ already exists", r.title, r.slug);
+        }
+        if !args.json {
+            eprintln!("{} → {slug}/ ({} files)", r.title, r.files.len());
+        }
+        for w in &r.warnings {
+            eprintln!("warning: {}: {w}", r.title);
+        }
+    }
+    if args.json {
+        // Serialized from the structs, so f32 values keep their shortest form.
+        #[derive(serde::Serialize)]
+        struct Json<'a> {
+            models: &'a [ModelReport],
+            errors: &'a [String],
+        }
+        println!("{}", serde_json::to_string_pretty(&Json { models: &reports, errors: &failed }).expect("reports serialize"));
+    }
+    if all_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn free_in(taken: &mut Vec<String>, slug: &str) -> String {
+    let mut n = 1;
+    loop {
+        let c = if n == 1 { slug.to_string() } else { format!("{slug}-{n}") };
+        if !taken.contains(&c) {
+            taken.push(c.clone());
+            return c;
+        }
+        n += 1;
+    }
+}

@@ -1,0 +1,215 @@
+//! `to3mf process` on piles built from ../shared/corpus: the models found, the files in
+//! each folder, every field of each datapackage.json, and every 3MF through the validator.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn corpus(p: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus").join(p)
+}
+
+fn to3mf(args: &[&std::ffi::OsStr]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_to3mf")).args(args).output().unwrap()
+}
+
+fn os<S: AsRef<std::ffi::OsStr> + ?Sized>(s: &S) -> &std::ffi::OsStr {
+    s.as_ref()
+}
+
+fn zip_of(path: &Path, entries: &[(&str, PathBuf)]) {
+    let mut z = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for (name, src) in entries {
+        z.start_file(*name, opts).unwrap();
+        z.write_all(&std::fs::read(src).unwrap()).unwrap();
+    }
+    z.finish().unwrap();
+}
+
+fn listing(dir: &Path) -> Vec<String> {
+    fn walk(base: &Path, d: &Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(base, &p, out)
+            } else {
+                out.push(p.strip_prefix(base).unwrap().to_string_lossy().into_owned())
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+fn datapackage(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+/// Checks what Manyfold's importer relies on, for every datapackage.json under `dir`.
+fn check_profile(dir: &Path) -> usize {
+    let mut n = 0;
+    for f in listing(dir).iter().filter(|f| f.ends_with("datapackage.json")) {
+        let path = dir.join(f);
+        let model_dir = path.parent().unwrap();
+        let dp = datapackage(&path);
+        assert_eq!(dp["$schema"], "https://manyfold.app/profiles/0.0/datapackage.json", "{f}");
+        let name = dp["name"].as_str().unwrap();
+        assert!(!name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_'), "{f}: {name}");
+        assert!(dp["title"].as_str().is_some_and(|t| !t.is_empty()), "{f}");
+        if let Some(image) = dp.get("image") {
+            assert!(model_dir.join(image.as_str().unwrap()).is_file(), "{f}: image {image} must name a file");
+        }
+        for c in dp.get("contributors").and_then(|c| c.as_array()).into_iter().flatten() {
+            assert!(c["roles"].as_array().is_some_and(|r| !r.is_empty()), "{f}: a contributor needs roles");
+        }
+        for l in dp.get("licenses").and_then(|c| c.as_array()).into_iter().flatten() {
+            assert!(l["path"].as_str().unwrap().starts_with("https://spdx.org/licenses/"), "{f}");
+        }
+        assert!(dp.get("sensitive").is_none_or(|s| s == true));
+        for r in dp["resources"].as_array().unwrap() {
+            assert!(model_dir.join(r["path"].as_str().unwrap()).is_file(), "{f}: resource {r}");
+            assert!(r["mediatype"].is_string() && r["name"].is_string(), "{f}: {r}");
+            assert_ne!(r["presupported"], false);
+        }
+        n += 1;
+    }
+    n
+}
+
+fn validate(files: &[PathBuf]) {
+    let validator = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/tools/validate3mf/validate3mf");
+    let out = Command::new(validator).arg("--json").args(files).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<serde_json::Value> = text.lines().filter(|l| l.starts_with('{')).map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), files.len(), "{text}");
+    for l in lines {
+        assert_eq!(l["ok"], true, "{l}");
+    }
+}
+
+#[test]
+fn a_loose_pile_a_printables_zip_a_zip_of_three_models_and_a_slicer_folder() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    // Loose pile: two parts of one thing, a model with its picture, a lone picture.
+    let pile = d.join("pile");
+    std::fs::create_dir(&pile).unwrap();
+    std::fs::copy(corpus("trimesh/unit_cube.STL"), pile.join("bracket_part1.stl")).unwrap();
+    std::fs::copy(corpus("trimesh/angle_block.STL"), pile.join("bracket_part2.stl")).unwrap();
+    std::fs::copy(corpus("trimesh/fandisk.obj"), pile.join("fan_disk.obj")).unwrap();
+    std::fs::write(pile.join("fan_disk_preview.jpg"), b"\xff\xd8\xff\xe0 not a real jpeg").unwrap();
+    // A Printables-style zip: one top folder, images/ and stl/ inside.
+    zip_of(
+        &d.join("Desk_Organizer+v2.zip"),
+        &[
+            ("Desk Organizer/stl/tray.stl", corpus("trimesh/plate_holes.STL")),
+            ("Desk Organizer/stl/lid.stl", corpus("trimesh/20mm-xyz-cube.stl")),
+            ("Desk Organizer/images/photo.png", corpus("../tools/validate3mf/README.md")),
+            ("Desk Organizer/instructions.pdf", corpus("trimesh/LICENSE-trimesh.txt")),
+            ("__MACOSX/Desk Organizer/._tray.stl", corpus("trimesh/LICENSE-trimesh.txt")),
+        ],
+    );
+    // A zip holding three model folders.
+    zip_of(
+        &d.join("three.zip"),
+        &[
+            ("Rook/rook.stl", corpus("trimesh/torus.STL")),
+            ("Pawn/stl/pawn.stl", corpus("trimesh/round.stl")),
+            ("Queen/queen.obj", corpus("trimesh/ico4.obj")),
+        ],
+    );
+    // A folder with a 3MF project from a slicer, kept byte for byte.
+    let project = d.join("Cura Project");
+    std::fs::create_dir(&project).unwrap();
+    let cura = corpus("slicer-test-models/cura_projects").read_dir().unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|e| e == "3mf")).unwrap();
+    std::fs::copy(&cura, project.join("project.3mf")).unwrap();
+
+    let out = d.join("out");
+    let r = to3mf(&[
+        os("process"),
+        os(&pile.join("bracket_part1.stl")),
+        os(&pile.join("bracket_part2.stl")),
+        os(&pile.join("fan_disk.obj")),
+        os(&pile.join("fan_disk_preview.jpg")),
+        os(&d.join("Desk_Organizer+v2.zip")),
+        os(&d.join("three.zip")),
+        os(&project),
+        os("--out-dir"),
+        os(&out),
+        os("--license"),
+        os("CC-BY-SA-4.0"),
+        os("--creator"),
+        os("Maker Jane"),
+    ]);
+    assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
+    let mut models: Vec<String> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    models.sort();
+    assert_eq!(models, ["bracket", "cura-project", "desk-organizer", "fan-disk", "pawn", "queen", "rook"]);
+    assert_eq!(listing(&out.join("bracket")), ["bracket.3mf", "datapackage.json"]);
+    assert_eq!(listing(&out.join("fan-disk")), ["datapackage.json", "fan-disk.3mf", "fan_disk_preview.jpg"]);
+    assert_eq!(listing(&out.join("desk-organizer")), ["datapackage.json", "desk-organizer.3mf", "images/photo.png", "instructions.pdf"]);
+    assert_eq!(listing(&out.join("cura-project")), ["datapackage.json", "project.3mf"]);
+    assert_eq!(std::fs::read(out.join("cura-project/project.3mf")).unwrap(), std::fs::read(&cura).unwrap());
+
+    let dp = datapackage(&out.join("desk-organizer/datapackage.json"));
+    assert_eq!(dp["title"], "Desk Organizer");
+    assert_eq!(dp["image"], "images/photo.png");
+    assert_eq!(dp["licenses"][0]["name"], "CC-BY-SA-4.0");
+    assert_eq!(dp["contributors"][0], serde_json::json!({"title": "Maker Jane", "roles": ["creator"]}));
+    assert_eq!(datapackage(&out.join("fan-disk/datapackage.json"))["image"], "fan_disk_preview.jpg");
+    assert_eq!(datapackage(&out.join("bracket/datapackage.json"))["title"], "bracket");
+    assert_eq!(check_profile(&out), 7);
+
+    let packages: Vec<PathBuf> = listing(&out).iter().filter(|f| f.ends_with(".3mf") && !f.starts_with("cura-project")).map(|f| out.join(f)).collect();
+    assert_eq!(packages.len(), 6);
+    validate(&packages);
+    let info = Command::new("prusa-slicer").arg("--info").arg(out.join("bracket/bracket.3mf")).output().unwrap();
+    assert!(info.status.success());
+    let objects = String::from_utf8_lossy(&info.stdout).lines().filter(|l| l.ends_with(".3mf]")).count();
+    assert_eq!(objects, 2, "the two parts of the bracket are two objects of one package");
+
+    // Run again: nothing is overwritten, the new folders get a suffix.
+    let again = to3mf(&[os("process"), os(&d.join("three.zip")), os("--out-dir"), os(&out)]);
+    assert_eq!(again.status.code(), Some(0));
+    assert!(out.join("rook-2/rook.3mf").is_file() && out.join("rook/rook.3mf").is_file());
+}
+
+#[test]
+fn dry_run_prints_the_plan_and_writes_nothing() {
+    let t = tempfile::tempdir().unwrap();
+    zip_of(&t.path().join("three.zip"), &[("Rook/rook.stl", corpus("trimesh/torus.STL")), ("Pawn/pawn.stl", corpus("trimesh/round.stl"))]);
+    let out = t.path().join("out");
+    let r = to3mf(&[os("process"), os(&t.path().join("three.zip")), os("--out-dir"), os(&out), os("--dry-run")]);
+    assert_eq!(r.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&r.stdout);
+    assert!(text.contains("Rook → rook/\n  Rook/rook.stl (into rook.3mf)"), "{text}");
+    assert!(text.contains("Pawn → pawn/"), "{text}");
+    assert!(!out.exists() || listing(&out).is_empty());
+}
+
+#[test]
+fn zip_outputs_and_unsupported_archives() {
+    let t = tempfile::tempdir().unwrap();
+    zip_of(&t.path().join("three.zip"), &[("Rook/rook.stl", corpus("trimesh/torus.STL")), ("Pawn/pawn.stl", corpus("trimesh/round.stl"))]);
+    std::fs::write(t.path().join("old.rar"), b"Rar!\x1a\x07\x00 rest").unwrap();
+    let out = t.path().join("zips");
+    let r = to3mf(&[os("process"), os(&t.path().join("three.zip")), os(&t.path().join("old.rar")), os("--out-dir"), os(&out), os("--zip-per-model")]);
+    assert_eq!(r.status.code(), Some(1), "the RAR failed, the rest was written");
+    assert!(String::from_utf8_lossy(&r.stderr).contains("old.rar: this is a RAR archive: extract it first"));
+    assert_eq!(listing(&out), ["pawn.zip", "rook.zip"]);
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(out.join("rook.zip")).unwrap()).unwrap();
+    let mut names: Vec<String> = (0..archive.len()).map(|i| archive.by_index(i).unwrap().name().unwrap().to_string()).collect();
+    names.sort();
+    assert_eq!(names, ["rook/datapackage.json", "rook/rook.3mf"]);
+
+    let one = t.path().join("one");
+    let r = to3mf(&[os("process"), os(&t.path().join("three.zip")), os("--out-dir"), os(&one), os("--zip")]);
+    assert_eq!(r.status.code(), Some(0));
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(one.join("models.zip")).unwrap()).unwrap();
+    let mut names: Vec<String> = (0..archive.len()).map(|i| archive.by_index(i).unwrap().name().unwrap().to_string()).collect();
+    names.sort();
+    assert_eq!(names, ["pawn/datapackage.json", "pawn/pawn.3mf", "rook/datapackage.json", "rook/rook.3mf"]);
+}
