@@ -1,11 +1,30 @@
 //! Placement on the build plate: translations for build items (vertices stay bit-exact).
 
+use crate::mesh::Mesh;
+use crate::options::Layout;
 use crate::report::Bounds;
+
+/// The translation of each mesh under `layout`: side by side (arrange), one shared
+/// translation (assembly), or none (keep). Meshes must have vertices.
+pub fn placements(meshes: &[&Mesh], layout: Layout, gap: f32) -> Vec<[f32; 3]> {
+    let bounds: Vec<Bounds> = meshes.iter().filter_map(|m| m.bounds()).collect();
+    if bounds.is_empty() {
+        return vec![[0.0; 3]; meshes.len()];
+    }
+    match layout {
+        Layout::Keep => vec![[0.0; 3]; meshes.len()],
+        Layout::Arrange => arrange(&bounds, gap),
+        Layout::Assembly => {
+            let all = bounds.iter().skip(1).fold(bounds[0], |a, b| a.union(b));
+            vec![to_origin(&all); meshes.len()]
+        }
+    }
+}
 
 /// Places boxes in rows (shelf packing): each rests on z = 0 in the positive octant and
 /// keeps at least `gap` millimetres from its neighbours in X and Y. Returns one
 /// translation per box, in the order given.
-pub(crate) fn arrange(boxes: &[Bounds], gap: f32) -> Vec<[f32; 3]> {
+fn arrange(boxes: &[Bounds], gap: f32) -> Vec<[f32; 3]> {
     let gap = if gap.is_finite() { gap.max(1.0) } else { 5.0 };
     let area: f64 = boxes.iter().map(|b| ((b.size()[0] + gap) as f64) * ((b.size()[1] + gap) as f64)).sum();
     let widest = boxes.iter().map(|b| b.size()[0]).fold(0.0f32, f32::max);
@@ -31,7 +50,7 @@ pub(crate) fn arrange(boxes: &[Bounds], gap: f32) -> Vec<[f32; 3]> {
 }
 
 /// The translation that puts a box on z = 0 with its corner at the origin.
-pub(crate) fn to_origin(b: &Bounds) -> [f32; 3] {
+fn to_origin(b: &Bounds) -> [f32; 3] {
     [-b.min[0], -b.min[1], -b.min[2]]
 }
 

@@ -19,7 +19,7 @@
 pub mod datapackage;
 mod deflate;
 mod error;
-mod layout;
+pub mod layout;
 mod lines;
 mod mesh;
 pub mod models;
@@ -27,6 +27,7 @@ mod number;
 mod obj;
 mod options;
 pub mod process;
+pub mod render;
 mod report;
 mod stl;
 mod threemf;

@@ -109,6 +109,10 @@ pub fn write_model(plan: &ModelPlan, open: &mut Open, sink: &mut dyn Sink, optio
     }
     package.keywords = options.keywords.clone();
     let mut taken = vec!["datapackage.json".to_string()];
+    // Without any picture, a preview is rendered from the meshes: saved beside them and
+    // embedded in the 3MF as its thumbnail.
+    let needs_preview = !plan.files.iter().any(|f| f.kind == FileKind::Picture);
+    let mut preview: Option<Vec<u8>> = None;
     let mut resource = |path: &str, presupported: bool, report: &mut ModelReport| {
         let kind = FileKind::of(path);
         package.resources.push(Resource {
@@ -159,7 +163,13 @@ pub fn write_model(plan: &ModelPlan, open: &mut Open, sink: &mut dyn Sink, optio
         convert.metadata.title = Some(plan.title.clone());
         convert.metadata.designer = options.creator.clone().or(convert.metadata.designer);
         convert.metadata.license_terms = package.licenses.first().map(|l| l.name.clone()).or(convert.metadata.license_terms);
-        sink.put(&target, &mut |w| crate::write_3mf(w, &all, None, &convert, &mut |_, _| {}).map(|_| ()))?;
+        if needs_preview && preview.is_none() {
+            let placed = crate::layout::placements(&all, convert.layout, convert.spacing_mm);
+            let scene: Vec<(&Mesh, [f32; 3])> = all.iter().copied().zip(placed).collect();
+            preview = Some(crate::render::render_png(&scene, 512));
+        }
+        let thumbnail = preview.as_deref().filter(|_| needs_preview);
+        sink.put(&target, &mut |w| crate::write_3mf(w, &all, thumbnail, &convert, &mut |_, _| {}).map(|_| ()))?;
         resource(&target, supported, &mut report);
     }
 
@@ -181,6 +191,11 @@ pub fn write_model(plan: &ModelPlan, open: &mut Open, sink: &mut dyn Sink, optio
         let target = unique(safe_path(&f.target), &mut taken);
         copy(open, f, sink, &target)?;
         resource(&target, f.presupported, &mut report);
+    }
+    if let Some(png) = &preview {
+        let target = unique(format!("{slug}-preview.png"), &mut taken);
+        sink.put(&target, &mut |w| Ok(w.write_all(png)?))?;
+        resource(&target, false, &mut report);
     }
     if let Some(old) = old {
         package.merge_from(old);

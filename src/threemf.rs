@@ -162,14 +162,11 @@ fn write_model(
         }
         b.extend_from_slice(b"</triangles>\n   </mesh>\n  </object>\n");
     }
-    let bounds: Vec<_> = meshes.iter().map(|m| m.bounds().expect("meshes with triangles have vertices")).collect();
+    let placed = crate::layout::placements(meshes, options.layout, options.spacing_mm);
     let mut items: Vec<(u32, Option<[f32; 3]>)> = Vec::new();
     match options.layout {
         Layout::Keep => items.extend((1..=meshes.len() as u32).map(|id| (id, None))),
-        Layout::Arrange => {
-            let t = crate::layout::arrange(&bounds, options.spacing_mm);
-            items.extend(t.into_iter().enumerate().map(|(i, t)| (i as u32 + 1, Some(t))));
-        }
+        Layout::Arrange => items.extend(placed.into_iter().enumerate().map(|(i, t)| (i as u32 + 1, Some(t)))),
         Layout::Assembly => {
             let id = meshes.len() as u32 + 1;
             let name = md.title.clone().unwrap_or_else(|| meshes[0].name.clone());
@@ -184,8 +181,7 @@ fn write_model(
                 b.extend_from_slice(b"\"/>\n");
             }
             b.extend_from_slice(b"   </components>\n  </object>\n");
-            let all = bounds.iter().skip(1).fold(bounds[0], |a, b| a.union(b));
-            items.push((id, Some(crate::layout::to_origin(&all))));
+            items.push((id, Some(placed[0])));
         }
     }
     b.extend_from_slice(b" </resources>\n <build>\n");

@@ -79,15 +79,16 @@ fn check_profile(dir: &Path) -> usize {
     n
 }
 
-fn validate(files: &[PathBuf]) {
+fn validate(files: &[PathBuf]) -> Vec<serde_json::Value> {
     let validator = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/tools/validate3mf/validate3mf");
     let out = Command::new(validator).arg("--json").args(files).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     let lines: Vec<serde_json::Value> = text.lines().filter(|l| l.starts_with('{')).map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines.len(), files.len(), "{text}");
-    for l in lines {
+    for l in &lines {
         assert_eq!(l["ok"], true, "{l}");
     }
+    lines
 }
 
 #[test]
@@ -148,7 +149,7 @@ fn a_loose_pile_a_printables_zip_a_zip_of_three_models_and_a_slicer_folder() {
     let mut models: Vec<String> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     models.sort();
     assert_eq!(models, ["bracket", "cura-project", "desk-organizer", "fan-disk", "pawn", "queen", "rook"]);
-    assert_eq!(listing(&out.join("bracket")), ["bracket.3mf", "datapackage.json"]);
+    assert_eq!(listing(&out.join("bracket")), ["bracket-preview.png", "bracket.3mf", "datapackage.json"]);
     assert_eq!(listing(&out.join("fan-disk")), ["datapackage.json", "fan-disk.3mf", "fan_disk_preview.jpg"]);
     assert_eq!(listing(&out.join("desk-organizer")), ["datapackage.json", "desk-organizer.3mf", "images/photo.png", "instructions.pdf"]);
     assert_eq!(listing(&out.join("cura-project")), ["datapackage.json", "project.3mf"]);
@@ -160,12 +161,28 @@ fn a_loose_pile_a_printables_zip_a_zip_of_three_models_and_a_slicer_folder() {
     assert_eq!(dp["licenses"][0]["name"], "CC-BY-SA-4.0");
     assert_eq!(dp["contributors"][0], serde_json::json!({"title": "Maker Jane", "roles": ["creator"]}));
     assert_eq!(datapackage(&out.join("fan-disk/datapackage.json"))["image"], "fan_disk_preview.jpg");
-    assert_eq!(datapackage(&out.join("bracket/datapackage.json"))["title"], "bracket");
+    let bracket = datapackage(&out.join("bracket/datapackage.json"));
+    assert_eq!((bracket["title"].as_str(), bracket["image"].as_str()), (Some("bracket"), Some("bracket-preview.png")));
+    // The rendered preview is a real picture of the mesh: many pixels, many shades.
+    let png = std::fs::read(out.join("bracket/bracket-preview.png")).unwrap();
+    let mut reader = png::Decoder::new(std::io::Cursor::new(&png)).read_info().unwrap();
+    let mut rgba = vec![0; reader.output_buffer_size().unwrap()];
+    reader.next_frame(&mut rgba).unwrap();
+    let covered: Vec<&[u8]> = rgba.chunks(4).filter(|p| p[3] == 255).collect();
+    assert!(covered.len() > rgba.len() / 4 / 20, "the mesh covers a good part of the picture");
+    let mean = covered.iter().map(|p| p[2] as f64).sum::<f64>() / covered.len() as f64;
+    let variance = covered.iter().map(|p| (p[2] as f64 - mean).powi(2)).sum::<f64>() / covered.len() as f64;
+    assert!(variance > 50.0, "shaded, not flat: variance {variance}");
+    // Pictures of the release are used as they are: no render when there is one.
+    assert!(!out.join("desk-organizer/desk-organizer-preview.png").exists());
     assert_eq!(check_profile(&out), 7);
 
     let packages: Vec<PathBuf> = listing(&out).iter().filter(|f| f.ends_with(".3mf") && !f.starts_with("cura-project")).map(|f| out.join(f)).collect();
     assert_eq!(packages.len(), 6);
-    validate(&packages);
+    let verdicts = validate(&packages);
+    let thumbnailed: Vec<bool> = verdicts.iter().map(|v| v["package_thumbnail"] == true).collect();
+    let expected: Vec<bool> = packages.iter().map(|p| !p.starts_with(out.join("desk-organizer")) && !p.starts_with(out.join("fan-disk"))).collect();
+    assert_eq!(thumbnailed, expected, "the render is embedded exactly where no picture came with the model");
     let info = Command::new("prusa-slicer").arg("--info").arg(out.join("bracket/bracket.3mf")).output().unwrap();
     assert!(info.status.success());
     let objects = String::from_utf8_lossy(&info.stdout).lines().filter(|l| l.ends_with(".3mf]")).count();
@@ -203,7 +220,7 @@ fn zip_outputs_and_unsupported_archives() {
     let mut archive = zip::ZipArchive::new(std::fs::File::open(out.join("rook.zip")).unwrap()).unwrap();
     let mut names: Vec<String> = (0..archive.len()).map(|i| archive.by_index(i).unwrap().name().unwrap().to_string()).collect();
     names.sort();
-    assert_eq!(names, ["rook/datapackage.json", "rook/rook.3mf"]);
+    assert_eq!(names, ["rook/datapackage.json", "rook/rook-preview.png", "rook/rook.3mf"]);
 
     let one = t.path().join("one");
     let r = to3mf(&[os("process"), os(&t.path().join("three.zip")), os("--out-dir"), os(&one), os("--zip")]);
@@ -211,5 +228,8 @@ fn zip_outputs_and_unsupported_archives() {
     let mut archive = zip::ZipArchive::new(std::fs::File::open(one.join("models.zip")).unwrap()).unwrap();
     let mut names: Vec<String> = (0..archive.len()).map(|i| archive.by_index(i).unwrap().name().unwrap().to_string()).collect();
     names.sort();
-    assert_eq!(names, ["pawn/datapackage.json", "pawn/pawn.3mf", "rook/datapackage.json", "rook/rook.3mf"]);
+    assert_eq!(
+        names,
+        ["pawn/datapackage.json", "pawn/pawn-preview.png", "pawn/pawn.3mf", "rook/datapackage.json", "rook/rook-preview.png", "rook/rook.3mf"]
+    );
 }

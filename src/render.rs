@@ -1,0 +1,166 @@
+//! A small software rasteriser for preview pictures: meshes seen from the front-left and
+//! above, shaded by their faces, on a transparent background. In the core, so the CLI, the
+//! browser and the tests get the same picture.
+
+use crate::mesh::Mesh;
+
+/// Renders `meshes` (each moved by its translation) to a `size`×`size` RGBA PNG.
+pub fn render_png(meshes: &[(&Mesh, [f32; 3])], size: u32) -> Vec<u8> {
+    let rgba = render_rgba(meshes, size);
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, size, size);
+    encoder.set_color(png::ColorType::Rgba);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().expect("writing to a Vec cannot fail");
+    writer.write_image_data(&rgba).expect("the buffer has the declared size");
+    writer.finish().expect("writing to a Vec cannot fail");
+    out
+}
+
+/// The view: turned 35° around z and tilted 30° down, so three sides show.
+fn view(p: [f32; 3]) -> [f32; 3] {
+    let (sa, ca) = (35f32.to_radians().sin(), 35f32.to_radians().cos());
+    let (se, ce) = (30f32.to_radians().sin(), 30f32.to_radians().cos());
+    let x = p[0] * ca - p[1] * sa;
+    let y = p[0] * sa + p[1] * ca;
+    // Screen x to the right, screen y up, depth towards the viewer.
+    [x, p[2] * ce + y * se, -y * ce + p[2] * se]
+}
+
+/// Renders at twice the size and averages 2×2 blocks, for smooth edges.
+pub fn render_rgba(meshes: &[(&Mesh, [f32; 3])], size: u32) -> Vec<u8> {
+    let n = (size * 2) as usize;
+    let mut depth = vec![f32::NEG_INFINITY; n * n];
+    let mut shade = vec![0f32; n * n];
+    // Fit the view of every vertex into the picture with a margin.
+    let (mut lo, mut hi) = ([f32::MAX; 2], [f32::MIN; 2]);
+    for (m, t) in meshes {
+        for v in &m.vertices {
+            let p = view([v[0] + t[0], v[1] + t[1], v[2] + t[2]]);
+            for k in 0..2 {
+                lo[k] = lo[k].min(p[k]);
+                hi[k] = hi[k].max(p[k]);
+            }
+        }
+    }
+    let span = (hi[0] - lo[0]).max(hi[1] - lo[1]).max(f32::MIN_POSITIVE);
+    let scale = n as f32 * 0.9 / span;
+    let (cx, cy) = ((lo[0] + hi[0]) / 2.0, (lo[1] + hi[1]) / 2.0);
+    let light = normalize([-0.4, 0.5, 0.77]);
+    for (m, t) in meshes {
+        let screen: Vec<[f32; 3]> = m
+            .vertices
+            .iter()
+            .map(|v| {
+                let p = view([v[0] + t[0], v[1] + t[1], v[2] + t[2]]);
+                [(p[0] - cx) * scale + n as f32 / 2.0, n as f32 / 2.0 - (p[1] - cy) * scale, p[2] * scale]
+            })
+            .collect();
+        for tri in &m.triangles {
+            let [a, b, c] = tri.map(|i| screen[i as usize]);
+            // Normal in screen space (y points down): lit on both sides, since broken meshes
+            // often have flipped faces.
+            let u = [b[0] - a[0], b[1] - a[1], b[2] - a[2]];
+            let w = [c[0] - a[0], c[1] - a[1], c[2] - a[2]];
+            let normal = normalize([u[1] * w[2] - u[2] * w[1], u[2] * w[0] - u[0] * w[2], u[0] * w[1] - u[1] * w[0]]);
+            let lit = (normal[0] * light[0] - normal[1] * light[1] + normal[2] * light[2]).abs();
+            let area = u[0] * w[1] - u[1] * w[0];
+            if area.abs() < 1e-12 {
+                continue;
+            }
+            let x0 = a[0].min(b[0]).min(c[0]).floor().max(0.0) as usize;
+            let x1 = (a[0].max(b[0]).max(c[0]).ceil() as isize).clamp(0, n as isize - 1) as usize;
+            let y0 = a[1].min(b[1]).min(c[1]).floor().max(0.0) as usize;
+            let y1 = (a[1].max(b[1]).max(c[1]).ceil() as isize).clamp(0, n as isize - 1) as usize;
+            for y in y0..=y1 {
+                for x in x0..=x1 {
+                    let (px, py) = (x as f32 + 0.5, y as f32 + 0.5);
+                    let w0 = ((b[0] - px) * (c[1] - py) - (b[1] - py) * (c[0] - px)) / area;
+                    let w1 = ((c[0] - px) * (a[1] - py) - (c[1] - py) * (a[0] - px)) / area;
+                    let w2 = 1.0 - w0 - w1;
+                    if w0 < 0.0 || w1 < 0.0 || w2 < 0.0 {
+                        continue;
+                    }
+                    let z = w0 * a[2] + w1 * b[2] + w2 * c[2];
+                    let i = y * n + x;
+                    if z > depth[i] {
+                        depth[i] = z;
+                        shade[i] = 0.3 + 0.7 * lit;
+                    }
+                }
+            }
+        }
+    }
+    // A print-blue body; alpha marks covered samples.
+    let base = [47.0, 111.0, 214.0];
+    let s = size as usize;
+    let mut rgba = vec![0u8; s * s * 4];
+    for y in 0..s {
+        for x in 0..s {
+            let (mut rgb, mut covered) = ([0f32; 3], 0f32);
+            for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+                let i = (2 * y + dy) * n + 2 * x + dx;
+                if depth[i] > f32::NEG_INFINITY {
+                    covered += 1.0;
+                    for k in 0..3 {
+                        rgb[k] += base[k] * shade[i];
+                    }
+                }
+            }
+            let o = (y * s + x) * 4;
+            if covered > 0.0 {
+                for k in 0..3 {
+                    rgba[o + k] = (rgb[k] / covered).round().min(255.0) as u8;
+                }
+                rgba[o + 3] = (covered / 4.0 * 255.0).round() as u8;
+            }
+        }
+    }
+    rgba
+}
+
+fn normalize(v: [f32; 3]) -> [f32; 3] {
+    let l = (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt();
+    if l == 0.0 {
+        v
+    } else {
+        [v[0] / l, v[1] / l, v[2] / l]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cube() -> Mesh {
+        let v = [[0., 0., 0.], [1., 0., 0.], [1., 1., 0.], [0., 1., 0.], [0., 0., 1.], [1., 0., 1.], [1., 1., 1.], [0., 1., 1.]];
+        let t = [[0, 2, 1], [0, 3, 2], [4, 5, 6], [4, 6, 7], [0, 1, 5], [0, 5, 4], [1, 2, 6], [1, 6, 5], [2, 3, 7], [2, 7, 6], [3, 0, 4], [3, 4, 7]];
+        Mesh { name: "cube".into(), vertices: v.to_vec(), triangles: t.to_vec() }
+    }
+
+    #[test]
+    fn a_cube_shows_three_differently_lit_faces_on_a_transparent_background() {
+        let m = cube();
+        let rgba = render_rgba(&[(&m, [0.0; 3])], 64);
+        let corner_alpha = rgba[3];
+        let centre = (32 * 64 + 32) * 4;
+        assert_eq!(corner_alpha, 0, "background is transparent");
+        assert_eq!(rgba[centre + 3], 255, "the middle is covered");
+        let mut shades: Vec<u8> = rgba.chunks(4).filter(|p| p[3] == 255).map(|p| p[2]).collect();
+        shades.sort_unstable();
+        shades.dedup();
+        assert!(shades.len() >= 3, "three faces, three shades: {shades:?}");
+    }
+
+    #[test]
+    fn the_png_decodes_to_the_same_pixels() {
+        let m = cube();
+        let png_bytes = render_png(&[(&m, [0.0; 3])], 48);
+        let decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
+        let mut reader = decoder.read_info().unwrap();
+        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut buf).unwrap();
+        assert_eq!((info.width, info.height), (48, 48));
+        assert_eq!(&buf[..info.buffer_size()], &render_rgba(&[(&m, [0.0; 3])], 48)[..]);
+    }
+}
