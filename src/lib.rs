@@ -22,6 +22,7 @@ mod error;
 pub mod layout;
 mod lines;
 mod mesh;
+pub mod metadata;
 pub mod models;
 mod number;
 mod obj;

@@ -82,6 +82,9 @@ pub struct ModelFile {
 pub struct ModelPlan {
     /// Title, from the folder, archive or file name (`+` and `_` become spaces).
     pub title: String,
+    /// The title was typed by the user (review step, flags): nothing in the files replaces it.
+    #[serde(default)]
+    pub edited: bool,
     /// Its files.
     pub files: Vec<ModelFile>,
 }
@@ -177,7 +180,7 @@ fn plan_folder(r: usize, name: &str, files: &[&SourceFile]) -> Vec<ModelPlan> {
     });
     if model_dirs.len() < 2 || loose_meshes {
         let files = files.iter().map(|f| file(r, &f.path, &rel(f))).collect();
-        return vec![ModelPlan { title, files }];
+        return vec![ModelPlan { title, edited: false, files }];
     }
     // Several models: each folder's files, plus the shared files of the top level.
     let shared: Vec<&&SourceFile> = files.iter().filter(|f| !model_dirs.iter().any(|d| rel(f).starts_with(&format!("{d}/")))).collect();
@@ -188,7 +191,7 @@ fn plan_folder(r: usize, name: &str, files: &[&SourceFile]) -> Vec<ModelPlan> {
             let mut own: Vec<ModelFile> =
                 files.iter().filter(|f| rel(f).starts_with(&prefix)).map(|f| file(r, &f.path, &rel(f)[prefix.len()..])).collect();
             own.extend(shared.iter().map(|f| file(r, &f.path, &rel(f))));
-            ModelPlan { title: title_from_name(d), files: own }
+            ModelPlan { title: title_from_name(d), edited: false, files: own }
         })
         .collect()
 }
@@ -241,7 +244,7 @@ fn plan_loose(files: &[(usize, &SourceFile)]) -> Vec<ModelPlan> {
                 } else {
                     title_from_name(&f.path)
                 };
-                models.push((key, ModelPlan { title, files: vec![file(*r, &f.path, &target)] }));
+                models.push((key, ModelPlan { title, edited: false, files: vec![file(*r, &f.path, &target)] }));
             }
         }
     }

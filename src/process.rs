@@ -89,6 +89,32 @@ fn copy(open: &mut Open, file: &ModelFile, sink: &mut dyn Sink, target: &str) ->
     })
 }
 
+/// The well-known metadata of a 3MF input (packages over 256 MiB are not read for it).
+fn read_metadata(open: &mut Open, f: &ModelFile) -> Result<crate::Metadata> {
+    let mut bytes = Vec::new();
+    open(f, &mut |reader, size| {
+        if size.unwrap_or(0) > 256 << 20 {
+            return Err(Error::limit(crate::Position::Whole, "over 256 MiB: metadata not read"));
+        }
+        reader.take(256 << 20).read_to_end(&mut bytes)?;
+        Ok(())
+    })?;
+    crate::metadata::read_3mf_metadata(std::io::Cursor::new(bytes))
+}
+
+/// Fills the fields of `into` that are still empty from `from`.
+fn fill_metadata(into: &mut crate::Metadata, from: crate::Metadata) {
+    let fill = |a: &mut Option<String>, b: Option<String>| {
+        if a.is_none() {
+            *a = b;
+        }
+    };
+    fill(&mut into.title, from.title);
+    fill(&mut into.designer, from.designer);
+    fill(&mut into.description, from.description);
+    fill(&mut into.license_terms, from.license_terms);
+}
+
 /// Writes `plan` through `sink`. A mesh that cannot be converted is copied unchanged, with a
 /// warning: nothing the user gave is lost.
 pub fn write_model(plan: &ModelPlan, open: &mut Open, sink: &mut dyn Sink, options: &ProcessOptions) -> Result<ModelReport> {
@@ -96,18 +122,9 @@ pub fn write_model(plan: &ModelPlan, open: &mut Open, sink: &mut dyn Sink, optio
         s if s.is_empty() => "model".to_string(),
         s => s,
     };
-    let mut report = ModelReport { title: plan.title.clone(), slug: slug.clone(), ..ModelReport::default() };
-    let mut package = DataPackage { schema: datapackage::SCHEMA.into(), name: slug.clone(), title: plan.title.clone(), ..DataPackage::default() };
-    if let Some(l) = &options.license {
-        match datapackage::license(l) {
-            Some(l) => package.licenses.push(l),
-            None => report.warnings.push(format!("'{l}' is not an SPDX licence id: no licence written")),
-        }
-    }
-    if let Some(c) = options.creator.as_deref().filter(|c| !c.trim().is_empty()) {
-        package.contributors.push(datapackage::creator(c));
-    }
-    package.keywords = options.keywords.clone();
+    let mut report = ModelReport { slug: slug.clone(), ..ModelReport::default() };
+    let package = describe(plan, open, options, &slug, &mut report)?;
+    let mut resources: Vec<Resource> = Vec::new();
     let mut taken = vec!["datapackage.json".to_string()];
     // Without any picture, a preview is rendered from the meshes: saved beside them and
     // embedded in the 3MF as its thumbnail.
@@ -115,7 +132,7 @@ pub fn write_model(plan: &ModelPlan, open: &mut Open, sink: &mut dyn Sink, optio
     let mut preview: Option<Vec<u8>> = None;
     let mut resource = |path: &str, presupported: bool, report: &mut ModelReport| {
         let kind = FileKind::of(path);
-        package.resources.push(Resource {
+        resources.push(Resource {
             name: datapackage::slug(path.rsplit('/').next().unwrap_or(path)),
             path: path.to_string(),
             mediatype: datapackage::mediatype(path).to_string(),
@@ -160,34 +177,21 @@ pub fn write_model(plan: &ModelPlan, open: &mut Open, sink: &mut dyn Sink, optio
         let name = if supported { format!("{slug}-presupported.3mf") } else { format!("{slug}.3mf") };
         let target = unique(name, &mut taken);
         let mut convert = options.convert.clone();
-        convert.metadata.title = Some(plan.title.clone());
-        convert.metadata.designer = options.creator.clone().or(convert.metadata.designer);
+        convert.metadata.title = Some(package.title.clone());
+        convert.metadata.designer = package.contributors.first().map(|c| c.title.clone()).or(convert.metadata.designer);
+        convert.metadata.description = package.description.clone().or(convert.metadata.description);
         convert.metadata.license_terms = package.licenses.first().map(|l| l.name.clone()).or(convert.metadata.license_terms);
         if needs_preview && preview.is_none() {
             let placed = crate::layout::placements(&all, convert.layout, convert.spacing_mm);
             let scene: Vec<(&Mesh, [f32; 3])> = all.iter().copied().zip(placed).collect();
             preview = Some(crate::render::render_png(&scene, 512));
         }
-        let thumbnail = preview.as_deref().filter(|_| needs_preview);
+        let thumbnail = preview.as_deref();
         sink.put(&target, &mut |w| crate::write_3mf(w, &all, thumbnail, &convert, &mut |_, _| {}).map(|_| ()))?;
         resource(&target, supported, &mut report);
     }
-
-    // Everything else is copied; an existing datapackage.json is merged instead.
-    let mut old: Option<DataPackage> = None;
-    for f in plan.files.iter().filter(|f| f.kind != FileKind::Mesh) {
-        if f.kind == FileKind::DataPackage {
-            let mut text = Vec::new();
-            open(f, &mut |reader, _| {
-                reader.take(16 << 20).read_to_end(&mut text)?;
-                Ok(())
-            })?;
-            match serde_json::from_slice::<DataPackage>(&text) {
-                Ok(p) => old = Some(p),
-                Err(e) => report.warnings.push(format!("{}: not a readable datapackage.json ({e}); ignored", f.path)),
-            }
-            continue;
-        }
+    // Everything else is copied as it is (an old datapackage.json was merged instead).
+    for f in plan.files.iter().filter(|f| !matches!(f.kind, FileKind::Mesh | FileKind::DataPackage)) {
         let target = unique(safe_path(&f.target), &mut taken);
         copy(open, f, sink, &target)?;
         resource(&target, f.presupported, &mut report);
@@ -197,9 +201,8 @@ pub fn write_model(plan: &ModelPlan, open: &mut Open, sink: &mut dyn Sink, optio
         sink.put(&target, &mut |w| Ok(w.write_all(png)?))?;
         resource(&target, false, &mut report);
     }
-    if let Some(old) = old {
-        package.merge_from(old);
-    }
+    let mut package = package;
+    package.resources = resources;
     // The preview: a picture named like one, else the first picture.
     let pictures: Vec<&Resource> = package.resources.iter().filter(|r| r.mediatype.starts_with("image/")).collect();
     package.image = pictures
@@ -211,6 +214,67 @@ pub fn write_model(plan: &ModelPlan, open: &mut Open, sink: &mut dyn Sink, optio
     sink.put("datapackage.json", &mut |w| Ok(w.write_all(&json)?))?;
     report.files.push("datapackage.json".to_string());
     Ok(report)
+}
+
+/// The model's metadata, best source first: what the user gave (flags, an edited title),
+/// the 3MF inputs' own metadata, an existing datapackage.json, the names.
+fn describe(plan: &ModelPlan, open: &mut Open, options: &ProcessOptions, slug: &str, report: &mut ModelReport) -> Result<DataPackage> {
+    let mut package = DataPackage { schema: datapackage::SCHEMA.into(), name: slug.to_string(), title: plan.title.clone(), ..DataPackage::default() };
+    if let Some(l) = &options.license {
+        match datapackage::license(l) {
+            Some(l) => package.licenses.push(l),
+            None => report.warnings.push(format!("'{l}' is not an SPDX licence id: no licence written")),
+        }
+    }
+    if let Some(c) = options.creator.as_deref().filter(|c| !c.trim().is_empty()) {
+        package.contributors.push(datapackage::creator(c));
+    }
+    package.keywords = options.keywords.clone();
+    let mut old: Option<DataPackage> = None;
+    let mut from_3mf = crate::Metadata::default();
+    for f in &plan.files {
+        match f.kind {
+            FileKind::ThreeMf => match read_metadata(open, f) {
+                Ok(md) => fill_metadata(&mut from_3mf, md),
+                Err(e) => report.warnings.push(format!("{}: metadata not read: {e}", f.path)),
+            },
+            FileKind::DataPackage => {
+                let mut text = Vec::new();
+                open(f, &mut |reader, _| {
+                    reader.take(16 << 20).read_to_end(&mut text)?;
+                    Ok(())
+                })?;
+                match serde_json::from_slice::<DataPackage>(&text) {
+                    Ok(p) => old = Some(p),
+                    Err(e) => report.warnings.push(format!("{}: not a readable datapackage.json ({e}); ignored", f.path)),
+                }
+            }
+            _ => {}
+        }
+    }
+    if !plan.edited {
+        if let Some(t) = from_3mf.title.clone().or_else(|| old.as_ref().map(|o| o.title.clone()).filter(|t| !t.trim().is_empty())) {
+            package.title = t;
+        }
+    }
+    if package.contributors.is_empty() {
+        if let Some(d) = from_3mf.designer.as_deref().filter(|d| !d.trim().is_empty()) {
+            package.contributors.push(datapackage::creator(d));
+        }
+    }
+    if package.licenses.is_empty() {
+        if let Some(l) = from_3mf.license_terms.as_deref().and_then(datapackage::license) {
+            package.licenses.push(l);
+        }
+    }
+    if package.description.is_none() {
+        package.description = from_3mf.description;
+    }
+    if let Some(old) = old {
+        package.merge_from(old);
+    }
+    report.title = package.title.clone();
+    Ok(package)
 }
 
 /// A [`Sink`] that writes every model into one ZIP archive, each under its folder name.

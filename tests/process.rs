@@ -34,7 +34,7 @@ fn release() -> BTreeMap<String, Vec<u8>> {
     files.insert("Gear Set/presupported/gear_small_sup.stl".to_string(), corpus("trimesh/angle_block.STL"));
     files.insert("Gear Set/stl/broken.stl".to_string(), b"solid x\nfacet normal 0 0 1\nouter loop\nvertex 1 2\n".to_vec());
     files.insert("Gear Set/images/gear_preview.png".to_string(), b"\x89PNG\r\n\x1a\nfake".to_vec());
-    files.insert("Gear Set/gear set.3mf".to_string(), corpus("trimesh/pyramids.3mf"));
+    files.insert("Gear Set/gear set.3mf".to_string(), project_3mf());
     files.insert("Gear Set/README.txt".to_string(), b"Print at 0.2 mm".to_vec());
     files.insert(
         "Gear Set/datapackage.json".to_string(),
@@ -42,6 +42,19 @@ fn release() -> BTreeMap<String, Vec<u8>> {
     );
     files.insert("Gear Set/.DS_Store".to_string(), b"junk".to_vec());
     files
+}
+
+/// A 3MF as a slicer or another tool left it, with its own metadata.
+fn project_3mf() -> Vec<u8> {
+    let bytes = corpus("trimesh/unit_cube.STL");
+    let mut options = to3mf::Options::default();
+    options.metadata.title = Some("Gear Set Deluxe".into());
+    options.metadata.designer = Some("Zed".into());
+    options.metadata.license_terms = Some("MIT".into());
+    let input = to3mf::read_input("cube.stl", &bytes[..], None, &options).unwrap();
+    let mut out = Vec::new();
+    to3mf::write_3mf(&mut out, &input.meshes.iter().collect::<Vec<_>>(), None, &options, &mut |_, _| {}).unwrap();
+    out
 }
 
 fn run(files: &BTreeMap<String, Vec<u8>>, options: &ProcessOptions) -> (Vec<to3mf::process::ModelReport>, Vec<MemorySink>) {
@@ -67,7 +80,9 @@ fn a_release_becomes_one_model_folder_with_its_datapackage() {
     let (reports, sinks) = run(&release(), &options);
     assert_eq!(reports.len(), 1);
     let (r, files) = (&reports[0], &sinks[0].0);
-    assert_eq!((r.title.as_str(), r.slug.as_str()), ("Gear Set", "gear-set"));
+    // The 3MF's own title beats the old datapackage.json's and the folder name; the folder
+    // keeps the name's slug, as the plan showed it.
+    assert_eq!((r.title.as_str(), r.slug.as_str()), ("Gear Set Deluxe", "gear-set"));
     let names: Vec<&str> = files.keys().map(String::as_str).collect();
     assert_eq!(
         names,
@@ -82,17 +97,19 @@ fn a_release_becomes_one_model_folder_with_its_datapackage() {
     let model = common::parse_3mf(&files["gear-set.3mf"]);
     let objects: Vec<&str> = model.objects.iter().map(|o| o.name.as_str()).collect();
     assert_eq!(objects, ["gear_big", "gear_small"]);
-    assert_eq!(model.metadata["Title"], "Gear Set");
+    assert_eq!(model.metadata["Title"], "Gear Set Deluxe");
+    assert_eq!(model.metadata["Designer"], "Zed");
+    assert_eq!(model.metadata["Description"], "Gears that mesh.");
     assert_eq!(model.metadata["LicenseTerms"], "CC-BY-4.0");
 
     let dp: serde_json::Value = serde_json::from_slice(&files["datapackage.json"]).unwrap();
     assert_eq!(dp["$schema"], "https://manyfold.app/profiles/0.0/datapackage.json");
     assert_eq!(dp["name"], "gear-set");
-    assert_eq!(dp["title"], "Gear Set");
+    assert_eq!(dp["title"], "Gear Set Deluxe");
     assert_eq!(dp["description"], "Gears that mesh.", "merged from the old datapackage.json");
     assert_eq!(dp["keywords"], serde_json::json!(["gear"]));
     assert_eq!(dp["licenses"], serde_json::json!([{"name": "CC-BY-4.0", "path": "https://spdx.org/licenses/CC-BY-4.0.html"}]));
-    assert_eq!(dp["contributors"], serde_json::json!([{"title": "Ann", "roles": ["creator"]}]));
+    assert_eq!(dp["contributors"], serde_json::json!([{"title": "Zed", "roles": ["creator"]}]), "the 3MF's designer beats the old file");
     assert_eq!(dp["image"], "images/gear_preview.png");
     assert!(files.contains_key(dp["image"].as_str().unwrap()), "image names a file exactly");
     assert!(dp.get("sensitive").is_none());
@@ -115,11 +132,11 @@ fn a_release_becomes_one_model_folder_with_its_datapackage() {
 }
 
 #[test]
-fn an_invalid_licence_is_left_out_with_a_warning() {
+fn an_invalid_licence_is_left_out_with_a_warning_and_the_next_source_used() {
     let options = ProcessOptions { license: Some("Creative Commons".into()), creator: Some("Bob".into()), ..ProcessOptions::default() };
     let (reports, sinks) = run(&release(), &options);
     let dp: serde_json::Value = serde_json::from_slice(&sinks[0].0["datapackage.json"]).unwrap();
-    assert!(dp.get("licenses").is_none());
+    assert_eq!(dp["licenses"][0]["name"], "MIT", "the invalid id is dropped; the 3MF's own licence is next best");
     assert_eq!(dp["contributors"], serde_json::json!([{"title": "Bob", "roles": ["creator"]}]));
     assert!(reports[0].warnings.iter().any(|w| w.contains("not an SPDX licence id")));
 }
