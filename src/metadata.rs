@@ -67,10 +67,8 @@ fn read_model_metadata<R: std::io::BufRead>(input: R) -> Result<Metadata> {
                     .map(|v| v.into_owned());
                 text.clear();
             }
-            Event::Text(t) if current.is_some() => {
-                if (text.len() as u64) < MAX_TEXT {
-                    text.push_str(&t.unescape().map_err(|e| Error::syntax(Position::Whole, format!("model XML: {e}")))?);
-                }
+            Event::Text(t) if current.is_some() && (text.len() as u64) < MAX_TEXT => {
+                text.push_str(&t.unescape().map_err(|e| Error::syntax(Position::Whole, format!("model XML: {e}")))?);
             }
             Event::End(e) if e.local_name().as_ref() == b"metadata" => {
                 if let Some(name) = current.take() {

@@ -23,7 +23,8 @@ pub type Consume<'a> = dyn FnMut(&mut dyn Read, Option<u64>) -> Result<()> + 'a;
 pub type Open<'a> = dyn FnMut(&ModelFile, &mut Consume) -> Result<()> + 'a;
 
 /// What every model gets, besides what its files say.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
 pub struct ProcessOptions {
     /// Conversion settings (layout, unit, compression).
     pub convert: Options,

@@ -2,7 +2,7 @@
 // results and errors, downloads, cancel, settings, theme, and the offline service worker.
 // All conversion work happens in workers (to3mf.js).
 
-import { convert, pool, zip } from './to3mf.js';
+import { convert, exportModels, planModels, pool, zip } from './to3mf.js';
 
 const $ = (id) => document.getElementById(id);
 const rowsEl = $('rows');
@@ -63,7 +63,7 @@ function options() {
 function updateButtons() {
   $('download-all').disabled = results.length === 0;
   $('cancel').disabled = batches.size === 0;
-  $('clear').disabled = batches.size > 0 || rowsEl.children.length === 0;
+  $('clear').disabled = batches.size > 0 || (rowsEl.children.length === 0 && staged.models.length === 0);
 }
 
 // ---- rows --------------------------------------------------------------------------------
@@ -139,7 +139,9 @@ function showResult(row, result) {
 }
 
 // ---- converting --------------------------------------------------------------------------
-async function addFiles(files, skipped = 0) {
+const mode = () => document.querySelector('input[name="mode"]:checked').value;
+
+async function convertFiles(files, skipped = 0) {
   if (files.length === 0) {
     statusEl.textContent = skipped ? `No STL or OBJ file found (${skipped} other files left out).` : 'No files.';
     return;
@@ -166,37 +168,55 @@ async function addFiles(files, skipped = 0) {
 }
 
 // Folder entries from drag and drop, read recursively.
-async function entriesToFiles(entry, path, out) {
+async function entriesToFiles(entry, path, out, paths = []) {
   if (entry.isFile) {
     const file = await new Promise((resolve, reject) => entry.file(resolve, reject));
     out.push(file);
+    paths.push(`${path}${file.name}`);
   } else if (entry.isDirectory) {
     const reader = entry.createReader();
     for (;;) {
       const batch = await new Promise((resolve, reject) => reader.readEntries(resolve, reject));
       if (batch.length === 0) break;
-      for (const e of batch) await entriesToFiles(e, `${path}${entry.name}/`, out);
+      for (const e of batch) await entriesToFiles(e, `${path}${entry.name}/`, out, paths);
     }
   }
 }
 
 async function fromDrop(dataTransfer) {
   const files = [];
+  const paths = [];
   let skipped = 0;
   const entries = [...dataTransfer.items].map((i) => i.webkitGetAsEntry?.()).filter(Boolean);
-  if (entries.length === 0) return { files: [...dataTransfer.files], skipped };
+  if (entries.length === 0) {
+    const all = [...dataTransfer.files];
+    return { files: all, paths: all.map((f) => f.name), skipped, all, allPaths: all.map((f) => f.name) };
+  }
+  const all = [];
+  const allPaths = [];
   for (const entry of entries) {
     if (entry.isDirectory) {
       const inside = [];
-      await entriesToFiles(entry, '', inside);
-      for (const f of inside) (MESH.test(f.name) ? files.push(f) : skipped++);
+      const insidePaths = [];
+      await entriesToFiles(entry, '', inside, insidePaths);
+      inside.forEach((f, i) => {
+        all.push(f);
+        allPaths.push(insidePaths[i]);
+        if (MESH.test(f.name)) {
+          files.push(f);
+          paths.push(insidePaths[i]);
+        } else skipped++;
+      });
     } else {
       // A single dropped file is always tried: the core recognises it by content and says
       // what it is if it is not a mesh.
-      await entriesToFiles(entry, '', files);
+      const before = files.length;
+      await entriesToFiles(entry, '', files, paths);
+      all.push(...files.slice(before));
+      allPaths.push(...paths.slice(before));
     }
   }
-  return { files, skipped };
+  return { files, paths, skipped, all, allPaths };
 }
 
 const drop = $('drop');
@@ -208,8 +228,9 @@ drop.addEventListener('dragleave', () => drop.classList.remove('over'));
 drop.addEventListener('drop', async (e) => {
   e.preventDefault();
   drop.classList.remove('over');
-  const { files, skipped } = await fromDrop(e.dataTransfer);
-  addFiles(files, skipped);
+  const { files, skipped, all, allPaths } = await fromDrop(e.dataTransfer);
+  if (mode() === 'manyfold') review(all, allPaths);
+  else convertFiles(files, skipped);
 });
 drop.addEventListener('keydown', (e) => {
   if (e.key === 'Enter' || e.key === ' ') {
@@ -218,13 +239,18 @@ drop.addEventListener('keydown', (e) => {
   }
 });
 $('pick-files').addEventListener('change', (e) => {
-  addFiles([...e.target.files]);
+  const files = [...e.target.files];
+  if (mode() === 'manyfold') review(files, files.map((f) => f.name));
+  else convertFiles(files);
   e.target.value = '';
 });
 $('pick-folder').addEventListener('change', (e) => {
   const all = [...e.target.files];
-  const files = all.filter((f) => MESH.test(f.name));
-  addFiles(files, all.length - files.length);
+  if (mode() === 'manyfold') review(all, all.map((f) => f.webkitRelativePath || f.name));
+  else {
+    const files = all.filter((f) => MESH.test(f.name));
+    convertFiles(files, all.length - files.length);
+  }
   e.target.value = '';
 });
 
@@ -246,6 +272,99 @@ $('download-all').addEventListener('click', async () => {
   } catch (e) {
     statusEl.textContent = `Could not build the zip: ${e.message}`;
   }
+});
+
+// ---- Manyfold: review the proposed models, then export -----------------------------------
+const staged = { files: [], paths: [], models: [] };
+const KIND = { mesh: '3D model', threemf: '3MF project', picture: 'picture', datapackage: 'metadata', other: 'file' };
+
+async function review(files, paths) {
+  staged.files.push(...files);
+  staged.paths.push(...paths);
+  statusEl.textContent = 'Looking at the files…';
+  try {
+    const { models, errors } = await planModels(staged.files, staged.paths);
+    staged.models = models;
+    renderModels();
+    updateButtons();
+    statusEl.textContent = `${models.length} model${models.length === 1 ? '' : 's'} proposed.${errors.length ? ` ${errors.join(' ')}` : ''}`;
+  } catch (e) {
+    statusEl.textContent = `Could not read the files: ${e.message}`;
+  }
+}
+
+function renderModels() {
+  $('review').hidden = staged.models.length === 0;
+  const box = $('models');
+  box.replaceChildren();
+  staged.models.forEach((model, m) => {
+    const card = el('article', 'model');
+    const title = el('input', 'title');
+    title.value = model.title;
+    title.setAttribute('aria-label', `Title of model ${m + 1}`);
+    title.addEventListener('input', () => {
+      model.title = title.value;
+      model.edited = true;
+    });
+    card.append(title);
+    const list = el('ul');
+    model.files.forEach((file, i) => {
+      const li = el('li');
+      li.append(el('span', '', file.target), el('span', 'kind', KIND[file.kind] ?? 'file'));
+      const move = el('select');
+      move.setAttribute('aria-label', `Where ${file.target} goes`);
+      staged.models.forEach((other, o) => move.append(new Option(o === m ? 'Keep here' : `Move to “${other.title}”`, String(o))));
+      move.append(new Option('Move to a new model', 'new'), new Option('Leave out', 'out'));
+      move.value = String(m);
+      move.addEventListener('change', () => {
+        model.files.splice(i, 1);
+        if (move.value === 'new') staged.models.push({ title: file.target.replace(/\.[^.]+$/, ''), edited: true, files: [file] });
+        else if (move.value !== 'out') staged.models[Number(move.value)].files.push(file);
+        staged.models = staged.models.filter((x) => x.files.length > 0);
+        renderModels();
+      });
+      li.append(move);
+      list.append(li);
+    });
+    card.append(list);
+    box.append(card);
+  });
+}
+
+function processOptions() {
+  const creator = $('creator').value.trim();
+  const license = $('license').value.trim();
+  const keywords = $('keywords').value.split(',').map((k) => k.trim()).filter(Boolean);
+  return { convert: { layout: $('layout').value }, creator: creator || null, license: license || null, keywords };
+}
+
+async function exportStaged(perModel) {
+  const groups = perModel ? staged.models.map((m) => [m]) : [staged.models];
+  statusEl.textContent = 'Exporting…';
+  try {
+    for (const models of groups) {
+      const { blob, report } = await exportModels(staged.files, staged.paths, models, processOptions());
+      download(perModel ? `${report.folders[0]}.zip` : 'manyfold-models.zip', blob);
+      const warnings = report.models.flatMap((r) => r.warnings);
+      statusEl.textContent = `Exported ${report.models.length} model${report.models.length === 1 ? '' : 's'}.${warnings.length ? ` Warnings: ${warnings.join('; ')}` : ''}`;
+    }
+  } catch (e) {
+    statusEl.textContent = `Export failed: ${e.message}`;
+  }
+}
+$('export-zip').addEventListener('click', () => exportStaged(false));
+$('export-each').addEventListener('click', () => exportStaged(true));
+for (const radio of document.querySelectorAll('input[name="mode"]')) {
+  radio.addEventListener('change', () => {
+    for (const e of document.querySelectorAll('.convert-only')) e.hidden = mode() === 'manyfold';
+    $('review').hidden = mode() !== 'manyfold' || staged.models.length === 0;
+  });
+}
+$('clear').addEventListener('click', () => {
+  staged.files.length = 0;
+  staged.paths.length = 0;
+  staged.models = [];
+  renderModels();
 });
 
 // ---- offline: service worker with an update prompt -----------------------------------------

@@ -180,3 +180,26 @@ export async function zip(results) {
   if (!answer.blob) throw new Error(answer.failed ?? 'could not build the zip');
   return answer.blob;
 }
+
+/**
+ * Proposes Manyfold models for `files` (File[]); `paths` are their relative paths (folder
+ * picks and drops keep their folders; loose files are just their names). Resolves with
+ * `{models, errors}`: each model `{title, edited, files: [{root, path, target, kind,
+ * presupported}]}`, to review and edit before `exportModels`.
+ */
+export async function planModels(files, paths = files.map((f) => f.webkitRelativePath || f.name)) {
+  const answer = await pool().run({ type: 'plan', files, paths });
+  if (answer.failed) throw new Error(answer.failed);
+  return answer.report;
+}
+
+/**
+ * Writes `models` (from `planModels`, possibly edited) as one zip of model folders that
+ * Manyfold imports with their metadata; pictures become WebP where the browser can encode
+ * it. `options`: `{convert, creator, license, keywords}`. Resolves with `{blob, report}`.
+ */
+export async function exportModels(files, paths, models, options = {}) {
+  const answer = await pool().run({ type: 'export', files, paths, models, options }, { weight: Infinity });
+  if (answer.failed) throw new Error(answer.failed);
+  return { blob: answer.blob, report: answer.report };
+}

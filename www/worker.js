@@ -5,12 +5,14 @@
 // Protocol (every message carries the request's `id`):
 //   in:  {id, type: 'convert', files: File[], options}
 //        {id, type: 'zip', blobs: Blob[], names: string[]}
+//        {id, type: 'plan', files: File[], paths: string[]}
+//        {id, type: 'export', files, paths, models, options}   (a zip of Manyfold model folders)
 //   out: {type: 'ready'} once, then per request
 //        {id, type: 'progress', stage, done, total}
 //        {id, type: 'done', blob: Blob | null, report, memory}  (memory: wasm bytes now held)
 //        {id, type: 'failed', message}   (a panic or other crash: this worker is then replaced)
 
-import init, { convertFilesStreaming, zipBlobs } from './pkg/to3mf_wasm.js';
+import init, { convertFilesStreaming, exportModels, extractFile, planModels, zipBlobs } from './pkg/to3mf_wasm.js';
 
 let wasm = null;
 const ready = init().then((exports) => {
@@ -53,7 +55,41 @@ function blobSink(type) {
   };
 }
 
-function run(msg) {
+// Pictures become WebP with the browser's own encoder; where it cannot encode WebP (the
+// blob comes back as PNG), the original is kept.
+async function toWebp(bytes) {
+  if (typeof OffscreenCanvas === 'undefined') return null;
+  try {
+    const bitmap = await createImageBitmap(new Blob([bytes]));
+    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+    canvas.getContext('2d').drawImage(bitmap, 0, 0);
+    const webp = await canvas.convertToBlob({ type: 'image/webp', quality: 0.85 });
+    return webp.type === 'image/webp' ? webp : null;
+  } catch {
+    return null; // not a decodable picture: copied as it is
+  }
+}
+
+async function exportRequest(msg) {
+  const overrides = new Map();
+  const models = structuredClone(msg.models);
+  for (const model of models) {
+    for (const f of model.files) {
+      if (f.kind !== 'picture' || /\.webp$/i.test(f.target)) continue;
+      const webp = await toWebp(extractFile(msg.files, msg.paths, f.root, f.path));
+      if (!webp) continue;
+      overrides.set(`${f.root}\u0000${f.path}`, webp);
+      f.target = f.target.replace(/\.[^./]+$/, '') + '.webp';
+    }
+  }
+  const sink = blobSink('application/zip');
+  const out = exportModels(msg.files, msg.paths, models, msg.options ?? {}, overrides, sink.onChunk);
+  return { blob: sink.blob(), report: out };
+}
+
+async function run(msg) {
+  if (msg.type === 'plan') return { blob: null, report: planModels(msg.files, msg.paths) };
+  if (msg.type === 'export') return exportRequest(msg);
   if (msg.type === 'convert') {
     const sink = blobSink('model/3mf');
     const out = convertFilesStreaming(msg.files, msg.options ?? {}, sink.onChunk, progressReporter(msg.id));
@@ -70,7 +106,7 @@ function run(msg) {
 onmessage = async ({ data: msg }) => {
   await ready;
   try {
-    const { blob, report } = run(msg);
+    const { blob, report } = await run(msg);
     postMessage({ id: msg.id, type: 'done', blob, report, memory: wasm.memory.buffer.byteLength });
   } catch (e) {
     if (e && e.report) {

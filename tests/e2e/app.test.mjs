@@ -226,3 +226,51 @@ test('no request ever left the page origin', () => {
   const foreign = requests.filter((u) => !u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:'));
   assert.deepEqual(foreign, []);
 });
+
+test('Manyfold: a dropped pile is reviewed, a title edited, and exported as model folders with WebP pictures', { timeout: 120_000 }, async () => {
+  await page.reload();
+  await page.check('input[name="mode"][value="manyfold"]');
+  // A real picture to re-encode: a screenshot of the page itself, named after the gear.
+  writeFileSync(join(out, 'gear_preview.png'), await page.screenshot());
+  await dropFiles([fixture('ascii_quad_facet.stl'), join(out, 'gear_preview.png'), fixture('obj_ngon.obj')].map((p, i) => p));
+  await page.waitForSelector('#review:not([hidden]) .model', { timeout: 30_000 }).catch(async (e) => {
+    throw new Error(`${e.message}; status: ${await page.locator('#status').textContent()}`);
+  });
+  const titles = await page.locator('.model input.title').evaluateAll((els) => els.map((e) => e.value));
+  assert.deepEqual(titles, ['ascii quad facet', 'obj ngon']);
+  await page.locator('.model input.title').first().fill('Quad Gear');
+  // Move the picture to the first model (it matched neither by name, so it is in both),
+  // then leave out its copy in the second.
+  const second = page.locator('.model').nth(1);
+  await second.locator('li', { hasText: 'gear_preview.png' }).locator('select').selectOption('out');
+  await page.fill('#creator', 'Ann Maker');
+  await page.fill('#license', 'CC-BY-4.0');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-zip')]);
+  const zipPath = join(out, 'manyfold.zip');
+  await download.saveAs(zipPath);
+  const listing = JSON.parse(execFileSync('python3', ['-c', `
+import json, sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+out = {n: None for n in z.namelist()}
+for n in z.namelist():
+    if n.endswith('datapackage.json'): out[n] = json.loads(z.read(n))
+    if n.endswith('.webp'): out[n] = z.read(n)[:12].decode('latin1')
+print(json.dumps(out))`, zipPath], { encoding: 'utf8' }));
+  const names = Object.keys(listing).sort();
+  assert.deepEqual(names, [
+    'obj-ngon/datapackage.json', 'obj-ngon/obj-ngon-preview.png', 'obj-ngon/obj-ngon.3mf',
+    'quad-gear/datapackage.json', 'quad-gear/gear_preview.webp', 'quad-gear/quad-gear.3mf',
+  ]);
+  assert.match(listing['quad-gear/gear_preview.webp'], /^RIFF....WEBP/s, 'a real WebP file');
+  const dp = listing['quad-gear/datapackage.json'];
+  assert.equal(dp.title, 'Quad Gear');
+  assert.equal(dp.name, 'quad-gear');
+  assert.equal(dp.image, 'gear_preview.webp');
+  assert.deepEqual(dp.contributors, [{ title: 'Ann Maker', roles: ['creator'] }]);
+  assert.equal(dp.licenses[0].name, 'CC-BY-4.0');
+  assert.ok(dp.resources.some((r) => r.path === 'gear_preview.webp' && r.mediatype === 'image/webp'));
+  // The 3MF inside passes the validator.
+  execFileSync('python3', ['-c', 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); open(sys.argv[2], "wb").write(z.read("quad-gear/quad-gear.3mf"))', zipPath, join(out, 'quad-gear.3mf')]);
+  assert.deepEqual(validate([join(out, 'quad-gear.3mf')]).map((v) => v.ok), [true]);
+  await page.screenshot({ path: join(out, 'screenshots/manyfold.png'), fullPage: true });
+});

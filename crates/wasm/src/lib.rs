@@ -6,9 +6,14 @@
 /// one `cargo test`.
 #[cfg(target_arch = "wasm32")]
 pub use web::{convert_bytes, convert_files, convert_files_streaming, zip_blobs};
+#[cfg(target_arch = "wasm32")]
+pub use manyfold::{export_models, extract_file, plan_models};
 
 #[cfg(target_arch = "wasm32")]
-mod web {
+mod manyfold;
+
+#[cfg(target_arch = "wasm32")]
+pub(crate) mod web {
     use std::io::Read;
 
     use wasm_bindgen::prelude::*;
@@ -24,7 +29,7 @@ mod web {
     /// workers only), so a large file never sits in memory whole. Each slice is one round
     /// trip to the browser's blob store, so slices are read whole and the core's smaller
     /// reads are served from them.
-    struct FileRead<'a> {
+    pub(crate) struct FileRead<'a> {
         file: web_sys::Blob,
         name: String,
         reader: web_sys::FileReaderSync,
@@ -38,9 +43,28 @@ mod web {
     const SLICE: f64 = 4.0 * 1024.0 * 1024.0;
 
     impl<'a> FileRead<'a> {
-        fn new(file: web_sys::Blob, name: String, reader: web_sys::FileReaderSync, progress: &'a dyn Fn(&str, f64, f64)) -> Self {
+        pub(crate) fn new(file: web_sys::Blob, name: String, reader: web_sys::FileReaderSync, progress: &'a dyn Fn(&str, f64, f64)) -> Self {
             let size = file.size();
             FileRead { file, name, reader, pos: 0.0, size, slice: Vec::new(), taken: 0, progress }
+        }
+    }
+
+    /// Archives are read with seeks (their directory is at the end).
+    impl std::io::Seek for FileRead<'_> {
+        fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+            let here = self.pos - (self.slice.len() - self.taken) as f64;
+            let target = match to {
+                std::io::SeekFrom::Start(n) => n as f64,
+                std::io::SeekFrom::End(d) => self.size + d as f64,
+                std::io::SeekFrom::Current(d) => here + d as f64,
+            };
+            if target < 0.0 {
+                return Err(std::io::Error::other("seek before the start of the file"));
+            }
+            self.pos = target.min(self.size);
+            self.slice.clear();
+            self.taken = 0;
+            Ok(self.pos as u64)
         }
     }
 
@@ -168,7 +192,7 @@ mod web {
     }
 
     /// Passes each written piece to a JS callback as a fresh `Uint8Array`.
-    struct ChunkOut(js_sys::Function);
+    pub(crate) struct ChunkOut(pub(crate) js_sys::Function);
 
     impl std::io::Write for ChunkOut {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {

@@ -1,0 +1,197 @@
+//! Bindings for the Manyfold processor: propose models for dropped files and archives, then
+//! export the (reviewed) models as one zip of model folders.
+
+use std::io::Read;
+
+use to3mf::models::{plan, ModelFile, ModelPlan, Root, SourceFile};
+use to3mf::process::{write_model, Consume, ProcessOptions, Sink, ZipSink};
+use wasm_bindgen::prelude::*;
+
+use crate::web::{ChunkOut, FileRead};
+
+/// Where a root's files are: the dropped files themselves, or entries of one archive.
+enum Source {
+    Files(Vec<(String, usize)>),
+    Zip(usize),
+}
+
+fn files_and_paths(files: &js_sys::Array, paths: &js_sys::Array) -> Result<(Vec<web_sys::File>, Vec<String>), JsValue> {
+    let files: Vec<web_sys::File> = files.iter().map(|f| f.dyn_into()).collect::<Result<_, _>>().map_err(|_| JsError::new("files must be File objects"))?;
+    let paths: Vec<String> = paths.iter().map(|p| p.as_string()).collect::<Option<_>>().ok_or_else(|| JsError::new("paths must be strings"))?;
+    if files.len() != paths.len() {
+        return Err(JsError::new("one path per file").into());
+    }
+    Ok((files, paths))
+}
+
+/// Plain JS objects (not `Map`s) for JSON values.
+fn to_js(value: &serde_json::Value) -> Result<JsValue, JsValue> {
+    use serde::Serialize;
+    Ok(value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| JsError::new(&e.to_string()))?)
+}
+
+fn reader() -> Result<web_sys::FileReaderSync, JsValue> {
+    web_sys::FileReaderSync::new().map_err(|_| JsError::new("FileReaderSync needs a dedicated worker").into())
+}
+
+/// Roots as the core groups them: a path with folders belongs to the folder root of its top
+/// folder, a `.zip` is an archive root, anything else is loose.
+fn roots(files: &[web_sys::File], paths: &[String], errors: &mut Vec<String>) -> Result<(Vec<Root>, Vec<Source>), JsValue> {
+    let rd = reader()?;
+    let quiet = |_: &str, _: f64, _: f64| {};
+    let (mut roots, mut sources): (Vec<Root>, Vec<Source>) = (Vec::new(), Vec::new());
+    let mut loose = (Root { name: String::new(), files: Vec::new(), loose: true }, Vec::new());
+    for (i, (file, path)) in files.iter().zip(paths).enumerate() {
+        let lower = path.to_ascii_lowercase();
+        if lower.ends_with(".rar") || lower.ends_with(".7z") {
+            errors.push(format!("{path}: this archive format is not read here: extract it first"));
+            continue;
+        }
+        if lower.ends_with(".zip") {
+            match zip::ZipArchive::new(FileRead::new(file.clone().into(), path.clone(), rd.clone(), &quiet)) {
+                Ok(mut archive) => {
+                    let listed = (0..archive.len())
+                        .filter_map(|k| {
+                            let e = archive.by_index(k).ok()?;
+                            let name = e.name().ok()?.to_string();
+                            (!e.is_dir()).then(|| SourceFile { path: name, size: e.size() })
+                        })
+                        .collect();
+                    roots.push(Root { name: path.rsplit('/').next().unwrap_or(path).to_string(), files: listed, loose: false });
+                    sources.push(Source::Zip(i));
+                }
+                Err(e) => errors.push(format!("{path}: not a readable zip archive ({e})")),
+            }
+            continue;
+        }
+        let source = SourceFile { path: path.clone(), size: file.size() as u64 };
+        match path.split_once('/') {
+            Some((top, _)) => {
+                let at = roots.iter().zip(&sources).position(|(r, s)| !r.loose && r.name == top && matches!(s, Source::Files(_)));
+                let at = at.unwrap_or_else(|| {
+                    roots.push(Root { name: top.to_string(), files: Vec::new(), loose: false });
+                    sources.push(Source::Files(Vec::new()));
+                    roots.len() - 1
+                });
+                roots[at].files.push(source);
+                if let Source::Files(list) = &mut sources[at] {
+                    list.push((path.clone(), i));
+                }
+            }
+            None => {
+                loose.0.files.push(source);
+                loose.1.push((path.clone(), i));
+            }
+        }
+    }
+    if !loose.0.files.is_empty() {
+        roots.push(loose.0);
+        sources.push(Source::Files(loose.1));
+    }
+    Ok((roots, sources))
+}
+
+/// Proposes models for `files` (File[]) named by `paths` (relative paths: folder picks and
+/// drops keep their folders). Returns `{ models, errors }`; `models` is the core's
+/// `ModelPlan` list, to show, edit and hand back to `exportModels`.
+#[wasm_bindgen(js_name = planModels)]
+pub fn plan_models(files: js_sys::Array, paths: js_sys::Array) -> Result<JsValue, JsValue> {
+    let (files, paths) = files_and_paths(&files, &paths)?;
+    let mut errors = Vec::new();
+    let (roots, _) = roots(&files, &paths, &mut errors)?;
+    to_js(&serde_json::json!({ "models": plan(&roots), "errors": errors }))
+}
+
+fn open_with<'a>(
+    files: &'a [web_sys::File],
+    sources: &'a [Source],
+    overrides: &'a js_sys::Map,
+    rd: &'a web_sys::FileReaderSync,
+    quiet: &'a dyn Fn(&str, f64, f64),
+) -> impl FnMut(&ModelFile, &mut Consume) -> to3mf::Result<()> + 'a {
+    move |f, consume| {
+        let key = format!("{}\u{0}{}", f.root, f.path);
+        if let Ok(blob) = overrides.get(&key.into()).dyn_into::<web_sys::Blob>() {
+            let size = blob.size() as u64;
+            return consume(&mut FileRead::new(blob, f.path.clone(), rd.clone(), quiet), Some(size));
+        }
+        let missing = || to3mf::Error::from(std::io::Error::other(format!("{}: not among the files", f.path)));
+        match sources.get(f.root).ok_or_else(missing)? {
+            Source::Files(list) => {
+                let (_, i) = list.iter().find(|(p, _)| *p == f.path).ok_or_else(missing)?;
+                let file = &files[*i];
+                consume(&mut FileRead::new(file.clone().into(), f.path.clone(), rd.clone(), quiet), Some(file.size() as u64))
+            }
+            Source::Zip(i) => {
+                let file = &files[*i];
+                let mut archive = zip::ZipArchive::new(FileRead::new(file.clone().into(), file.name(), rd.clone(), quiet))
+                    .map_err(|e| std::io::Error::other(format!("{}: {e}", file.name())))?;
+                let mut entry = archive.by_name(&f.path).map_err(|e| std::io::Error::other(format!("{}: {e}", f.path)))?;
+                let size = entry.size();
+                consume(&mut entry, Some(size))
+            }
+        }
+    }
+}
+
+/// The bytes of one file of a plan (for pictures to re-encode in JS).
+#[wasm_bindgen(js_name = extractFile)]
+pub fn extract_file(files: js_sys::Array, paths: js_sys::Array, root: usize, path: String) -> Result<js_sys::Uint8Array, JsValue> {
+    let (files, paths) = files_and_paths(&files, &paths)?;
+    let (_, sources) = roots(&files, &paths, &mut Vec::new())?;
+    let (rd, quiet, none) = (reader()?, |_: &str, _: f64, _: f64| {}, js_sys::Map::new());
+    let mut open = open_with(&files, &sources, &none, &rd, &quiet);
+    let mut bytes = Vec::new();
+    let file = ModelFile { root, path, target: String::new(), kind: to3mf::models::FileKind::Other, presupported: false };
+    open(&file, &mut |r: &mut dyn Read, _| {
+        r.read_to_end(&mut bytes)?;
+        Ok(())
+    })
+    .map_err(|e| JsError::new(&e.to_string()))?;
+    Ok(js_sys::Uint8Array::from(&bytes[..]))
+}
+
+/// Writes `models` (as `planModels` gave them, possibly edited) into one zip of model folders,
+/// handed to `onChunk` in pieces. `options`: `{ convert, creator, license, keywords }`.
+/// `overrides` maps `root + "\0" + path` to a Blob to use instead of the file (re-encoded
+/// pictures). Returns `{ models: [report], size }`.
+#[wasm_bindgen(js_name = exportModels)]
+pub fn export_models(
+    files: js_sys::Array,
+    paths: js_sys::Array,
+    models: JsValue,
+    options: JsValue,
+    overrides: js_sys::Map,
+    on_chunk: js_sys::Function,
+) -> Result<JsValue, JsValue> {
+    let (files, paths) = files_and_paths(&files, &paths)?;
+    let models: Vec<ModelPlan> = serde_wasm_bindgen::from_value(models).map_err(|e| JsError::new(&format!("invalid models: {e}")))?;
+    let options: ProcessOptions = if options.is_undefined() || options.is_null() {
+        ProcessOptions::default()
+    } else {
+        serde_wasm_bindgen::from_value(options).map_err(|e| JsError::new(&format!("invalid options: {e}")))?
+    };
+    let (_, sources) = roots(&files, &paths, &mut Vec::new())?;
+    let (rd, quiet) = (reader()?, |_: &str, _: f64, _: f64| {});
+    let mut open = open_with(&files, &sources, &overrides, &rd, &quiet);
+    let mut zip = ZipSink::new(std::io::BufWriter::with_capacity(1 << 20, ChunkOut(on_chunk)));
+    let mut reports = Vec::new();
+    let mut taken: Vec<String> = Vec::new();
+    for m in models.iter().filter(|m| !m.files.is_empty()) {
+        let slug = match to3mf::datapackage::slug(&m.title) {
+            s if s.is_empty() => "model".to_string(),
+            s => s,
+        };
+        let mut folder = slug.clone();
+        let mut n = 2;
+        while taken.contains(&folder) {
+            folder = format!("{slug}-{n}");
+            n += 1;
+        }
+        taken.push(folder.clone());
+        zip.set_folder(&folder);
+        reports.push(write_model(m, &mut open, &mut zip as &mut dyn Sink, &options).map_err(|e| JsError::new(&format!("{}: {e}", m.title)))?);
+    }
+    let (_, size) = zip.finish().map_err(|e| JsError::new(&e.to_string()))?;
+    to_js(&serde_json::json!({ "models": reports, "size": size, "folders": taken }))
+}
