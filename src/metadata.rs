@@ -12,21 +12,41 @@ use crate::options::Metadata;
 /// Largest `_rels/.rels` and metadata value read; a hostile package gets no further.
 const MAX_TEXT: u64 = 1 << 20;
 
+/// What a 3MF package says about itself.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PackageInfo {
+    /// Its well-known metadata.
+    pub metadata: Metadata,
+    /// Its package thumbnail (PNG or JPEG bytes), if it has one.
+    pub thumbnail: Option<Vec<u8>>,
+}
+
 /// The well-known metadata of the 3MF package read from `reader`.
 pub fn read_3mf_metadata<R: Read + Seek>(reader: R) -> Result<Metadata> {
+    Ok(read_3mf_info(reader)?.metadata)
+}
+
+/// The metadata and the thumbnail of the 3MF package read from `reader`.
+pub fn read_3mf_info<R: Read + Seek>(reader: R) -> Result<PackageInfo> {
     let mut zip = zip::ZipArchive::new(reader).map_err(|e| Error::unsupported(format!("not a 3MF package (zip): {e}")))?;
     let mut rels = String::new();
     zip.by_name("_rels/.rels")
         .map_err(|_| Error::unsupported("not a 3MF package: no _rels/.rels"))?
         .take(MAX_TEXT)
         .read_to_string(&mut rels)?;
-    let target = model_target(&rels).ok_or_else(|| Error::unsupported("no 3D model part in the package relationships"))?;
+    let target = rel_target(&rels, "/3dmodel").ok_or_else(|| Error::unsupported("no 3D model part in the package relationships"))?;
     let entry = zip.by_name(target.trim_start_matches('/')).map_err(|_| Error::unsupported(format!("the model part {target} is missing")))?;
-    read_model_metadata(std::io::BufReader::new(entry))
+    let metadata = read_model_metadata(std::io::BufReader::new(entry))?;
+    let thumbnail = rel_target(&rels, "/metadata/thumbnail").and_then(|t| {
+        let mut bytes = Vec::new();
+        zip.by_name(t.trim_start_matches('/')).ok()?.take(16 << 20).read_to_end(&mut bytes).ok()?;
+        (bytes.starts_with(b"\x89PNG") || bytes.starts_with(b"\xff\xd8\xff")).then_some(bytes)
+    });
+    Ok(PackageInfo { metadata, thumbnail })
 }
 
-/// The target of the 3D model relationship in a `.rels` part.
-fn model_target(rels: &str) -> Option<String> {
+/// The target of the relationship whose type ends with `kind` in a `.rels` part.
+fn rel_target(rels: &str, kind: &str) -> Option<String> {
     let mut reader = quick_xml::Reader::from_str(rels);
     loop {
         match reader.read_event().ok()? {
@@ -35,7 +55,7 @@ fn model_target(rels: &str) -> Option<String> {
                 let attr = |k: &[u8]| {
                     e.attributes().flatten().find(|a| a.key.local_name().as_ref() == k).and_then(|a| a.unescape_value().ok()).map(|v| v.into_owned())
                 };
-                if attr(b"Type").is_some_and(|t| t.ends_with("/3dmodel")) {
+                if attr(b"Type").is_some_and(|t| t.ends_with(kind)) {
                     return attr(b"Target");
                 }
             }
@@ -117,7 +137,8 @@ mod tests {
     fn the_model_part_is_found_through_the_relationships() {
         let rels = r#"<Relationships><Relationship Target="/Metadata/thumbnail.png" Id="a" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/thumbnail"/>
             <Relationship Target="/3D/model_x.model" Id="b" Type="http://schemas.microsoft.com/3dmanufacturing/2013/01/3dmodel"/></Relationships>"#;
-        assert_eq!(model_target(rels).as_deref(), Some("/3D/model_x.model"));
+        assert_eq!(rel_target(rels, "/3dmodel").as_deref(), Some("/3D/model_x.model"));
+        assert_eq!(rel_target(rels, "/metadata/thumbnail").as_deref(), Some("/Metadata/thumbnail.png"));
     }
 
     #[test]

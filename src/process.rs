@@ -90,8 +90,8 @@ fn copy(open: &mut Open, file: &ModelFile, sink: &mut dyn Sink, target: &str) ->
     })
 }
 
-/// The well-known metadata of a 3MF input (packages over 256 MiB are not read for it).
-fn read_metadata(open: &mut Open, f: &ModelFile) -> Result<crate::Metadata> {
+/// The metadata and thumbnail of a 3MF input (packages over 256 MiB are not read for them).
+fn read_info(open: &mut Open, f: &ModelFile) -> Result<crate::metadata::PackageInfo> {
     let mut bytes = Vec::new();
     open(f, &mut |reader, size| {
         if size.unwrap_or(0) > 256 << 20 {
@@ -100,7 +100,7 @@ fn read_metadata(open: &mut Open, f: &ModelFile) -> Result<crate::Metadata> {
         reader.take(256 << 20).read_to_end(&mut bytes)?;
         Ok(())
     })?;
-    crate::metadata::read_3mf_metadata(std::io::Cursor::new(bytes))
+    crate::metadata::read_3mf_info(std::io::Cursor::new(bytes))
 }
 
 /// Fills the fields of `into` that are still empty from `from`.
@@ -124,13 +124,13 @@ pub fn write_model(plan: &ModelPlan, open: &mut Open, sink: &mut dyn Sink, optio
         s => s,
     };
     let mut report = ModelReport { slug: slug.clone(), ..ModelReport::default() };
-    let package = describe(plan, open, options, &slug, &mut report)?;
+    let (package, thumbnail_3mf) = describe(plan, open, options, &slug, &mut report)?;
     let mut resources: Vec<Resource> = Vec::new();
     let mut taken = vec!["datapackage.json".to_string()];
-    // Without any picture, a preview is rendered from the meshes: saved beside them and
-    // embedded in the 3MF as its thumbnail.
+    // Without any picture, the preview is a 3MF input's own thumbnail, or else rendered from
+    // the meshes: saved beside them and embedded in the 3MF as its thumbnail.
     let needs_preview = !plan.files.iter().any(|f| f.kind == FileKind::Picture);
-    let mut preview: Option<Vec<u8>> = None;
+    let mut preview: Option<Vec<u8>> = thumbnail_3mf.filter(|_| needs_preview);
     let mut resource = |path: &str, presupported: bool, report: &mut ModelReport| {
         let kind = FileKind::of(path);
         resources.push(Resource {
@@ -187,7 +187,8 @@ pub fn write_model(plan: &ModelPlan, open: &mut Open, sink: &mut dyn Sink, optio
             let scene: Vec<(&Mesh, [f32; 3])> = all.iter().copied().zip(placed).collect();
             preview = Some(crate::render::render_png(&scene, 512));
         }
-        let thumbnail = preview.as_deref();
+        // The package thumbnail part is a PNG; a JPEG from a 3MF input stays beside it only.
+        let thumbnail = preview.as_deref().filter(|p| p.starts_with(b"\x89PNG"));
         sink.put(&target, &mut |w| crate::write_3mf(w, &all, thumbnail, &convert, &mut |_, _| {}).map(|_| ()))?;
         resource(&target, supported, &mut report);
     }
@@ -198,7 +199,8 @@ pub fn write_model(plan: &ModelPlan, open: &mut Open, sink: &mut dyn Sink, optio
         resource(&target, f.presupported, &mut report);
     }
     if let Some(png) = &preview {
-        let target = unique(format!("{slug}-preview.png"), &mut taken);
+        let ext = if png.starts_with(b"\xff\xd8") { "jpg" } else { "png" };
+        let target = unique(format!("{slug}-preview.{ext}"), &mut taken);
         sink.put(&target, &mut |w| Ok(w.write_all(png)?))?;
         resource(&target, false, &mut report);
     }
@@ -219,7 +221,15 @@ pub fn write_model(plan: &ModelPlan, open: &mut Open, sink: &mut dyn Sink, optio
 
 /// The model's metadata, best source first: what the user gave (flags, an edited title),
 /// the 3MF inputs' own metadata, an existing datapackage.json, the names.
-fn describe(plan: &ModelPlan, open: &mut Open, options: &ProcessOptions, slug: &str, report: &mut ModelReport) -> Result<DataPackage> {
+/// Also returns the first 3MF input's own thumbnail, if any.
+fn describe(
+    plan: &ModelPlan,
+    open: &mut Open,
+    options: &ProcessOptions,
+    slug: &str,
+    report: &mut ModelReport,
+) -> Result<(DataPackage, Option<Vec<u8>>)> {
+    let mut thumbnail = None;
     let mut package = DataPackage { schema: datapackage::SCHEMA.into(), name: slug.to_string(), title: plan.title.clone(), ..DataPackage::default() };
     if let Some(l) = &options.license {
         match datapackage::license(l) {
@@ -235,8 +245,13 @@ fn describe(plan: &ModelPlan, open: &mut Open, options: &ProcessOptions, slug: &
     let mut from_3mf = crate::Metadata::default();
     for f in &plan.files {
         match f.kind {
-            FileKind::ThreeMf => match read_metadata(open, f) {
-                Ok(md) => fill_metadata(&mut from_3mf, md),
+            FileKind::ThreeMf => match read_info(open, f) {
+                Ok(info) => {
+                    fill_metadata(&mut from_3mf, info.metadata);
+                    if thumbnail.is_none() {
+                        thumbnail = info.thumbnail;
+                    }
+                }
                 Err(e) => report.warnings.push(format!("{}: metadata not read: {e}", f.path)),
             },
             FileKind::DataPackage => {
@@ -275,7 +290,7 @@ fn describe(plan: &ModelPlan, open: &mut Open, options: &ProcessOptions, slug: &
         package.merge_from(old);
     }
     report.title = package.title.clone();
-    Ok(package)
+    Ok((package, thumbnail))
 }
 
 /// A [`Sink`] that writes every model into one ZIP archive, each under its folder name.

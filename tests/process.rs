@@ -152,3 +152,22 @@ fn zip_sink_puts_each_model_in_its_folder() {
     let names: Vec<String> = (0..archive.len()).map(|i| archive.by_index(i).unwrap().name().unwrap().to_string()).collect();
     assert_eq!(names, ["gear-set/a/b.txt", "gear-set/evil.txt"]);
 }
+
+#[test]
+fn a_lone_3mf_lends_its_own_thumbnail_as_the_preview() {
+    let png = to3mf::render::render_png(&[], 16);
+    let bytes = corpus("trimesh/unit_cube.STL");
+    let input = to3mf::read_input("cube.stl", &bytes[..], None, &to3mf::Options::default()).unwrap();
+    let mut project = Vec::new();
+    to3mf::write_3mf(&mut project, &input.meshes.iter().collect::<Vec<_>>(), Some(&png), &to3mf::Options::default(), &mut |_, _| {}).unwrap();
+    let mut files = BTreeMap::new();
+    files.insert("Widget/widget.3mf".to_string(), project.clone());
+    let (reports, sinks) = run(&files, &ProcessOptions::default());
+    let out = &sinks[0].0;
+    assert_eq!(out.keys().map(String::as_str).collect::<Vec<_>>(), ["datapackage.json", "widget-preview.png", "widget.3mf"]);
+    assert_eq!(out["widget-preview.png"], png, "the 3MF's own thumbnail, not a render");
+    assert_eq!(out["widget.3mf"], project);
+    let dp: serde_json::Value = serde_json::from_slice(&out["datapackage.json"]).unwrap();
+    assert_eq!(dp["image"], "widget-preview.png");
+    assert!(reports[0].warnings.is_empty(), "{:?}", reports[0].warnings);
+}
