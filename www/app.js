@@ -2,7 +2,7 @@
 // results and errors, downloads, cancel, settings, theme, and the offline service worker.
 // All conversion work happens in workers (to3mf.js).
 
-import { convert, exportModels, planModels, pool, zip } from './to3mf.js';
+import { convert, exportModels, planModels, pool, saveModels, zip } from './to3mf.js';
 
 const $ = (id) => document.getElementById(id);
 const rowsEl = $('rows');
@@ -353,6 +353,28 @@ async function exportStaged(perModel) {
   }
 }
 $('export-zip').addEventListener('click', () => exportStaged(false));
+// Straight into a folder (a Manyfold library share, say), where the browser allows it.
+if ('showDirectoryPicker' in window) {
+  $('export-folder').hidden = false;
+  $('export-folder').addEventListener('click', async () => {
+    let dir;
+    try {
+      dir = await window.showDirectoryPicker({ mode: 'readwrite' });
+    } catch {
+      return; // the user closed the picker
+    }
+    statusEl.textContent = 'Saving…';
+    try {
+      const report = await saveModels(dir, staged.files, staged.paths, staged.models, processOptions());
+      const renamed = report.models
+        .map((m, i) => (report.folders[i] !== m.slug ? `“${m.title}” went into ${report.folders[i]}/ because ${m.slug}/ exists` : null))
+        .filter(Boolean);
+      statusEl.textContent = `Saved ${report.models.length} model${report.models.length === 1 ? '' : 's'} into ${dir.name}.${renamed.length ? ` ${renamed.join('; ')}.` : ''}`;
+    } catch (e) {
+      statusEl.textContent = `Saving failed: ${e.message}`;
+    }
+  });
+}
 $('export-each').addEventListener('click', () => exportStaged(true));
 for (const radio of document.querySelectorAll('input[name="mode"]')) {
   radio.addEventListener('change', () => {

@@ -203,3 +203,26 @@ export async function exportModels(files, paths, models, options = {}) {
   if (answer.failed) throw new Error(answer.failed);
   return { blob: answer.blob, report: answer.report };
 }
+
+/**
+ * Writes `models` into `dir` (a FileSystemDirectoryHandle, e.g. from `showDirectoryPicker`),
+ * one folder per model. Existing folders are never overwritten: a new model whose folder
+ * exists goes into `name-2`. Resolves with the report (`{models, folders}`).
+ */
+export async function saveModels(dir, files, paths, models, options = {}) {
+  const taken = [];
+  for await (const name of dir.keys()) taken.push(name);
+  const answer = await pool().run({ type: 'export-files', files, paths, models, options, taken }, { weight: Infinity });
+  if (answer.failed) throw new Error(answer.failed);
+  for (const { path, blob } of answer.report.files) {
+    const parts = path.split('/');
+    let folder = dir;
+    for (const part of parts.slice(0, -1)) folder = await folder.getDirectoryHandle(part, { create: true });
+    const handle = await folder.getFileHandle(parts.at(-1), { create: true });
+    const writable = await handle.createWritable();
+    await writable.write(blob);
+    await writable.close();
+  }
+  const { files: _written, ...report } = answer.report;
+  return report;
+}

@@ -7,12 +7,15 @@
 //        {id, type: 'zip', blobs: Blob[], names: string[]}
 //        {id, type: 'plan', files: File[], paths: string[]}
 //        {id, type: 'export', files, paths, models, options}   (a zip of Manyfold model folders)
+//        {id, type: 'export-files', files, paths, models, options, taken}   (the folders' files)
 //   out: {type: 'ready'} once, then per request
 //        {id, type: 'progress', stage, done, total}
 //        {id, type: 'done', blob: Blob | null, report, memory}  (memory: wasm bytes now held)
 //        {id, type: 'failed', message}   (a panic or other crash: this worker is then replaced)
 
-import init, { convertFilesStreaming, exportModels, extractFile, planModels, zipBlobs } from './pkg/to3mf_wasm.js';
+import init, {
+  convertFilesStreaming, exportModelFiles, exportModels, extractFile, planModels, zipBlobs,
+} from './pkg/to3mf_wasm.js';
 
 let wasm = null;
 const ready = init().then((exports) => {
@@ -70,7 +73,9 @@ async function toWebp(bytes) {
   }
 }
 
-async function exportRequest(msg) {
+// Re-encodes the models' pictures; returns the models with their new names and the Blobs
+// to read instead of the originals.
+async function withWebp(msg) {
   const overrides = new Map();
   const models = structuredClone(msg.models);
   for (const model of models) {
@@ -82,6 +87,17 @@ async function exportRequest(msg) {
       f.target = f.target.replace(/\.[^./]+$/, '') + '.webp';
     }
   }
+  return { models, overrides };
+}
+
+async function exportRequest(msg) {
+  const { models, overrides } = await withWebp(msg);
+  if (msg.type === 'export-files') {
+    const written = [];
+    const onFile = (path, bytes) => written.push({ path, blob: new Blob([bytes]) });
+    const out = exportModelFiles(msg.files, msg.paths, models, msg.options ?? {}, overrides, msg.taken ?? [], onFile);
+    return { blob: null, report: { ...out, files: written } };
+  }
   const sink = blobSink('application/zip');
   const out = exportModels(msg.files, msg.paths, models, msg.options ?? {}, overrides, sink.onChunk);
   return { blob: sink.blob(), report: out };
@@ -89,7 +105,7 @@ async function exportRequest(msg) {
 
 async function run(msg) {
   if (msg.type === 'plan') return { blob: null, report: planModels(msg.files, msg.paths) };
-  if (msg.type === 'export') return exportRequest(msg);
+  if (msg.type === 'export' || msg.type === 'export-files') return exportRequest(msg);
   if (msg.type === 'convert') {
     const sink = blobSink('model/3mf');
     const out = convertFilesStreaming(msg.files, msg.options ?? {}, sink.onChunk, progressReporter(msg.id));

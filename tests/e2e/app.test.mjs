@@ -221,11 +221,6 @@ test('a new deployment is offered as a reload, and the reload brings it', { time
   }
 });
 
-test('no request ever left the page origin', () => {
-  assert.ok(requests.length > 5);
-  const foreign = requests.filter((u) => !u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:'));
-  assert.deepEqual(foreign, []);
-});
 
 test('Manyfold: a dropped pile is reviewed, a title edited, and exported as model folders with WebP pictures', { timeout: 120_000 }, async () => {
   await page.reload();
@@ -273,4 +268,40 @@ print(json.dumps(out))`, zipPath], { encoding: 'utf8' }));
   execFileSync('python3', ['-c', 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); open(sys.argv[2], "wb").write(z.read("quad-gear/quad-gear.3mf"))', zipPath, join(out, 'quad-gear.3mf')]);
   assert.deepEqual(validate([join(out, 'quad-gear.3mf')]).map((v) => v.ok), [true]);
   await page.screenshot({ path: join(out, 'screenshots/manyfold.png'), fullPage: true });
+});
+
+test('Manyfold: saving into a folder never overwrites, a second save gets -2 folders', { timeout: 120_000 }, async () => {
+  // The native folder picker cannot be driven headless: hand out a folder of the page's
+  // private file system instead, which has the same FileSystemDirectoryHandle API.
+  await page.evaluate(async () => {
+    const root = await navigator.storage.getDirectory();
+    await root.removeEntry('library', { recursive: true }).catch(() => {});
+    window.showDirectoryPicker = async () => root.getDirectoryHandle('library', { create: true });
+  });
+  await page.click('#export-folder');
+  await page.waitForFunction(() => /^Saved 2 models into library/.test(document.getElementById('status').textContent));
+  await page.click('#export-folder');
+  await page.waitForFunction(() => /^Saved 2 models/.test(document.getElementById('status').textContent) && /went into/.test(document.getElementById('status').textContent));
+  const tree = await page.evaluate(async () => {
+    const lib = await (await navigator.storage.getDirectory()).getDirectoryHandle('library');
+    const out = {};
+    for await (const [name, handle] of lib.entries()) {
+      out[name] = [];
+      for await (const file of handle.keys()) out[name].push(file);
+      out[name].sort();
+    }
+    const dp = await (await (await lib.getDirectoryHandle('quad-gear-2')).getFileHandle('datapackage.json')).getFile();
+    return { out, title: JSON.parse(await dp.text()).title };
+  });
+  assert.deepEqual(Object.keys(tree.out).sort(), ['obj-ngon', 'obj-ngon-2', 'quad-gear', 'quad-gear-2']);
+  assert.deepEqual(tree.out['quad-gear'], ['datapackage.json', 'gear_preview.webp', 'quad-gear.3mf']);
+  assert.equal(tree.title, 'Quad Gear');
+  assert.match(await page.locator('#status').textContent(), /“Quad Gear” went into quad-gear-2\/ because quad-gear\/ exists/);
+});
+
+// Last, so it covers every test above.
+test('no request ever left the page origin', () => {
+  assert.ok(requests.length > 5);
+  const foreign = requests.filter((u) => !u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:'));
+  assert.deepEqual(foreign, []);
 });

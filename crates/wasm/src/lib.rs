@@ -7,7 +7,7 @@
 #[cfg(target_arch = "wasm32")]
 pub use web::{convert_bytes, convert_files, convert_files_streaming, zip_blobs};
 #[cfg(target_arch = "wasm32")]
-pub use manyfold::{export_models, extract_file, plan_models};
+pub use manyfold::{export_model_files, export_models, extract_file, plan_models};
 
 #[cfg(target_arch = "wasm32")]
 mod manyfold;

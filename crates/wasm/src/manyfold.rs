@@ -151,6 +151,79 @@ pub fn extract_file(files: js_sys::Array, paths: js_sys::Array, root: usize, pat
     Ok(js_sys::Uint8Array::from(&bytes[..]))
 }
 
+/// Hands each written file to a JS callback `(path, Uint8Array)`, for writing into a folder
+/// the user picked.
+struct FileCallback {
+    on_file: js_sys::Function,
+    folder: String,
+}
+
+impl Sink for FileCallback {
+    fn put(&mut self, path: &str, write: &mut dyn FnMut(&mut dyn std::io::Write) -> to3mf::Result<()>) -> to3mf::Result<()> {
+        let mut bytes = Vec::new();
+        write(&mut bytes)?;
+        let full = format!("{}/{}", self.folder, to3mf::process::safe_path(path));
+        self.on_file
+            .call2(&JsValue::NULL, &full.into(), &js_sys::Uint8Array::from(&bytes[..]))
+            .map_err(|e| std::io::Error::other(format!("onFile failed: {e:?}")))?;
+        Ok(())
+    }
+}
+
+/// Like `exportModels`, but hands every file to `onFile(path, bytes)` (paths start with the
+/// model's folder) instead of building a zip. `taken` lists folder names already used in the
+/// destination, which get a `-2`, `-3`... suffix instead. Returns `{ models, folders }`.
+#[wasm_bindgen(js_name = exportModelFiles)]
+#[allow(clippy::too_many_arguments)]
+pub fn export_model_files(
+    files: js_sys::Array,
+    paths: js_sys::Array,
+    models: JsValue,
+    options: JsValue,
+    overrides: js_sys::Map,
+    taken: js_sys::Array,
+    on_file: js_sys::Function,
+) -> Result<JsValue, JsValue> {
+    let (files, paths) = files_and_paths(&files, &paths)?;
+    let models: Vec<ModelPlan> = serde_wasm_bindgen::from_value(models).map_err(|e| JsError::new(&format!("invalid models: {e}")))?;
+    let options = process_options(options)?;
+    let (_, sources) = roots(&files, &paths, &mut Vec::new())?;
+    let (rd, quiet) = (reader()?, |_: &str, _: f64, _: f64| {});
+    let mut open = open_with(&files, &sources, &overrides, &rd, &quiet);
+    let mut used: Vec<String> = taken.iter().filter_map(|t| t.as_string()).collect();
+    let (mut reports, mut folders) = (Vec::new(), Vec::new());
+    for m in models.iter().filter(|m| !m.files.is_empty()) {
+        let folder = free_folder(&m.title, &mut used);
+        let mut sink = FileCallback { on_file: on_file.clone(), folder: folder.clone() };
+        reports.push(write_model(m, &mut open, &mut sink, &options).map_err(|e| JsError::new(&format!("{}: {e}", m.title)))?);
+        folders.push(folder);
+    }
+    to_js(&serde_json::json!({ "models": reports, "folders": folders }))
+}
+
+fn process_options(options: JsValue) -> Result<ProcessOptions, JsValue> {
+    if options.is_undefined() || options.is_null() {
+        return Ok(ProcessOptions::default());
+    }
+    Ok(serde_wasm_bindgen::from_value(options).map_err(|e| JsError::new(&format!("invalid options: {e}")))?)
+}
+
+/// The model's slug, or `slug-2`, `slug-3`... when taken.
+fn free_folder(title: &str, used: &mut Vec<String>) -> String {
+    let slug = match to3mf::datapackage::slug(title) {
+        s if s.is_empty() => "model".to_string(),
+        s => s,
+    };
+    let mut folder = slug.clone();
+    let mut n = 2;
+    while used.iter().any(|u| u.eq_ignore_ascii_case(&folder)) {
+        folder = format!("{slug}-{n}");
+        n += 1;
+    }
+    used.push(folder.clone());
+    folder
+}
+
 /// Writes `models` (as `planModels` gave them, possibly edited) into one zip of model folders,
 /// handed to `onChunk` in pieces. `options`: `{ convert, creator, license, keywords }`.
 /// `overrides` maps `root + "\0" + path` to a Blob to use instead of the file (re-encoded
@@ -166,11 +239,7 @@ pub fn export_models(
 ) -> Result<JsValue, JsValue> {
     let (files, paths) = files_and_paths(&files, &paths)?;
     let models: Vec<ModelPlan> = serde_wasm_bindgen::from_value(models).map_err(|e| JsError::new(&format!("invalid models: {e}")))?;
-    let options: ProcessOptions = if options.is_undefined() || options.is_null() {
-        ProcessOptions::default()
-    } else {
-        serde_wasm_bindgen::from_value(options).map_err(|e| JsError::new(&format!("invalid options: {e}")))?
-    };
+    let options = process_options(options)?;
     let (_, sources) = roots(&files, &paths, &mut Vec::new())?;
     let (rd, quiet) = (reader()?, |_: &str, _: f64, _: f64| {});
     let mut open = open_with(&files, &sources, &overrides, &rd, &quiet);
@@ -178,17 +247,7 @@ pub fn export_models(
     let mut reports = Vec::new();
     let mut taken: Vec<String> = Vec::new();
     for m in models.iter().filter(|m| !m.files.is_empty()) {
-        let slug = match to3mf::datapackage::slug(&m.title) {
-            s if s.is_empty() => "model".to_string(),
-            s => s,
-        };
-        let mut folder = slug.clone();
-        let mut n = 2;
-        while taken.contains(&folder) {
-            folder = format!("{slug}-{n}");
-            n += 1;
-        }
-        taken.push(folder.clone());
+        let folder = free_folder(&m.title, &mut taken);
         zip.set_folder(&folder);
         reports.push(write_model(m, &mut open, &mut zip as &mut dyn Sink, &options).map_err(|e| JsError::new(&format!("{}: {e}", m.title)))?);
     }
