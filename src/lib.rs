@@ -16,6 +16,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod archive;
 pub mod datapackage;
 mod deflate;
 mod error;

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
+use to3mf::archive::{list_zip, read_entry, ArchiveLimits};
 use to3mf::models::{self, ModelFile, ModelPlan, Root, SourceFile};
 use to3mf::process::{write_model, Consume, ModelReport, ProcessOptions, Sink, ZipSink};
 use to3mf::{Layout, Options, Unit};
@@ -76,19 +77,13 @@ fn roots(inputs: &[PathBuf], failed: &mut Vec<String>) -> (Vec<Root>, Vec<Source
         match n {
             Err(e) => failed.push(format!("{}: {e}", p.display())),
             Ok(_) if magic.starts_with(b"PK\x03\x04") && !name.to_ascii_lowercase().ends_with(".3mf") => {
-                match File::open(p).map_err(zip::result::ZipError::from).and_then(zip::ZipArchive::new) {
-                    Ok(mut archive) => {
-                        let files = (0..archive.len())
-                            .filter_map(|i| {
-                                let e = archive.by_index(i).ok()?;
-                                let path = e.name().ok()?.to_string();
-                                (!e.is_dir()).then(|| SourceFile { path, size: e.size() })
-                            })
-                            .collect();
-                        roots.push(Root { name, files, loose: false });
+                let listed = File::open(p).map_err(to3mf::Error::from).and_then(|f| list_zip(&name, f, &ArchiveLimits::default()));
+                match listed {
+                    Ok((root, archive)) => {
+                        roots.push(root);
                         sources.push(Source::Zip(archive));
                     }
-                    Err(e) => failed.push(format!("{}: not a readable zip archive ({e})", p.display())),
+                    Err(e) => failed.push(format!("{}: {e}", p.display())),
                 }
             }
             Ok(_) if magic.starts_with(b"Rar!") => failed.push(format!("{}: this is a RAR archive: extract it first", p.display())),
@@ -214,11 +209,7 @@ pub fn run(args: ProcessArgs) -> ExitCode {
                 let size = file.metadata().ok().map(|m| m.len());
                 consume(&mut file, size)
             }
-            Source::Zip(archive) => {
-                let mut entry = archive.by_name(&f.path).map_err(|e| std::io::Error::other(format!("{}: {e}", f.path)))?;
-                let size = entry.size();
-                consume(&mut entry, Some(size))
-            }
+            Source::Zip(archive) => read_entry(archive, &f.path, consume),
         }
     };
     let mut reports: Vec<ModelReport> = Vec::new();

@@ -233,3 +233,24 @@ fn zip_outputs_and_unsupported_archives() {
         ["pawn/datapackage.json", "pawn/pawn-preview.png", "pawn/pawn.3mf", "rook/datapackage.json", "rook/rook-preview.png", "rook/rook.3mf"]
     );
 }
+
+#[test]
+fn an_archive_over_the_limits_is_refused_and_the_rest_still_processed() {
+    let t = tempfile::tempdir().unwrap();
+    let flood = t.path().join("flood.zip");
+    {
+        let mut z = zip::ZipWriter::new(std::fs::File::create(&flood).unwrap());
+        let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        for i in 0..50_001 {
+            z.start_file(format!("f{i}.txt"), opts).unwrap();
+        }
+        z.finish().unwrap();
+    }
+    zip_of(&t.path().join("ok.zip"), &[("Rook/rook.stl", corpus("trimesh/torus.STL"))]);
+    let out = t.path().join("out");
+    let r = to3mf(&[os("process"), os(&flood), os(&t.path().join("ok.zip")), os("--out-dir"), os(&out)]);
+    assert_eq!(r.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    assert!(stderr.contains("flood.zip: 50001 entries, more than the limit of 50000"), "{stderr}");
+    assert!(out.join("rook/rook.3mf").is_file());
+}

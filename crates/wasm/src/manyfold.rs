@@ -3,6 +3,7 @@
 
 use std::io::Read;
 
+use to3mf::archive::{list_zip, read_entry, ArchiveLimits};
 use to3mf::models::{plan, ModelFile, ModelPlan, Root, SourceFile};
 use to3mf::process::{write_model, Consume, ProcessOptions, Sink, ZipSink};
 use wasm_bindgen::prelude::*;
@@ -48,19 +49,12 @@ fn roots(files: &[web_sys::File], paths: &[String], errors: &mut Vec<String>) ->
             continue;
         }
         if lower.ends_with(".zip") {
-            match zip::ZipArchive::new(FileRead::new(file.clone().into(), path.clone(), rd.clone(), &quiet)) {
-                Ok(mut archive) => {
-                    let listed = (0..archive.len())
-                        .filter_map(|k| {
-                            let e = archive.by_index(k).ok()?;
-                            let name = e.name().ok()?.to_string();
-                            (!e.is_dir()).then(|| SourceFile { path: name, size: e.size() })
-                        })
-                        .collect();
-                    roots.push(Root { name: path.rsplit('/').next().unwrap_or(path).to_string(), files: listed, loose: false });
+            match list_zip(path, FileRead::new(file.clone().into(), path.clone(), rd.clone(), &quiet), &ArchiveLimits::default()) {
+                Ok((root, _)) => {
+                    roots.push(root);
                     sources.push(Source::Zip(i));
                 }
-                Err(e) => errors.push(format!("{path}: not a readable zip archive ({e})")),
+                Err(e) => errors.push(e.to_string()),
             }
             continue;
         }
@@ -124,11 +118,8 @@ fn open_with<'a>(
             }
             Source::Zip(i) => {
                 let file = &files[*i];
-                let mut archive = zip::ZipArchive::new(FileRead::new(file.clone().into(), file.name(), rd.clone(), quiet))
-                    .map_err(|e| std::io::Error::other(format!("{}: {e}", file.name())))?;
-                let mut entry = archive.by_name(&f.path).map_err(|e| std::io::Error::other(format!("{}: {e}", f.path)))?;
-                let size = entry.size();
-                consume(&mut entry, Some(size))
+                let (_, mut archive) = list_zip(&file.name(), FileRead::new(file.clone().into(), file.name(), rd.clone(), quiet), &ArchiveLimits::default())?;
+                read_entry(&mut archive, &f.path, consume)
             }
         }
     }
