@@ -1,5 +1,5 @@
 # The two commands a developer needs are `make serve` and `make test` (see README.md).
-.PHONY: test deps deps-wasm run serve www site bench release
+.PHONY: test deps deps-wasm run serve www site bench release fuzz
 
 WASM_BINDGEN_VERSION = $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/version = "\(.*\)"/\1/p}' Cargo.lock)
 
@@ -54,3 +54,14 @@ bench: release site
 	@test -d node_modules/playwright-core || npm ci --no-audit --no-fund
 	python3 bench/bench.py
 	node bench/browser.mjs
+
+# Fuzzing (cargo-fuzz, libFuzzer) on a stable toolchain: RUSTC_BOOTSTRAP lets cargo-fuzz pass
+# its sanitizer flags. make fuzz FUZZ_SECONDS=600 runs every target that long.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS = convert text_formats threemf_metadata archive datapackage
+fuzz:
+	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz
+	fuzz/seed.sh
+	cd fuzz && for t in $(FUZZ_TARGETS); do \
+	  RUSTC_BOOTSTRAP=1 cargo fuzz run -O $$t corpus/$$t -- -max_total_time=$(FUZZ_SECONDS) \
+	    -rss_limit_mb=2048 -timeout=10 -max_len=1048576 || exit 1; done

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Seeds each fuzz target's corpus from ../shared/corpus (small files only, so each run
+# starts from real-world inputs). Usage: fuzz/seed.sh
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+shared="$here/../../shared/corpus"
+for t in convert text_formats threemf_metadata archive datapackage; do mkdir -p "$here/corpus/$t"; done
+find "$shared" -type f \( -iname '*.stl' -o -iname '*.obj' \) -size -256k -print0 |
+  while IFS= read -r -d '' f; do
+    cp "$f" "$here/corpus/convert/$(sha1sum "$f" | cut -c1-16)"
+    cp "$f" "$here/corpus/text_formats/$(sha1sum "$f" | cut -c1-16)"
+  done
+find "$shared" -type f -iname '*.3mf' -size -512k -print0 |
+  while IFS= read -r -d '' f; do
+    cp "$f" "$here/corpus/threemf_metadata/$(sha1sum "$f" | cut -c1-16)"
+    cp "$f" "$here/corpus/archive/$(sha1sum "$f" | cut -c1-16)"
+  done
+printf '%s' '{"title":"T","licenses":[{"name":"MIT"}],"contributors":[{"title":"A"}],"resources":[]}' > "$here/corpus/datapackage/seed1"
+printf '%s' '{"$schema":"x","name":"n","title":"","keywords":["a"],"sensitive":true,"links":[{"path":"u"}]}' > "$here/corpus/datapackage/seed2"
