@@ -20,8 +20,8 @@ deps-wasm:
 # The page's wasm: plain wasm-bindgen output for ES modules, no bundler, no wasm-opt
 # (Debian's binaryen 108 corrupts wasm-bindgen output).
 www: deps-wasm
-	cargo build --release --target wasm32-unknown-unknown -p to3mf-wasm
-	wasm-bindgen --target web --no-typescript --out-dir www/pkg target/wasm32-unknown-unknown/release/to3mf_wasm.wasm
+	cargo build --profile wasm-release --target wasm32-unknown-unknown -p to3mf-wasm
+	wasm-bindgen --target web --no-typescript --out-dir www/pkg target/wasm32-unknown-unknown/wasm-release/to3mf_wasm.wasm
 
 # The static site in _site/, as GitHub Pages publishes it; VERSION names the service
 # worker's cache, so a deployed change offers users a reload.
