@@ -299,6 +299,31 @@ test('Manyfold: saving into a folder never overwrites, a second save gets -2 fol
   assert.match(await page.locator('#status').textContent(), /“Quad Gear” went into quad-gear-2\/ because quad-gear\/ exists/);
 });
 
+test('hostile files: each gets its own error, the page stays responsive, a good file converts after', { timeout: 180_000 }, async () => {
+  await page.reload();
+  await page.check('input[name="mode"][value="convert"]');
+  const longLine = join(out, 'long_line.stl');
+  writeFileSync(longLine, Buffer.concat([Buffer.from('solid long\nfacet normal 0 0 1\nouter loop\nvertex '), Buffer.alloc(100 << 20, 0x31)]));
+  const started = Date.now();
+  await pick('#pick-files', [longLine, fixture('binary_huge_count.stl'), fixture('binary_nan.stl'), fixture('zip_archive.stl')]);
+  // The main thread answers while the workers chew.
+  const t = Date.now();
+  await page.evaluate(() => 1 + 1);
+  assert.ok(Date.now() - t < 1000, 'the page answered within a second');
+  await waitFinished();
+  const errors = await page.locator('#rows > li .error').allTextContents();
+  assert.equal(errors.length, 4);
+  assert.match(errors[0], /long_line\.stl: line 4: line is longer than 1048576 bytes/);
+  assert.match(errors[1], /binary_huge_count\.stl: triangle 1: not a complete binary STL: the header declares 4000000000 triangles/);
+  assert.match(errors[2], /binary_nan\.stl: triangle 2: coordinate is NaN or infinite/);
+  assert.match(errors[3], /zip_archive\.stl: this is a ZIP archive .*extract/);
+  console.log(`# hostile batch settled in ${Date.now() - started} ms`);
+  await page.click('#clear');
+  await pick('#pick-files', [fixture('ascii_crlf.stl')]);
+  await waitFinished();
+  assert.equal(await page.locator('#rows > li.state-done').count(), 1);
+});
+
 // Last, so it covers every test above.
 test('no request ever left the page origin', () => {
   assert.ok(requests.length > 5);
