@@ -12,6 +12,13 @@ pub enum Position {
     Triangle(u64),
     /// A byte offset into the input.
     Byte(u64),
+    /// A byte offset into an entry (part) of a zip or 3MF package.
+    Entry {
+        /// The entry's path in the package.
+        entry: String,
+        /// Offset into the entry's uncompressed bytes.
+        byte: u64,
+    },
     /// No particular place: the problem concerns the whole input.
     Whole,
 }
@@ -22,6 +29,7 @@ impl fmt::Display for Position {
             Position::Line(n) => write!(f, "line {n}"),
             Position::Triangle(n) => write!(f, "triangle {n}"),
             Position::Byte(n) => write!(f, "byte {n}"),
+            Position::Entry { entry, byte } => write!(f, "{entry}, byte {byte}"),
             Position::Whole => Ok(()),
         }
     }

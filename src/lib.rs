@@ -1,4 +1,4 @@
-//! to3mf: STL and OBJ meshes into clean, standard 3MF packages.
+//! to3mf: STL, OBJ (and existing 3MF) meshes into clean, standard 3MF packages.
 //!
 //! Data flows one way: bytes → parsed triangles → welded [`Mesh`] → package writer → bytes.
 //! The core knows no file paths and no browser: it reads from [`std::io::Read`] and writes
@@ -33,6 +33,7 @@ pub mod render;
 mod report;
 mod stl;
 mod threemf;
+mod xml;
 mod zip;
 
 use std::io::Read;
@@ -130,7 +131,8 @@ pub fn stem(name: &str) -> &str {
     }
 }
 
-/// Reads one STL or OBJ, recognised by content (never by extension), and welds its meshes.
+/// Reads one STL, OBJ or 3MF, recognised by content (never by extension), and welds its meshes.
+/// A 3MF gives one mesh per build item, its components flattened (re-encoding).
 ///
 /// `name` names the input in messages and gives objects without a name of their own
 /// their name (the file stem). `size_hint`, the input's length if known, only sizes
@@ -161,6 +163,16 @@ pub fn read_input<R: Read>(name: &str, mut reader: R, size_hint: Option<u64>, op
     match format {
         "binary-stl" => stl::read_binary(&head, &mut counted, &mut parsed)?,
         "ascii-stl" => stl::read_ascii(&head, &mut counted, &mut parsed)?,
+        "3mf" => {
+            // A zip needs seeking: the package is held in memory (it is compressed).
+            let max = options.max_package_bytes;
+            let mut bytes = head.clone();
+            (&mut counted).take(max.saturating_add(1).saturating_sub(got as u64)).read_to_end(&mut bytes)?;
+            if bytes.len() as u64 > max {
+                return Err(Error::limit(Position::Whole, format!("a 3MF package over {} MiB; raise the package size limit to read it", max >> 20)));
+            }
+            threemf::read::read(std::io::Cursor::new(bytes), &mut parsed)?
+        }
         _ => obj::read(&head, &mut counted, &mut parsed)?,
     }
     parsed.report.bytes = counted.count;
@@ -191,7 +203,6 @@ impl<R: Read> Read for Counted<R> {
 /// Names the format of a file from its first bytes, or says what it is instead.
 fn sniff(head: &[u8]) -> Result<&'static str> {
     let magic: &[(&[u8], &str)] = &[
-        (b"PK\x03\x04", "this is a ZIP archive (or a 3MF package): extract the archive first; only STL and OBJ files are converted"),
         (b"PK\x05\x06", "this is an empty ZIP archive"),
         (b"Rar!\x1a\x07", "this is a RAR archive: extract it first"),
         (b"7z\xbc\xaf\x27\x1c", "this is a 7-Zip archive: extract it first"),
@@ -207,6 +218,9 @@ fn sniff(head: &[u8]) -> Result<&'static str> {
     ];
     if head.is_empty() {
         return Err(Error::no_geometry("the file is empty (0 bytes)"));
+    }
+    if head.starts_with(b"PK\x03\x04") {
+        return Ok("3mf");
     }
     if let Some((_, message)) = magic.iter().find(|(m, _)| head.starts_with(m)) {
         return Err(Error::unsupported(*message));

@@ -122,6 +122,8 @@ pub struct Options {
     pub max_triangles: u64,
     /// Longest accepted text line in bytes (ASCII STL, OBJ).
     pub max_line_bytes: usize,
+    /// Largest 3MF package read as an input (it is held in memory while read).
+    pub max_package_bytes: u64,
 }
 
 impl Default for Options {
@@ -135,6 +137,7 @@ impl Default for Options {
             threads: 0,
             max_triangles: 500_000_000,
             max_line_bytes: 1 << 20,
+            max_package_bytes: 2 << 30,
         }
     }
 }

@@ -34,6 +34,16 @@ pub struct ProcessOptions {
     pub license: Option<String>,
     /// Tags.
     pub keywords: Vec<String>,
+    /// Re-encode 3MF inputs into the model's own 3MF (one object per build item) instead of
+    /// keeping them byte for byte; slicer settings, colours and materials are then lost.
+    pub reencode_3mf: bool,
+}
+
+impl ProcessOptions {
+    /// Whether `f` goes into the model's converted 3MF (rather than being copied).
+    pub fn converts(&self, f: &ModelFile) -> bool {
+        f.kind == FileKind::Mesh || (f.kind == FileKind::ThreeMf && self.reencode_3mf)
+    }
 }
 
 /// What was written for one model.
@@ -145,7 +155,8 @@ pub fn write_model(plan: &ModelPlan, open: &mut Open, sink: &mut dyn Sink, optio
 
     // Meshes: one package for the plain ones, one for presupported variants.
     for supported in [false, true] {
-        let meshes: Vec<&ModelFile> = plan.files.iter().filter(|f| f.kind == FileKind::Mesh && f.presupported == supported).collect();
+        let meshes: Vec<&ModelFile> =
+            plan.files.iter().filter(|f| options.converts(f) && f.presupported == supported).collect();
         if meshes.is_empty() {
             continue;
         }
@@ -193,7 +204,7 @@ pub fn write_model(plan: &ModelPlan, open: &mut Open, sink: &mut dyn Sink, optio
         resource(&target, supported, &mut report);
     }
     // Everything else is copied as it is (an old datapackage.json was merged instead).
-    for f in plan.files.iter().filter(|f| !matches!(f.kind, FileKind::Mesh | FileKind::DataPackage)) {
+    for f in plan.files.iter().filter(|f| !options.converts(f) && f.kind != FileKind::DataPackage) {
         let target = unique(safe_path(&f.target), &mut taken);
         copy(open, f, sink, &target)?;
         resource(&target, f.presupported, &mut report);

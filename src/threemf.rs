@@ -3,6 +3,8 @@
 
 use std::io::Write;
 
+pub(crate) mod read;
+
 use crate::deflate::{self, ChunkSink, CHUNK};
 use crate::error::{Error, ErrorKind, Result};
 use crate::mesh::Mesh;

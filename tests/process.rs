@@ -171,3 +171,18 @@ fn a_lone_3mf_lends_its_own_thumbnail_as_the_preview() {
     assert_eq!(dp["image"], "widget-preview.png");
     assert!(reports[0].warnings.is_empty(), "{:?}", reports[0].warnings);
 }
+
+#[test]
+fn reencoding_puts_a_3mf_inputs_objects_into_the_models_own_3mf() {
+    let options = ProcessOptions { reencode_3mf: true, ..ProcessOptions::default() };
+    let (reports, sinks) = run(&release(), &options);
+    let files = &sinks[0].0;
+    assert!(!files.contains_key("gear set.3mf"), "the input 3MF is not copied: {:?}", files.keys());
+    let model = common::parse_3mf(&files["gear-set.3mf"]);
+    let objects: Vec<&str> = model.objects.iter().map(|o| o.name.as_str()).collect();
+    // The 3MF's object (named after the STL it was made from) joins the two meshes.
+    assert_eq!(objects, ["cube", "gear_big", "gear_small"]);
+    assert!(reports[0].inputs.iter().any(|i| i.name == "gear set.3mf" && i.format == "3mf" && i.error.is_none()));
+    // Its metadata still leads.
+    assert_eq!(model.metadata["Title"], "Gear Set Deluxe");
+}

@@ -10,7 +10,7 @@ const statusEl = $('status');
 const results = []; // finished results with a blob, for "download all"
 let rowCount = 0; // rows ever made: orders "download all" as the list, not as finishing order
 const batches = new Set(); // AbortControllers of running batches
-const MESH = /\.(stl|obj)$/i;
+const MESH = /\.(stl|obj|3mf)$/i;
 
 pool(); // start the workers (and their wasm) right away
 
@@ -143,7 +143,7 @@ const mode = () => document.querySelector('input[name="mode"]:checked').value;
 
 async function convertFiles(files, skipped = 0) {
   if (files.length === 0) {
-    statusEl.textContent = skipped ? `No STL or OBJ file found (${skipped} other files left out).` : 'No files.';
+    statusEl.textContent = skipped ? `No STL, OBJ or 3MF file found (${skipped} other files left out).` : 'No files.';
     return;
   }
   const merge = $('merge').checked;
@@ -152,7 +152,7 @@ async function convertFiles(files, skipped = 0) {
   const controller = new AbortController();
   batches.add(controller);
   updateButtons();
-  const note = skipped ? ` (${skipped} files that are not STL or OBJ left out)` : '';
+  const note = skipped ? ` (${skipped} files that are not STL, OBJ or 3MF left out)` : '';
   statusEl.textContent = `Converting ${files.length} file${files.length === 1 ? '' : 's'}…${note}`;
   const out = await convert(files, options(), {
     merge,

@@ -138,7 +138,7 @@ test('a folder converts the meshes in it and leaves the rest out with a note', {
   await pick('#pick-folder', folder);
   await waitFinished();
   assert.equal(await page.locator('#rows > li.state-done').count(), 2);
-  assert.match(await page.locator('#status').textContent(), /1 files that are not STL or OBJ left out/);
+  assert.match(await page.locator('#status').textContent(), /1 files that are not STL, OBJ or 3MF left out/);
 });
 
 test('dropped files merge into one package when asked, with the title', { timeout: 120_000 }, async () => {
@@ -316,7 +316,7 @@ test('hostile files: each gets its own error, the page stays responsive, a good 
   assert.match(errors[0], /long_line\.stl: line 4: line is longer than 1048576 bytes/);
   assert.match(errors[1], /binary_huge_count\.stl: triangle 1: not a complete binary STL: the header declares 4000000000 triangles/);
   assert.match(errors[2], /binary_nan\.stl: triangle 2: coordinate is NaN or infinite/);
-  assert.match(errors[3], /zip_archive\.stl: this is a ZIP archive .*extract/);
+  assert.match(errors[3], /zip_archive\.stl: a ZIP archive that is not a readable 3MF package .*extract it first/);
   console.log(`# hostile batch settled in ${Date.now() - started} ms`);
   await page.click('#clear');
   await pick('#pick-files', [fixture('ascii_crlf.stl')]);

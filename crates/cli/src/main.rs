@@ -12,7 +12,7 @@ use clap::{Args, Parser, Subcommand};
 use to3mf::{Input, InputReport, Layout, Mesh, Options, Report, Unit};
 
 #[derive(Parser)]
-#[command(name = "to3mf", version, about = "Convert STL and OBJ meshes into clean 3MF packages")]
+#[command(name = "to3mf", version, about = "Convert STL, OBJ and 3MF meshes into clean 3MF packages")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -20,7 +20,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Convert meshes (STL, OBJ; folders are searched for them) into 3MF.
+    /// Convert meshes (STL, OBJ, 3MF; folders are searched for them) into 3MF.
     Convert(ConvertArgs),
     /// Turn downloads (files, folders, zip archives) into model folders for Manyfold, each
     /// with its 3MF, pictures, other files and datapackage.json.
@@ -154,7 +154,7 @@ fn convert(args: ConvertArgs) -> ExitCode {
     }
 }
 
-/// Files named on the command line, with folders replaced by the STL and OBJ files in them.
+/// Files named on the command line, with folders replaced by the STL, OBJ and 3MF files in them.
 fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     let mut out = Vec::new();
     for p in paths {
@@ -163,11 +163,11 @@ fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
             let mut skipped = 0;
             walk(p, &mut out, &mut skipped).map_err(|e| format!("cannot read folder {}: {e}", p.display()))?;
             if out.len() == before {
-                return Err(format!("no .stl or .obj file in folder {}", p.display()));
+                return Err(format!("no .stl, .obj or .3mf file in folder {}", p.display()));
             }
             // Say so rather than leave other files out without a word.
             if skipped > 0 {
-                eprintln!("note: {}: {skipped} files that are not .stl or .obj were left out", p.display());
+                eprintln!("note: {}: {skipped} files that are not .stl, .obj or .3mf were left out", p.display());
             }
         } else {
             out.push(p.clone());
@@ -183,7 +183,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, skipped: &mut usize) -> std::io::Res
         let p = e.path();
         if p.is_dir() {
             walk(&p, out, skipped)?;
-        } else if matches!(p.extension().and_then(|x| x.to_str()).map(str::to_ascii_lowercase).as_deref(), Some("stl" | "obj")) {
+        } else if matches!(p.extension().and_then(|x| x.to_str()).map(str::to_ascii_lowercase).as_deref(), Some("stl" | "obj" | "3mf")) {
             out.push(p);
         } else {
             *skipped += 1;

@@ -44,6 +44,10 @@ pub struct ProcessArgs {
     /// Unit of the input meshes.
     #[arg(long, default_value = "mm")]
     unit: Unit,
+    /// Re-encode 3MF inputs into the model's 3MF (one object per build item) instead of
+    /// keeping them byte for byte; their slicer settings, colours and materials are lost.
+    #[arg(long)]
+    reencode_3mf: bool,
     /// Print the reports as JSON on stdout.
     #[arg(long)]
     json: bool,
@@ -145,12 +149,12 @@ impl Sink for FolderSink {
     }
 }
 
-fn describe(plan: &ModelPlan, slug: &str) -> String {
+fn describe(plan: &ModelPlan, slug: &str, options: &ProcessOptions) -> String {
     let mut s = format!("{} → {slug}/\n", plan.title);
     for f in &plan.files {
         let what = match f.kind {
-            models::FileKind::Mesh if f.presupported => format!("into {slug}-presupported.3mf"),
-            models::FileKind::Mesh => format!("into {slug}.3mf"),
+            _ if options.converts(f) && f.presupported => format!("into {slug}-presupported.3mf"),
+            _ if options.converts(f) => format!("into {slug}.3mf"),
             models::FileKind::DataPackage => "merged into datapackage.json".to_string(),
             _ => format!("as {}", to3mf::process::safe_path(&f.target)),
         };
@@ -175,6 +179,7 @@ pub fn run(args: ProcessArgs) -> ExitCode {
         creator: args.creator.clone(),
         license: args.license.clone(),
         keywords: args.keywords.iter().map(|k| k.trim().to_string()).filter(|k| !k.is_empty()).collect(),
+        reencode_3mf: args.reencode_3mf,
     };
     if let Err(e) = std::fs::create_dir_all(&args.out_dir) {
         eprintln!("error: cannot create {}: {e}", args.out_dir.display());
@@ -192,7 +197,7 @@ pub fn run(args: ProcessArgs) -> ExitCode {
         .collect();
     if args.dry_run {
         for (p, slug) in plans.iter().zip(&slugs) {
-            print!("{}", describe(p, slug));
+            print!("{}", describe(p, slug, &options));
         }
         return if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) };
     }

@@ -82,7 +82,7 @@ fn a_folder_argument_converts_the_meshes_inside() {
     assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
     assert!(out.join("quad.3mf").is_file());
     let stderr = String::from_utf8_lossy(&r.stderr);
-    assert!(stderr.contains("1 files that are not .stl or .obj were left out"), "{stderr}");
+    assert!(stderr.contains("1 files that are not .stl, .obj or .3mf were left out"), "{stderr}");
 }
 
 #[test]

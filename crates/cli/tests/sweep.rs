@@ -1,6 +1,6 @@
 //! Every file of ../shared/corpus through the CLI under a time cap (10 s) and a memory cap
 //! (2 GiB of address space): no panic, no hang, no crash; each run ends with exit 0 or with
-//! exit 1 and a one-line error naming the file.
+//! exit 1 and a one-line error naming the file; every output passes the strict validator.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -42,13 +42,16 @@ fn every_corpus_file_converts_or_fails_cleanly_under_caps() {
     all_files(&corpus, &mut files);
     assert!(files.len() > 400, "{} files", files.len());
     let dir = tempfile::tempdir().unwrap();
-    let (mut ok, mut failed) = (0, 0);
+    let (mut ok, mut failed, mut outputs) = (0, 0, Vec::new());
     for (i, f) in files.iter().enumerate() {
         let out = dir.path().join(format!("{i}.3mf"));
         let (code, stderr) = capped(&["convert".as_ref(), f.as_os_str(), "-o".as_ref(), out.as_os_str(), "-q".as_ref()]);
         assert!(!stderr.contains("panicked"), "{}: {stderr}", f.display());
         match code {
-            0 => ok += 1,
+            0 => {
+                ok += 1;
+                outputs.push(out);
+            }
             1 => {
                 failed += 1;
                 let name = f.to_string_lossy();
@@ -58,7 +61,13 @@ fn every_corpus_file_converts_or_fails_cleanly_under_caps() {
         }
     }
     eprintln!("corpus sweep: {} files, {ok} converted, {failed} refused with an error", files.len());
-    assert!(ok > 150 && failed > 100, "{ok} converted, {failed} refused");
+    assert!(ok > 300 && failed > 50, "{ok} converted, {failed} refused");
+    // Every output passes the strict validator (XSD + lib3mf strict).
+    let validator = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/tools/validate3mf/validate3mf");
+    for batch in outputs.chunks(200) {
+        let v = Command::new(&validator).args(batch).output().expect("run validate3mf");
+        assert!(v.status.success(), "{}{}", String::from_utf8_lossy(&v.stdout), String::from_utf8_lossy(&v.stderr));
+    }
     // Every 3MF through the Manyfold processor (metadata, thumbnails, kept byte for byte).
     let out = dir.path().join("models");
     for f in files.iter().filter(|f| f.extension().is_some_and(|e| e.eq_ignore_ascii_case("3mf"))) {

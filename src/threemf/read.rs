@@ -1,0 +1,288 @@
+//! Reading a 3MF package as meshes, to re-encode it: each build item becomes one object, its
+//! components (in the same model part or, with the production extension, in other parts)
+//! flattened with their transforms into one mesh. Colours, materials and slicer settings are
+//! not carried over: that is what re-encoding means.
+
+use std::collections::HashMap;
+use std::io::{BufReader, Read, Seek};
+
+use quick_xml::events::{BytesStart, Event};
+
+use crate::error::{Error, ErrorKind, Position, Result};
+use crate::mesh::MeshBuilder;
+use crate::metadata::{model_part, open_package};
+use crate::xml::{attr, Xml};
+use crate::Parsed;
+
+/// A 3MF transform as its 12 numbers `m00 m01 m02 m10 m11 m12 m20 m21 m22 m30 m31 m32`
+/// (row vectors: `p' = p · M`), in f64 so that chains of components lose nothing.
+type Transform = [f64; 12];
+
+const IDENTITY: Transform = [1., 0., 0., 0., 1., 0., 0., 0., 1., 0., 0., 0.];
+
+/// Deepest chain of components followed (a cycle would never end).
+const MAX_COMPONENT_DEPTH: usize = 32;
+
+/// A reference to an object: a build item or a component.
+struct Ref {
+    object: u32,
+    /// The model part holding the object (production extension), if not the current one.
+    path: Option<String>,
+    transform: Transform,
+}
+
+#[derive(Default)]
+struct Object {
+    name: Option<String>,
+    kind: Option<String>,
+    vertices: Vec<[f32; 3]>,
+    triangles: Vec<[u32; 3]>,
+    components: Vec<Ref>,
+}
+
+#[derive(Default)]
+struct Part {
+    unit: Option<String>,
+    objects: HashMap<u32, Object>,
+    build: Vec<Ref>,
+}
+
+/// Reads the 3MF package in `reader` into `parsed`, one mesh per build item.
+pub(crate) fn read<R: Read + Seek>(reader: R, parsed: &mut Parsed) -> Result<()> {
+    let mut zip = open_package(reader)?;
+    let (_, root) = model_part(&mut zip)?;
+    let mut budget = Budget { triangles: 0, vertices: 0, max: parsed.options.max_triangles };
+    let mut parts: HashMap<String, Part> = HashMap::new();
+    let mut queue = vec![root.clone()];
+    // Every part a component names is read once, before anything is emitted.
+    while let Some(path) = queue.pop() {
+        if parts.contains_key(&path) {
+            continue;
+        }
+        let entry = zip.by_name(&path).map_err(|_| Error::unsupported(format!("the model part /{path} is missing from the package")))?;
+        let part = read_part(BufReader::new(entry), &path, &mut budget)?;
+        for r in part.objects.values().flat_map(|o| &o.components).chain(&part.build) {
+            if let Some(p) = &r.path {
+                queue.push(p.clone());
+            }
+        }
+        parts.insert(path, part);
+    }
+    let main = &parts[&root];
+    if let Some(unit) = &main.unit {
+        parsed.scale = unit_scale(unit).ok_or_else(|| Error::unsupported(format!("unknown 3MF unit '{unit}'")))?;
+    }
+    if main.build.is_empty() {
+        return Err(Error::no_geometry("the 3MF package has no build items: nothing is on the plate"));
+    }
+    for (i, item) in main.build.iter().enumerate() {
+        let part = item.path.as_deref().unwrap_or(&root);
+        let object = find(&parts, part, item.object)?;
+        if let Some(kind) = object.kind.as_deref().filter(|k| !matches!(*k, "model" | "solidsupport")) {
+            parsed.warn(format!("build item {} left out: its object is of type '{kind}', not a printable model", i + 1));
+            continue;
+        }
+        let name = object.name.clone().unwrap_or_else(|| format!("{}-{}", parsed.stem, i + 1));
+        let expected = count(&parts, part, item.object, 0).min(1 << 24);
+        let mut mesh = MeshBuilder::new(name, parsed.scale, expected as usize);
+        emit(&parts, part, item.object, &item.transform, 0, &mut mesh)?;
+        parsed.push(mesh);
+    }
+    Ok(())
+}
+
+fn unit_scale(unit: &str) -> Option<f32> {
+    Some(match unit {
+        "micron" => 0.001,
+        "millimeter" => 1.0,
+        "centimeter" => 10.0,
+        "inch" => 25.4,
+        "foot" => 304.8,
+        "meter" => 1000.0,
+        _ => return None,
+    })
+}
+
+fn find<'a>(parts: &'a HashMap<String, Part>, part: &str, id: u32) -> Result<&'a Object> {
+    parts[part]
+        .objects
+        .get(&id)
+        .ok_or_else(|| Error::syntax(Position::Whole, format!("/{part}: no object with id {id}, though a build item or component names it")))
+}
+
+/// Triangles an object brings, to size the mesh (0 when a reference is broken: emit says why).
+fn count(parts: &HashMap<String, Part>, part: &str, id: u32, depth: usize) -> u64 {
+    let Some(o) = parts[part].objects.get(&id).filter(|_| depth <= MAX_COMPONENT_DEPTH) else { return 0 };
+    o.components.iter().fold(o.triangles.len() as u64, |n, c| {
+        n.saturating_add(count(parts, c.path.as_deref().unwrap_or(part), c.object, depth + 1))
+    })
+}
+
+/// Adds the triangles of object `id` of `part`, and those of its components, moved by `t`.
+fn emit(parts: &HashMap<String, Part>, part: &str, id: u32, t: &Transform, depth: usize, mesh: &mut MeshBuilder) -> Result<()> {
+    if depth > MAX_COMPONENT_DEPTH {
+        return Err(Error::limit(Position::Whole, format!("/{part}: components nested more than {MAX_COMPONENT_DEPTH} deep at object {id} (a cycle?)")));
+    }
+    let object = find(parts, part, id)?;
+    let v = &object.vertices;
+    for (n, tri) in object.triangles.iter().enumerate() {
+        let corners = tri.map(|i| apply(t, v[i as usize]));
+        mesh.add(corners, || Position::Triangle(n as u64 + 1))?;
+    }
+    for c in &object.components {
+        emit(parts, c.path.as_deref().unwrap_or(part), c.object, &compose(&c.transform, t), depth + 1, mesh)?;
+    }
+    Ok(())
+}
+
+fn apply(t: &Transform, p: [f32; 3]) -> [f32; 3] {
+    if *t == IDENTITY {
+        return p;
+    }
+    let [x, y, z] = p.map(f64::from);
+    [
+        (x * t[0] + y * t[3] + z * t[6] + t[9]) as f32,
+        (x * t[1] + y * t[4] + z * t[7] + t[10]) as f32,
+        (x * t[2] + y * t[5] + z * t[8] + t[11]) as f32,
+    ]
+}
+
+/// `inner` then `outer`, as one transform.
+fn compose(inner: &Transform, outer: &Transform) -> Transform {
+    let mut m = [0.0; 12];
+    for r in 0..4 {
+        for c in 0..3 {
+            let mut s = if r == 3 { outer[9 + c] } else { 0.0 };
+            for k in 0..3 {
+                s += inner[r * 3 + k] * outer[k * 3 + c];
+            }
+            m[r * 3 + c] = s;
+        }
+    }
+    m
+}
+
+/// Counts what all parts hold against the triangle limit (vertices too, since they are
+/// held before welding).
+struct Budget {
+    triangles: u64,
+    vertices: u64,
+    max: u64,
+}
+
+fn read_part<R: std::io::BufRead>(input: R, path: &str, budget: &mut Budget) -> Result<Part> {
+    let mut xml = Xml::new(input, path);
+    let mut buf = Vec::new();
+    let mut part = Part::default();
+    let mut current: Option<(u32, Object)> = None;
+    let mut in_build = false;
+    loop {
+        let (e, empty) = match xml.next(&mut buf)? {
+            Event::Eof => break,
+            Event::Start(e) => (e, false),
+            Event::Empty(e) => (e, true),
+            Event::End(e) => {
+                match e.local_name().as_ref() {
+                    b"object" => {
+                        if let Some((id, object)) = current.take() {
+                            if part.objects.insert(id, object).is_some() {
+                                return Err(xml.error(format!("two objects with id {id}")));
+                            }
+                        }
+                    }
+                    b"build" => in_build = false,
+                    _ => {}
+                }
+                continue;
+            }
+            _ => continue,
+        };
+        match e.local_name().as_ref() {
+            b"model" => part.unit = attr(&e, b"unit"),
+            b"object" => {
+                let id = id_attr(&xml, &e, b"id")?;
+                let object = Object { name: attr(&e, b"name"), kind: attr(&e, b"type"), ..Object::default() };
+                if empty {
+                    part.objects.insert(id, object);
+                } else {
+                    current = Some((id, object));
+                }
+            }
+            b"vertex" => {
+                let Some((_, o)) = current.as_mut() else { continue };
+                budget.vertices += 1;
+                if budget.vertices > budget.max {
+                    return Err(Error::limit(xml.position(), format!("more than {} vertices; raise the limit to read this file", budget.max)));
+                }
+                let mut p = [0f32; 3];
+                for (k, name) in ["x", "y", "z"].into_iter().enumerate() {
+                    p[k] = number(&e, name.as_bytes())
+                        .ok_or_else(|| xml.error(format!("vertex {}: missing or malformed {name}", o.vertices.len() + 1)))?;
+                    if !p[k].is_finite() {
+                        return Err(Error::new(ErrorKind::NonFinite { pos: xml.position() }));
+                    }
+                }
+                o.vertices.push(p);
+            }
+            b"triangle" => {
+                let Some((id, o)) = current.as_mut() else { continue };
+                budget.triangles += 1;
+                if budget.triangles > budget.max {
+                    return Err(Error::limit(xml.position(), format!("more than {} triangles; raise the triangle limit to convert this file", budget.max)));
+                }
+                let mut t = [0u32; 3];
+                for (k, name) in [&b"v1"[..], b"v2", b"v3"].iter().enumerate() {
+                    t[k] = id_attr(&xml, &e, name)?;
+                    if t[k] as usize >= o.vertices.len() {
+                        return Err(xml.error(format!(
+                            "object {id}, triangle {}: vertex index {} but the object has {} vertices",
+                            o.triangles.len() + 1,
+                            t[k],
+                            o.vertices.len()
+                        )));
+                    }
+                }
+                o.triangles.push(t);
+            }
+            b"component" => {
+                let Some((_, o)) = current.as_mut() else { continue };
+                o.components.push(reference(&xml, &e)?);
+            }
+            b"build" => in_build = !empty,
+            b"item" if in_build => part.build.push(reference(&xml, &e)?),
+            _ => {}
+        }
+    }
+    Ok(part)
+}
+
+fn number(e: &BytesStart, name: &[u8]) -> Option<f32> {
+    let a = e.attributes().flatten().find(|a| a.key.local_name().as_ref() == name)?;
+    crate::parse_f32(a.value.as_ref().trim_ascii())
+}
+
+fn id_attr<R: std::io::BufRead>(xml: &Xml<R>, e: &BytesStart, name: &[u8]) -> Result<u32> {
+    attr(e, name).and_then(|v| v.trim().parse().ok()).ok_or_else(|| {
+        xml.error(format!(
+            "<{}>: missing or malformed {}",
+            String::from_utf8_lossy(e.local_name().as_ref()),
+            String::from_utf8_lossy(name)
+        ))
+    })
+}
+
+fn reference<R: std::io::BufRead>(xml: &Xml<R>, e: &BytesStart) -> Result<Ref> {
+    let object = id_attr(xml, e, b"objectid")?;
+    let path = attr(e, b"path").map(|p| p.trim_start_matches('/').to_string());
+    let transform = match attr(e, b"transform") {
+        None => IDENTITY,
+        Some(s) => {
+            let v: Vec<f64> = s.split_ascii_whitespace().filter_map(|n| n.parse().ok()).collect();
+            match <Transform>::try_from(v) {
+                Ok(t) if t.iter().all(|x| x.is_finite()) => t,
+                _ => return Err(xml.error(format!("malformed transform '{s}' (12 numbers expected)"))),
+            }
+        }
+    };
+    Ok(Ref { object, path, transform })
+}

@@ -1,0 +1,202 @@
+//! 3MF packages as inputs (re-encoding): every 3MF of `../shared/corpus` read by our reader
+//! and by lib3mf (the 3MF Consortium's reference library, through
+//! `tests/tools/lib3mf_reference.py`): the same build items, triangle counts and bounding
+//! boxes after transforms and units; and the packages we write from them pass the strict
+//! validator. Hand-made packages cover the edge cases one by one.
+
+mod common;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use common::{corpus, validate, validator};
+use to3mf::Options;
+
+fn all_3mf(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            all_3mf(&p, out);
+        } else if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("3mf")) && p.metadata().unwrap().len() < 8 << 20 {
+            out.push(p);
+        }
+    }
+}
+
+/// lib3mf's reading of each file: `None` when lib3mf refuses it.
+fn reference(files: &[PathBuf]) -> Vec<Option<Vec<serde_json::Value>>> {
+    // The validator creates the virtualenv holding lib3mf on its first run.
+    validate(&files[..1]);
+    let home = std::env::var("HOME").unwrap();
+    let venv = std::env::var("VALIDATE3MF_VENV").unwrap_or(format!("{home}/.cache/validate3mf-venv"));
+    let out = std::process::Command::new(format!("{venv}/bin/python"))
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/lib3mf_reference.py"))
+        .args(files)
+        .output()
+        .expect("lib3mf from the validate3mf virtualenv");
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), files.len(), "{}", String::from_utf8_lossy(&out.stderr));
+    lines.into_iter().map(|l| l["items"].as_array().cloned()).collect()
+}
+
+#[test]
+fn corpus_3mf_files_read_as_lib3mf_reads_them() {
+    let _ = validator();
+    let mut files = Vec::new();
+    all_3mf(&corpus(), &mut files);
+    files.sort();
+    let refs = reference(&files);
+    let dir = tempfile::tempdir().unwrap();
+    let (mut compared, mut written) = (0, Vec::new());
+    for (f, reference) in files.iter().zip(&refs) {
+        let bytes = std::fs::read(f).unwrap();
+        let ours = to3mf::read_input("in.3mf", &bytes[..], Some(bytes.len() as u64), &Options::default());
+        let Some(items) = reference else { continue };
+        let printable: Vec<&serde_json::Value> =
+            items.iter().filter(|i| matches!(i["type"].as_str(), Some("model" | "solidsupport"))).collect();
+        let with_triangles = printable.iter().filter(|i| i["triangles"].as_u64() > Some(0)).count();
+        let input = match ours {
+            Ok(input) => input,
+            // lib3mf reads it too, so only a package with nothing to print may be refused.
+            Err(e) => {
+                assert_eq!(with_triangles, 0, "{}: {e}", f.display());
+                continue;
+            }
+        };
+        let objects: Vec<_> = input.report.objects.iter().collect();
+        assert_eq!(objects.len(), with_triangles, "{}: build items", f.display());
+        for (o, r) in objects.iter().zip(printable.iter().filter(|i| i["triangles"].as_u64() > Some(0))) {
+            assert_eq!(Some(o.triangles_read), r["triangles"].as_u64(), "{}: {}", f.display(), o.name);
+            let b = o.bounds.as_ref().unwrap();
+            for (k, (ours, theirs)) in b.min.iter().zip(r["min"].as_array().unwrap()).chain(b.max.iter().zip(r["max"].as_array().unwrap())).enumerate() {
+                let theirs = theirs.as_f64().unwrap();
+                let tol = 1e-4 * theirs.abs().max(1.0);
+                assert!((*ours as f64 - theirs).abs() <= tol, "{}: {} bound {k}: {ours} vs lib3mf {theirs}", f.display(), o.name);
+            }
+        }
+        compared += 1;
+        let out = dir.path().join(format!("{}.3mf", written.len()));
+        let meshes: Vec<&to3mf::Mesh> = input.meshes.iter().collect();
+        to3mf::write_3mf(std::fs::File::create(&out).unwrap(), &meshes, None, &Options::default(), &mut |_, _| {}).unwrap();
+        written.push(out);
+    }
+    eprintln!("{} 3MF files, {compared} read and compared with lib3mf", files.len());
+    assert!(compared > 150, "only {compared} compared");
+    for v in validate(&written) {
+        assert_eq!(v["ok"], true, "{v}");
+    }
+}
+
+/// A 3MF package with the given model part (and further parts).
+fn package(model: &str, extra: &[(&str, &str)]) -> Vec<u8> {
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let o = zip::write::SimpleFileOptions::default();
+    zip.start_file("_rels/.rels", o).unwrap();
+    zip.write_all(br#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Target="/3D/3dmodel.model" Id="r" Type="http://schemas.microsoft.com/3dmanufacturing/2013/01/3dmodel"/></Relationships>"#).unwrap();
+    zip.start_file("3D/3dmodel.model", o).unwrap();
+    zip.write_all(model.as_bytes()).unwrap();
+    for (path, text) in extra {
+        zip.start_file(*path, o).unwrap();
+        zip.write_all(text.as_bytes()).unwrap();
+    }
+    zip.finish().unwrap().into_inner()
+}
+
+const TETRA: &str = r#"<mesh><vertices><vertex x="0" y="0" z="0"/><vertex x="10" y="0" z="0"/><vertex x="0" y="10" z="0"/><vertex x="0" y="0" z="10"/></vertices>
+    <triangles><triangle v1="0" v2="2" v3="1"/><triangle v1="0" v2="1" v3="3"/><triangle v1="0" v2="3" v3="2"/><triangle v1="1" v2="2" v3="3"/></triangles></mesh>"#;
+
+fn model(unit: &str, resources: &str, build: &str) -> String {
+    format!(r#"<?xml version="1.0"?><model unit="{unit}" xmlns="http://schemas.microsoft.com/3dmanufacturing/core/2015/02" xmlns:p="http://schemas.microsoft.com/3dmanufacturing/production/2015/06"><resources>{resources}</resources><build>{build}</build></model>"#)
+}
+
+fn read(bytes: &[u8]) -> to3mf::Result<to3mf::Input> {
+    to3mf::read_input("in.3mf", bytes, None, &Options::default())
+}
+
+#[test]
+fn components_and_items_are_flattened_with_their_transforms() {
+    let xml = model(
+        "centimeter",
+        &format!(r#"<object id="1" type="model">{TETRA}</object><object id="2" name="pair"><components><component objectid="1"/><component objectid="1" transform="1 0 0 0 1 0 0 0 1 100 0 0"/></components></object>"#),
+        r#"<item objectid="2" transform="0 1 0 -1 0 0 0 0 1 0 0 5"/><item objectid="1"/>"#,
+    );
+    let input = read(&package(&xml, &[])).unwrap();
+    let o = &input.report.objects;
+    assert_eq!(o.len(), 2);
+    assert_eq!((o[0].name.as_str(), o[0].triangles_read, o[0].vertices), ("pair", 8, 8));
+    // Rotated 90° about z, then lifted 5 cm: x' = -y, y' = x (row vectors), in millimetres.
+    let b = o[0].bounds.as_ref().unwrap();
+    assert_eq!((b.min, b.max), ([-100.0, 0.0, 50.0], [0.0, 1100.0, 150.0]));
+    assert_eq!(o[1].name, "in-2");
+    assert_eq!(o[1].bounds.as_ref().unwrap().max, [100.0, 100.0, 100.0]);
+}
+
+#[test]
+fn objects_in_other_model_parts_are_found_by_path() {
+    let part = model("millimeter", &format!(r#"<object id="7" name="gear">{TETRA}</object>"#), "");
+    let xml = model("millimeter", r#"<object id="1" name="plate"><components><component p:path="/3D/Objects/gear.model" objectid="7"/></components></object>"#, r#"<item objectid="1"/>"#);
+    let input = read(&package(&xml, &[("3D/Objects/gear.model", &part)])).unwrap();
+    assert_eq!((input.report.objects[0].name.as_str(), input.report.objects[0].triangles_read), ("plate", 4));
+    let e = read(&package(&xml, &[])).unwrap_err();
+    assert!(e.to_string().contains("/3D/Objects/gear.model is missing"), "{e}");
+}
+
+#[test]
+fn a_cycle_of_components_is_an_error_not_a_hang() {
+    let xml = model("millimeter", r#"<object id="1"><components><component objectid="2"/></components></object><object id="2"><components><component objectid="1"/></components></object>"#, r#"<item objectid="1"/>"#);
+    let e = read(&package(&xml, &[])).unwrap_err();
+    assert_eq!(e.code(), "limit");
+    assert!(e.to_string().contains("nested more than 32 deep"), "{e}");
+}
+
+#[test]
+fn a_vertex_index_out_of_range_names_the_object_and_triangle() {
+    let xml = model("millimeter", r#"<object id="3"><mesh><vertices><vertex x="0" y="0" z="0"/></vertices><triangles><triangle v1="0" v2="1" v3="2"/></triangles></mesh></object>"#, r#"<item objectid="3"/>"#);
+    let e = read(&package(&xml, &[])).unwrap_err();
+    assert!(e.to_string().contains("object 3, triangle 1: vertex index 1 but the object has 1 vertices"), "{e}");
+    assert!(matches!(e.position(), to3mf::Position::Entry { ref entry, byte } if entry == "3D/3dmodel.model" && byte > 0));
+}
+
+#[test]
+fn support_objects_are_left_out_with_a_warning() {
+    let xml = model("millimeter", &format!(r#"<object id="1">{TETRA}</object><object id="2" type="support">{TETRA}</object>"#), r#"<item objectid="1"/><item objectid="2"/>"#);
+    let input = read(&package(&xml, &[])).unwrap();
+    assert_eq!(input.meshes.len(), 1);
+    assert!(input.report.warnings.iter().any(|w| w.contains("build item 2 left out") && w.contains("'support'")), "{:?}", input.report.warnings);
+}
+
+#[test]
+fn nan_coordinates_and_empty_builds_are_errors() {
+    let nan = model("millimeter", r#"<object id="1"><mesh><vertices><vertex x="NaN" y="0" z="0"/></vertices></mesh></object>"#, r#"<item objectid="1"/>"#);
+    assert_eq!(read(&package(&nan, &[])).unwrap_err().code(), "non_finite");
+    let empty = model("millimeter", &format!(r#"<object id="1">{TETRA}</object>"#), "");
+    assert!(read(&package(&empty, &[])).unwrap_err().to_string().contains("no build items"));
+}
+
+#[test]
+fn a_missing_or_non_xml_model_part_and_a_plain_zip_say_what_is_wrong() {
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    zip.start_file("model.stl", zip::write::SimpleFileOptions::default()).unwrap();
+    zip.write_all(b"solid x\nendsolid x\n").unwrap();
+    let plain = zip.finish().unwrap().into_inner();
+    assert!(read(&plain).unwrap_err().to_string().contains("not a 3MF package (no _rels/.rels): extract it first"));
+    let missing = package("", &[]);
+    let mut no_model = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let mut src = zip::ZipArchive::new(std::io::Cursor::new(missing)).unwrap();
+    no_model.raw_copy_file(src.by_name("_rels/.rels").unwrap()).unwrap();
+    let e = read(&no_model.finish().unwrap().into_inner()).unwrap_err();
+    assert!(e.to_string().contains("the model part /3D/3dmodel.model is missing"), "{e}");
+    let e = read(&package("\u{1}\u{2} this is not XML <<<", &[])).unwrap_err();
+    assert!(e.to_string().starts_with("3D/3dmodel.model, byte "), "{e}");
+}
+
+#[test]
+fn a_billion_laughs_in_a_model_is_never_expanded() {
+    let xml = r#"<?xml version="1.0"?><!DOCTYPE m [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>
+        <model unit="millimeter"><metadata name="Title">&c;</metadata><resources><object id="1" name="&c;">TETRA</object></resources><build><item objectid="1"/></build></model>"#;
+    let input = read(&package(&xml.replace("TETRA", TETRA), &[])).unwrap();
+    // The name is an unknown entity reference: left aside, never expanded.
+    assert_eq!(input.report.objects[0].name, "in-1");
+    assert_eq!(input.report.objects[0].triangles_read, 4);
+}
