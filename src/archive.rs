@@ -2,7 +2,7 @@
 //! refused before anything is unpacked, and read with the declared size enforced while
 //! streaming.
 
-use std::io::{Read, Seek};
+use std::io::{Cursor, Read, Seek};
 
 use crate::error::{Error, Position, Result};
 use crate::models::{Root, SourceFile};
@@ -10,38 +10,115 @@ use crate::models::{Root, SourceFile};
 /// How much an archive may hold. Defaults suit real releases; raise them for huge ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ArchiveLimits {
-    /// Most entries.
+    /// Most entries, nested archives' included.
     pub max_entries: usize,
-    /// Most bytes of all entries together, uncompressed.
+    /// Most bytes of all entries together, uncompressed, nested archives' included.
     pub max_total_bytes: u64,
+    /// Deepest nesting of archives opened (a zip in a zip is depth 1); deeper ones are kept
+    /// as files, with a warning.
+    pub max_depth: usize,
+    /// Most bytes of nested archives held in memory to be read; larger ones are kept as files.
+    pub max_nested_bytes: u64,
 }
 
 impl Default for ArchiveLimits {
     fn default() -> ArchiveLimits {
-        ArchiveLimits { max_entries: 50_000, max_total_bytes: 16 << 30 }
+        ArchiveLimits { max_entries: 50_000, max_total_bytes: 16 << 30, max_depth: 4, max_nested_bytes: 1 << 30 }
     }
 }
 
-/// Opens the zip archive `name` and lists its files as a root, refusing archives over
-/// `limits` by their declared sizes.
-pub fn list_zip<R: Read + Seek>(name: &str, reader: R, limits: &ArchiveLimits) -> Result<(Root, zip::ZipArchive<R>)> {
-    let mut archive = zip::ZipArchive::new(reader).map_err(|e| Error::unsupported(format!("{name}: not a readable zip archive ({e})")))?;
-    if archive.len() > limits.max_entries {
+/// An open zip archive, with the zips found inside it (to `max_depth`) opened too: their
+/// files appear in the root under a folder named after the inner archive.
+#[derive(Debug)]
+pub struct Archive<R> {
+    outer: zip::ZipArchive<R>,
+    /// Nested archives, held in memory, by the folder their files appear under (`a/b/`)
+    /// and their own path in the outer archive or the enclosing nested one.
+    nested: Vec<(String, zip::ZipArchive<Cursor<Vec<u8>>>)>,
+    /// What the user should know: archives not opened, and why.
+    pub warnings: Vec<String>,
+}
+
+/// Opens the zip archive `name` and lists its files as a root, nested zips included,
+/// refusing archives over `limits` by their declared sizes.
+pub fn list_zip<R: Read + Seek>(name: &str, reader: R, limits: &ArchiveLimits) -> Result<(Root, Archive<R>)> {
+    let mut outer = zip::ZipArchive::new(reader).map_err(|e| Error::unsupported(format!("{name}: not a readable zip archive ({e})")))?;
+    let mut count = Count { entries: 0, bytes: 0, nested_bytes: 0, limits, name };
+    let listed = entries(&mut outer, &mut count)?;
+    let mut archive = Archive { outer, nested: Vec::new(), warnings: Vec::new() };
+    let mut files = Vec::new();
+    // (prefix, entries, depth): the outer archive first, nested ones as they are found.
+    let mut queue = vec![(String::new(), listed, 0usize)];
+    while let Some((prefix, listed, depth)) = queue.pop() {
+        let paths: Vec<String> = listed.iter().map(|f| format!("{prefix}{}", f.path)).collect();
+        for file in listed {
+            let path = format!("{prefix}{}", file.path);
+            if !path.to_ascii_lowercase().ends_with(".zip") || crate::models::ignored(&path) {
+                files.push(SourceFile { path, size: file.size });
+                continue;
+            }
+            // `gear.zip` shows as the folder `gear/`, unless that folder exists beside it.
+            let mut folder = format!("{}/", &path[..path.len() - 4]);
+            if paths.iter().any(|p| p.starts_with(&folder)) {
+                folder = format!("{path}/");
+            }
+            let why_not = if depth >= limits.max_depth {
+                Some(format!("archives nested more than {} deep", limits.max_depth))
+            } else if count.nested_bytes.saturating_add(file.size) > limits.max_nested_bytes {
+                Some(format!("nested archives over {} MiB in all", limits.max_nested_bytes >> 20))
+            } else {
+                None
+            };
+            let opened = match why_not {
+                Some(why) => Err(why),
+                None => archive.open_nested(&path, file.size, &mut count).map_err(|e| e.to_string()),
+            };
+            match opened {
+                Ok(mut inner) => {
+                    let listed = entries(&mut inner, &mut count)?;
+                    archive.nested.push((folder.clone(), inner));
+                    queue.push((folder, listed, depth + 1));
+                }
+                Err(why) => {
+                    archive.warnings.push(format!("{name}: {path} is kept as a file, not opened: {why}"));
+                    files.push(SourceFile { path, size: file.size });
+                }
+            }
+        }
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    let root = Root { name: name.rsplit(['/', '\\']).next().unwrap_or(name).to_string(), files, loose: false };
+    Ok((root, archive))
+}
+
+/// Running totals of a listing against the limits.
+struct Count<'a> {
+    entries: usize,
+    bytes: u64,
+    nested_bytes: u64,
+    limits: &'a ArchiveLimits,
+    name: &'a str,
+}
+
+/// The files of one archive (directories left out), counted against the limits.
+fn entries<R: Read + Seek>(archive: &mut zip::ZipArchive<R>, count: &mut Count) -> Result<Vec<SourceFile>> {
+    let (name, limits) = (count.name, count.limits);
+    count.entries += archive.len();
+    if count.entries > limits.max_entries {
         return Err(Error::limit(
             Position::Whole,
-            format!("{name}: {} entries, more than the limit of {}; raise it to read this archive", archive.len(), limits.max_entries),
+            format!("{name}: {} entries, more than the limit of {}; raise it to read this archive", count.entries, limits.max_entries),
         ));
     }
     let mut files = Vec::new();
-    let mut total: u64 = 0;
     for i in 0..archive.len() {
         let e = archive.by_index_raw(i).map_err(|e| Error::unsupported(format!("{name}: entry {i}: {e}")))?;
         if e.is_dir() {
             continue;
         }
         let path = e.name().map_err(|e| Error::unsupported(format!("{name}: entry {i}: {e}")))?.replace('\\', "/");
-        total = total.saturating_add(e.size());
-        if total > limits.max_total_bytes {
+        count.bytes = count.bytes.saturating_add(e.size());
+        if count.bytes > limits.max_total_bytes {
             return Err(Error::limit(
                 Position::Whole,
                 format!(
@@ -52,18 +129,41 @@ pub fn list_zip<R: Read + Seek>(name: &str, reader: R, limits: &ArchiveLimits) -
         }
         files.push(SourceFile { path, size: e.size() });
     }
-    let root = Root { name: name.rsplit(['/', '\\']).next().unwrap_or(name).to_string(), files, loose: false };
-    Ok((root, archive))
+    Ok(files)
 }
 
-/// Hands the entry `path` of `archive` to `consume`, refusing to deliver more bytes than
-/// the entry declares (a lying header is how zip bombs slip past size checks).
-pub fn read_entry<R: Read + Seek, T>(
+impl<R: Read + Seek> Archive<R> {
+    /// Reads the nested archive at `path` into memory and opens it.
+    fn open_nested(&mut self, path: &str, size: u64, count: &mut Count) -> Result<zip::ZipArchive<Cursor<Vec<u8>>>> {
+        count.nested_bytes += size;
+        let bytes = self.read(path, |r, _| {
+            let mut bytes = Vec::new();
+            r.read_to_end(&mut bytes)?;
+            Ok(bytes)
+        })?;
+        zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| Error::unsupported(format!("not a readable zip archive ({e})")))
+    }
+
+    /// Hands the file at `path` (as listed in the root) to `consume`, refusing to deliver
+    /// more bytes than its entry declares (a lying header is how zip bombs slip past size
+    /// checks).
+    pub fn read<T>(&mut self, path: &str, consume: impl FnOnce(&mut dyn Read, Option<u64>) -> Result<T>) -> Result<T> {
+        // The deepest nested archive whose folder holds the path.
+        let nested = self.nested.iter_mut().filter(|(folder, _)| path.starts_with(folder.as_str())).max_by_key(|(folder, _)| folder.len());
+        match nested {
+            Some((folder, inner)) => read_entry(inner, &path[folder.len()..], path, consume),
+            None => read_entry(&mut self.outer, path, path, consume),
+        }
+    }
+}
+
+fn read_entry<R: Read + Seek, T>(
     archive: &mut zip::ZipArchive<R>,
+    entry: &str,
     path: &str,
     consume: impl FnOnce(&mut dyn Read, Option<u64>) -> Result<T>,
 ) -> Result<T> {
-    let mut entry = archive.by_name(path).map_err(|e| Error::from(std::io::Error::other(format!("{path}: {e}"))))?;
+    let mut entry = archive.by_name(entry).map_err(|e| Error::from(std::io::Error::other(format!("{path}: {e}"))))?;
     let declared = entry.size();
     let mut bounded = Bounded { inner: &mut entry, left: declared, path };
     consume(&mut bounded, Some(declared))
@@ -116,7 +216,7 @@ mod tests {
         let bytes = zip_with(&[("a/b.stl", b"solid"), ("c.txt", b"hello")]);
         let (root, mut archive) = list_zip("x.zip", std::io::Cursor::new(bytes), &ArchiveLimits::default()).unwrap();
         assert_eq!(root.files.iter().map(|f| (f.path.as_str(), f.size)).collect::<Vec<_>>(), [("a/b.stl", 5), ("c.txt", 5)]);
-        let text = read_entry(&mut archive, "c.txt", |r, size| {
+        let text = archive.read("c.txt", |r, size| {
             let mut s = String::new();
             r.read_to_string(&mut s)?;
             Ok((s, size))
@@ -144,6 +244,65 @@ mod tests {
         let limits = ArchiveLimits { max_entries: 10, ..ArchiveLimits::default() };
         let e = list_zip("many.zip", std::io::Cursor::new(zip_with(&refs)), &limits).unwrap_err();
         assert!(e.to_string().contains("20 entries"), "{e}");
+    }
+
+    #[test]
+    fn nested_zips_are_opened_as_folders_to_the_depth_limit() {
+        // 20 levels: level k holds `part{k}.stl` and `level{k+1}.zip`.
+        let mut inner = zip_with(&[("part20.stl", b"solid 20")]);
+        for k in (0..20).rev() {
+            let stl = format!("solid {k}");
+            inner = zip_with(&[(&format!("part{k}.stl"), stl.as_bytes()), (&format!("level{}.zip", k + 1), &inner)]);
+        }
+        let (root, mut archive) = list_zip("deep.zip", std::io::Cursor::new(inner), &ArchiveLimits::default()).unwrap();
+        let paths: Vec<&str> = root.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "level1.zip",
+                "level1/level2.zip",
+                "level1/level2/level3.zip",
+                "level1/level2/level3/level4.zip",
+                "level1/level2/level3/level4/level5.zip",
+                "level1/level2/level3/level4/part4.stl",
+                "level1/level2/level3/part3.stl",
+                "level1/level2/part2.stl",
+                "level1/part1.stl",
+                "part0.stl",
+            ][..]
+                .iter()
+                .copied()
+                .filter(|p| !p.ends_with(".zip") || p.ends_with("level5.zip"))
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(archive.warnings.len(), 1);
+        assert!(archive.warnings[0].contains("level5.zip is kept as a file, not opened: archives nested more than 4 deep"), "{:?}", archive.warnings);
+        let read = |archive: &mut Archive<_>, p: &str| {
+            archive.read(p, |r, _| {
+                let mut s = Vec::new();
+                r.read_to_end(&mut s)?;
+                Ok(s)
+            })
+        };
+        assert_eq!(read(&mut archive, "level1/level2/level3/level4/part4.stl").unwrap(), b"solid 4");
+        assert_eq!(read(&mut archive, "part0.stl").unwrap(), b"solid 0");
+        assert!(read(&mut archive, "level1/level2/level3/level4/level5.zip").unwrap().starts_with(b"PK"));
+    }
+
+    #[test]
+    fn a_nested_zip_beside_a_folder_of_its_name_keeps_its_extension_and_bombs_inside_count() {
+        let inner = zip_with(&[("a.stl", b"solid a")]);
+        let outer = zip_with(&[("gear/readme.txt", b"hi"), ("gear.zip", &inner)]);
+        let (root, mut archive) = list_zip("x.zip", std::io::Cursor::new(outer), &ArchiveLimits::default()).unwrap();
+        let paths: Vec<&str> = root.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, ["gear.zip/a.stl", "gear/readme.txt"]);
+        assert_eq!(archive.read("gear/readme.txt", |r, _| Ok(std::io::read_to_string(r)?)).unwrap(), "hi");
+        // A bomb inside a nested archive counts against the same limit.
+        let bomb = zip_with(&[("zeros.bin", &vec![0u8; 32 << 20])]);
+        let outer = zip_with(&[("inner.zip", &bomb)]);
+        let limits = ArchiveLimits { max_total_bytes: 16 << 20, ..ArchiveLimits::default() };
+        let e = list_zip("x.zip", std::io::Cursor::new(outer), &limits).unwrap_err();
+        assert!(e.to_string().contains("zip bomb"), "{e}");
     }
 
     #[test]

@@ -16,7 +16,7 @@ impl Sink for Discard {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let limits = to3mf::archive::ArchiveLimits { max_entries: 256, max_total_bytes: 8 << 20 };
+    let limits = to3mf::archive::ArchiveLimits { max_entries: 256, max_total_bytes: 8 << 20, max_nested_bytes: 8 << 20, ..Default::default() };
     let Ok((root, mut archive)) = to3mf::archive::list_zip("fuzz.zip", std::io::Cursor::new(data), &limits) else { return };
     let plans = to3mf::models::plan(&[root]);
     let options = ProcessOptions {
@@ -24,7 +24,7 @@ fuzz_target!(|data: &[u8]| {
         ..ProcessOptions::default()
     };
     for plan in &plans {
-        let mut open = |f: &to3mf::models::ModelFile, consume: &mut to3mf::process::Consume| to3mf::archive::read_entry(&mut archive, &f.path, consume);
+        let mut open = |f: &to3mf::models::ModelFile, consume: &mut to3mf::process::Consume| archive.read(&f.path, consume);
         let _ = write_model(plan, &mut open, &mut Discard, &options);
     }
 });

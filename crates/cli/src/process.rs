@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
-use to3mf::archive::{list_zip, read_entry, ArchiveLimits};
+use to3mf::archive::{list_zip, Archive, ArchiveLimits};
 use to3mf::models::{self, ModelFile, ModelPlan, Root, SourceFile};
 use to3mf::process::{write_model, Consume, ModelReport, ProcessOptions, Sink, ZipSink};
 use to3mf::{Layout, Options, Unit};
@@ -56,7 +56,7 @@ pub struct ProcessArgs {
 /// Where a root's files are read from.
 enum Source {
     Folder(PathBuf),
-    Zip(zip::ZipArchive<File>),
+    Zip(Archive<File>),
     Loose,
 }
 
@@ -84,6 +84,9 @@ fn roots(inputs: &[PathBuf], failed: &mut Vec<String>) -> (Vec<Root>, Vec<Source
                 let listed = File::open(p).map_err(to3mf::Error::from).and_then(|f| list_zip(&name, f, &ArchiveLimits::default()));
                 match listed {
                     Ok((root, archive)) => {
+                        for w in &archive.warnings {
+                            eprintln!("note: {w}");
+                        }
                         roots.push(root);
                         sources.push(Source::Zip(archive));
                     }
@@ -214,7 +217,7 @@ pub fn run(args: ProcessArgs) -> ExitCode {
                 let size = file.metadata().ok().map(|m| m.len());
                 consume(&mut file, size)
             }
-            Source::Zip(archive) => read_entry(archive, &f.path, consume),
+            Source::Zip(archive) => archive.read(&f.path, consume),
         }
     };
     let mut reports: Vec<ModelReport> = Vec::new();

@@ -3,18 +3,22 @@
 
 use std::io::Read;
 
-use to3mf::archive::{list_zip, read_entry, ArchiveLimits};
+use to3mf::archive::{list_zip, Archive, ArchiveLimits};
 use to3mf::models::{plan, ModelFile, ModelPlan, Root, SourceFile};
 use to3mf::process::{write_model, Consume, ProcessOptions, Sink, ZipSink};
 use wasm_bindgen::prelude::*;
 
 use crate::web::{ChunkOut, FileRead};
 
-/// Where a root's files are: the dropped files themselves, or entries of one archive.
+/// Where a root's files are: the dropped files themselves, or entries of one archive (kept
+/// open, with its nested archives, for all the files read from it).
 enum Source {
     Files(Vec<(String, usize)>),
-    Zip(usize),
+    Zip(Box<Archive<FileRead<'static>>>),
 }
+
+/// Progress of reads nobody watches.
+fn quiet(_: &str, _: f64, _: f64) {}
 
 fn files_and_paths(files: &js_sys::Array, paths: &js_sys::Array) -> Result<(Vec<web_sys::File>, Vec<String>), JsValue> {
     let files: Vec<web_sys::File> = files.iter().map(|f| f.dyn_into()).collect::<Result<_, _>>().map_err(|_| JsError::new("files must be File objects"))?;
@@ -39,7 +43,6 @@ fn reader() -> Result<web_sys::FileReaderSync, JsValue> {
 /// folder, a `.zip` is an archive root, anything else is loose.
 fn roots(files: &[web_sys::File], paths: &[String], errors: &mut Vec<String>) -> Result<(Vec<Root>, Vec<Source>), JsValue> {
     let rd = reader()?;
-    let quiet = |_: &str, _: f64, _: f64| {};
     let (mut roots, mut sources): (Vec<Root>, Vec<Source>) = (Vec::new(), Vec::new());
     let mut loose = (Root { name: String::new(), files: Vec::new(), loose: true }, Vec::new());
     for (i, (file, path)) in files.iter().zip(paths).enumerate() {
@@ -50,9 +53,10 @@ fn roots(files: &[web_sys::File], paths: &[String], errors: &mut Vec<String>) ->
         }
         if lower.ends_with(".zip") {
             match list_zip(path, FileRead::new(file.clone().into(), path.clone(), rd.clone(), &quiet), &ArchiveLimits::default()) {
-                Ok((root, _)) => {
+                Ok((root, archive)) => {
+                    errors.extend(archive.warnings.iter().cloned());
                     roots.push(root);
-                    sources.push(Source::Zip(i));
+                    sources.push(Source::Zip(Box::new(archive)));
                 }
                 Err(e) => errors.push(e.to_string()),
             }
@@ -98,29 +102,24 @@ pub fn plan_models(files: js_sys::Array, paths: js_sys::Array) -> Result<JsValue
 
 fn open_with<'a>(
     files: &'a [web_sys::File],
-    sources: &'a [Source],
+    sources: &'a mut [Source],
     overrides: &'a js_sys::Map,
     rd: &'a web_sys::FileReaderSync,
-    quiet: &'a dyn Fn(&str, f64, f64),
 ) -> impl FnMut(&ModelFile, &mut Consume) -> to3mf::Result<()> + 'a {
     move |f, consume| {
         let key = format!("{}\u{0}{}", f.root, f.path);
         if let Ok(blob) = overrides.get(&key.into()).dyn_into::<web_sys::Blob>() {
             let size = blob.size() as u64;
-            return consume(&mut FileRead::new(blob, f.path.clone(), rd.clone(), quiet), Some(size));
+            return consume(&mut FileRead::new(blob, f.path.clone(), rd.clone(), &quiet), Some(size));
         }
         let missing = || to3mf::Error::from(std::io::Error::other(format!("{}: not among the files", f.path)));
-        match sources.get(f.root).ok_or_else(missing)? {
+        match sources.get_mut(f.root).ok_or_else(missing)? {
             Source::Files(list) => {
                 let (_, i) = list.iter().find(|(p, _)| *p == f.path).ok_or_else(missing)?;
                 let file = &files[*i];
-                consume(&mut FileRead::new(file.clone().into(), f.path.clone(), rd.clone(), quiet), Some(file.size() as u64))
+                consume(&mut FileRead::new(file.clone().into(), f.path.clone(), rd.clone(), &quiet), Some(file.size() as u64))
             }
-            Source::Zip(i) => {
-                let file = &files[*i];
-                let (_, mut archive) = list_zip(&file.name(), FileRead::new(file.clone().into(), file.name(), rd.clone(), quiet), &ArchiveLimits::default())?;
-                read_entry(&mut archive, &f.path, consume)
-            }
+            Source::Zip(archive) => archive.read(&f.path, consume),
         }
     }
 }
@@ -129,9 +128,9 @@ fn open_with<'a>(
 #[wasm_bindgen(js_name = extractFile)]
 pub fn extract_file(files: js_sys::Array, paths: js_sys::Array, root: usize, path: String) -> Result<js_sys::Uint8Array, JsValue> {
     let (files, paths) = files_and_paths(&files, &paths)?;
-    let (_, sources) = roots(&files, &paths, &mut Vec::new())?;
-    let (rd, quiet, none) = (reader()?, |_: &str, _: f64, _: f64| {}, js_sys::Map::new());
-    let mut open = open_with(&files, &sources, &none, &rd, &quiet);
+    let (_, mut sources) = roots(&files, &paths, &mut Vec::new())?;
+    let (rd, none) = (reader()?, js_sys::Map::new());
+    let mut open = open_with(&files, &mut sources, &none, &rd);
     let mut bytes = Vec::new();
     let file = ModelFile { root, path, target: String::new(), kind: to3mf::models::FileKind::Other, presupported: false };
     open(&file, &mut |r: &mut dyn Read, _| {
@@ -178,9 +177,9 @@ pub fn export_model_files(
     let (files, paths) = files_and_paths(&files, &paths)?;
     let models: Vec<ModelPlan> = serde_wasm_bindgen::from_value(models).map_err(|e| JsError::new(&format!("invalid models: {e}")))?;
     let options = process_options(options)?;
-    let (_, sources) = roots(&files, &paths, &mut Vec::new())?;
-    let (rd, quiet) = (reader()?, |_: &str, _: f64, _: f64| {});
-    let mut open = open_with(&files, &sources, &overrides, &rd, &quiet);
+    let (_, mut sources) = roots(&files, &paths, &mut Vec::new())?;
+    let rd = reader()?;
+    let mut open = open_with(&files, &mut sources, &overrides, &rd);
     let mut used: Vec<String> = taken.iter().filter_map(|t| t.as_string()).collect();
     let (mut reports, mut folders) = (Vec::new(), Vec::new());
     for m in models.iter().filter(|m| !m.files.is_empty()) {
@@ -231,9 +230,9 @@ pub fn export_models(
     let (files, paths) = files_and_paths(&files, &paths)?;
     let models: Vec<ModelPlan> = serde_wasm_bindgen::from_value(models).map_err(|e| JsError::new(&format!("invalid models: {e}")))?;
     let options = process_options(options)?;
-    let (_, sources) = roots(&files, &paths, &mut Vec::new())?;
-    let (rd, quiet) = (reader()?, |_: &str, _: f64, _: f64| {});
-    let mut open = open_with(&files, &sources, &overrides, &rd, &quiet);
+    let (_, mut sources) = roots(&files, &paths, &mut Vec::new())?;
+    let rd = reader()?;
+    let mut open = open_with(&files, &mut sources, &overrides, &rd);
     let mut zip = ZipSink::new(std::io::BufWriter::with_capacity(1 << 20, ChunkOut(on_chunk)));
     let mut reports = Vec::new();
     let mut taken: Vec<String> = Vec::new();
