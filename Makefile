@@ -58,7 +58,7 @@ bench: release site
 # Fuzzing (cargo-fuzz, libFuzzer) on a stable toolchain: RUSTC_BOOTSTRAP lets cargo-fuzz pass
 # its sanitizer flags. make fuzz FUZZ_SECONDS=600 runs every target that long.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS = convert text_formats threemf_metadata archive datapackage
+FUZZ_TARGETS = convert text_formats threemf_metadata threemf_model archive datapackage
 fuzz:
 	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz
 	fuzz/seed.sh

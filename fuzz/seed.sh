@@ -4,7 +4,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 shared="$here/../../shared/corpus"
-for t in convert text_formats threemf_metadata archive datapackage; do mkdir -p "$here/corpus/$t"; done
+for t in convert text_formats threemf_metadata threemf_model archive datapackage; do mkdir -p "$here/corpus/$t"; done
 find "$shared" -type f \( -iname '*.stl' -o -iname '*.obj' \) -size -256k -print0 |
   while IFS= read -r -d '' f; do
     cp "$f" "$here/corpus/convert/$(sha1sum "$f" | cut -c1-16)"
@@ -14,6 +14,8 @@ find "$shared" -type f -iname '*.3mf' -size -512k -print0 |
   while IFS= read -r -d '' f; do
     cp "$f" "$here/corpus/threemf_metadata/$(sha1sum "$f" | cut -c1-16)"
     cp "$f" "$here/corpus/archive/$(sha1sum "$f" | cut -c1-16)"
+    # The model part alone, for the XML reader.
+    unzip -p "$f" 3D/3dmodel.model > "$here/corpus/threemf_model/$(sha1sum "$f" | cut -c1-16)" 2>/dev/null || true
   done
 printf '%s' '{"title":"T","licenses":[{"name":"MIT"}],"contributors":[{"title":"A"}],"resources":[]}' > "$here/corpus/datapackage/seed1"
 printf '%s' '{"$schema":"x","name":"n","title":"","keywords":["a"],"sensitive":true,"links":[{"path":"u"}]}' > "$here/corpus/datapackage/seed2"
