@@ -29,6 +29,7 @@ mod number;
 mod obj;
 mod options;
 pub mod process;
+pub mod readme;
 pub mod render;
 mod report;
 mod stl;

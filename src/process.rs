@@ -254,8 +254,19 @@ fn describe(
     package.keywords = options.keywords.clone();
     let mut old: Option<DataPackage> = None;
     let mut from_3mf = crate::Metadata::default();
+    let mut from_text = crate::readme::TextInfo::default();
     for f in &plan.files {
         match f.kind {
+            FileKind::Other => {
+                if let Some(kind) = crate::readme::text_kind(&f.path) {
+                    let mut text = Vec::new();
+                    open(f, &mut |reader, _| {
+                        reader.take(1 << 20).read_to_end(&mut text)?;
+                        Ok(())
+                    })?;
+                    from_text.fill(crate::readme::read_text(&String::from_utf8_lossy(&text), kind));
+                }
+            }
             FileKind::ThreeMf => match read_info(open, f) {
                 Ok(info) => {
                     fill_metadata(&mut from_3mf, info.metadata);
@@ -279,23 +290,29 @@ fn describe(
             _ => {}
         }
     }
+    // Best first: the 3MF's own metadata, then a README or licence text, then an old
+    // datapackage.json (merged below), then the names.
+    let nonblank = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
     if !plan.edited {
-        if let Some(t) = from_3mf.title.clone().or_else(|| old.as_ref().map(|o| o.title.clone()).filter(|t| !t.trim().is_empty())) {
+        let old_title = old.as_ref().map(|o| o.title.clone());
+        if let Some(t) = nonblank(from_3mf.title.clone()).or(nonblank(from_text.title)).or(nonblank(old_title)) {
             package.title = t;
         }
     }
     if package.contributors.is_empty() {
-        if let Some(d) = from_3mf.designer.as_deref().filter(|d| !d.trim().is_empty()) {
-            package.contributors.push(datapackage::creator(d));
+        if let Some(d) = nonblank(from_3mf.designer.clone()).or(nonblank(from_text.creator)) {
+            package.contributors.push(datapackage::creator(&d));
         }
     }
     if package.licenses.is_empty() {
-        if let Some(l) = from_3mf.license_terms.as_deref().and_then(datapackage::license) {
-            package.licenses.push(l);
-        }
+        let l = from_3mf.license_terms.as_deref().and_then(datapackage::license);
+        package.licenses.extend(l.or_else(|| from_text.license.as_deref().and_then(datapackage::license)));
     }
     if package.description.is_none() {
-        package.description = from_3mf.description;
+        package.description = nonblank(from_3mf.description).or(from_text.description);
+    }
+    if let Some((path, site)) = from_text.link {
+        package.links.push(datapackage::Link { path, text: Some(site) });
     }
     if let Some(old) = old {
         package.merge_from(old);

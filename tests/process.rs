@@ -35,7 +35,10 @@ fn release() -> BTreeMap<String, Vec<u8>> {
     files.insert("Gear Set/stl/broken.stl".to_string(), b"solid x\nfacet normal 0 0 1\nouter loop\nvertex 1 2\n".to_vec());
     files.insert("Gear Set/images/gear_preview.png".to_string(), b"\x89PNG\r\n\x1a\nfake".to_vec());
     files.insert("Gear Set/gear set.3mf".to_string(), project_3mf());
-    files.insert("Gear Set/README.txt".to_string(), b"Print at 0.2 mm".to_vec());
+    files.insert(
+        "Gear Set/README.txt".to_string(),
+        b"Gear Set by Yan on Thingiverse: https://www.thingiverse.com/thing:42\n\nSummary:\nInterlocking gears.\n\nPrint Settings\nPrint at 0.2 mm\n".to_vec(),
+    );
     files.insert(
         "Gear Set/datapackage.json".to_string(),
         br#"{"title": "Old title", "description": "Gears that mesh.", "keywords": ["gear"], "contributors": [{"title": "Ann"}]}"#.to_vec(),
@@ -99,15 +102,16 @@ fn a_release_becomes_one_model_folder_with_its_datapackage() {
     assert_eq!(objects, ["gear_big", "gear_small"]);
     assert_eq!(model.metadata["Title"], "Gear Set Deluxe");
     assert_eq!(model.metadata["Designer"], "Zed");
-    assert_eq!(model.metadata["Description"], "Gears that mesh.");
+    assert_eq!(model.metadata["Description"], "Interlocking gears.");
     assert_eq!(model.metadata["LicenseTerms"], "CC-BY-4.0");
 
     let dp: serde_json::Value = serde_json::from_slice(&files["datapackage.json"]).unwrap();
     assert_eq!(dp["$schema"], "https://manyfold.app/profiles/0.0/datapackage.json");
     assert_eq!(dp["name"], "gear-set");
     assert_eq!(dp["title"], "Gear Set Deluxe");
-    assert_eq!(dp["description"], "Gears that mesh.", "merged from the old datapackage.json");
-    assert_eq!(dp["keywords"], serde_json::json!(["gear"]));
+    assert_eq!(dp["description"], "Interlocking gears.", "the README beats the old datapackage.json");
+    assert_eq!(dp["keywords"], serde_json::json!(["gear"]), "merged from the old datapackage.json");
+    assert_eq!(dp["links"], serde_json::json!([{"path": "https://www.thingiverse.com/thing:42", "text": "Thingiverse"}]));
     assert_eq!(dp["licenses"], serde_json::json!([{"name": "CC-BY-4.0", "path": "https://spdx.org/licenses/CC-BY-4.0.html"}]));
     assert_eq!(dp["contributors"], serde_json::json!([{"title": "Zed", "roles": ["creator"]}]), "the 3MF's designer beats the old file");
     assert_eq!(dp["image"], "images/gear_preview.png");
@@ -185,4 +189,25 @@ fn reencoding_puts_a_3mf_inputs_objects_into_the_models_own_3mf() {
     assert!(reports[0].inputs.iter().any(|i| i.name == "gear set.3mf" && i.format == "3mf" && i.error.is_none()));
     // Its metadata still leads.
     assert_eq!(model.metadata["Title"], "Gear Set Deluxe");
+}
+
+#[test]
+fn a_thingiverse_download_gets_title_creator_licence_and_link_from_its_texts() {
+    let mut files = BTreeMap::new();
+    files.insert("thing_42/files/clip.stl".to_string(), corpus("trimesh/unit_cube.STL"));
+    files.insert("thing_42/README.txt".to_string(), b"Cable Clip by Ann on Thingiverse: https://www.thingiverse.com/thing:42\n\nSummary:\nHolds a cable.\n".to_vec());
+    files.insert(
+        "thing_42/LICENSE.txt".to_string(),
+        b"Cable Clip by Ann is licensed under the Creative Commons - Attribution - Share Alike license.\nhttp://creativecommons.org/licenses/by-sa/3.0/\n".to_vec(),
+    );
+    let (reports, sinks) = run(&files, &ProcessOptions::default());
+    assert_eq!((reports[0].title.as_str(), reports[0].slug.as_str()), ("Cable Clip", "thing-42"));
+    let dp: serde_json::Value = serde_json::from_slice(&sinks[0].0["datapackage.json"]).unwrap();
+    assert_eq!(dp["title"], "Cable Clip");
+    assert_eq!(dp["description"], "Holds a cable.");
+    assert_eq!(dp["contributors"], serde_json::json!([{"title": "Ann", "roles": ["creator"]}]));
+    assert_eq!(dp["licenses"], serde_json::json!([{"name": "CC-BY-SA-3.0", "path": "https://spdx.org/licenses/CC-BY-SA-3.0.html"}]));
+    assert_eq!(dp["links"][0]["path"], "https://www.thingiverse.com/thing:42");
+    // The texts are still copied as they are.
+    assert!(sinks[0].0.contains_key("README.txt") && sinks[0].0.contains_key("LICENSE.txt"));
 }

@@ -1,0 +1,227 @@
+//! What a release's README or licence text says about its model: title, creator, a
+//! description, the licence (as an SPDX id, only when the text names one unambiguously) and
+//! where the model came from. Thingiverse's `README.txt`/`LICENSE.txt`, Markdown READMEs and
+//! common licence texts are recognised; nothing is guessed from anything else.
+
+/// Metadata found in a README or licence text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TextInfo {
+    /// The model's title.
+    pub title: Option<String>,
+    /// Its creator.
+    pub creator: Option<String>,
+    /// A description (the summary or first paragraph).
+    pub description: Option<String>,
+    /// An SPDX licence id, checked with the `spdx` crate.
+    pub license: Option<String>,
+    /// Where it came from: (URL, site name).
+    pub link: Option<(String, String)>,
+}
+
+impl TextInfo {
+    /// Fills what is still empty from `other`.
+    pub fn fill(&mut self, other: TextInfo) {
+        self.title = self.title.take().or(other.title);
+        self.creator = self.creator.take().or(other.creator);
+        self.description = self.description.take().or(other.description);
+        self.license = self.license.take().or(other.license);
+        self.link = self.link.take().or(other.link);
+    }
+}
+
+/// What a text file is, by its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextKind {
+    /// A README: everything may come from it.
+    Readme,
+    /// A licence text: no description comes from it.
+    License,
+}
+
+/// Whether the file at `path` is a README or a licence text, by its name.
+pub fn text_kind(path: &str) -> Option<TextKind> {
+    let base = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
+    let stem = base.strip_suffix(".txt").or_else(|| base.strip_suffix(".md")).unwrap_or(&base);
+    match stem {
+        "readme" | "read me" | "read_me" => Some(TextKind::Readme),
+        "license" | "licence" | "copying" | "attribution" => Some(TextKind::License),
+        _ => None,
+    }
+}
+
+/// Longest description kept.
+const MAX_DESCRIPTION: usize = 2000;
+
+/// Reads a README or licence text.
+pub fn read_text(text: &str, kind: TextKind) -> TextInfo {
+    let mut info = TextInfo::default();
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    for line in &lines {
+        // "Gear by Ann on Thingiverse: https://www.thingiverse.com/thing:123"
+        if let Some((what, url)) = line.split_once(": http") {
+            if let Some((left, site)) = what.rsplit_once(" on ") {
+                if let Some((title, creator)) = left.rsplit_once(" by ") {
+                    info.title.get_or_insert_with(|| title.trim().to_string());
+                    info.creator.get_or_insert_with(|| creator.trim().to_string());
+                    let url = format!("http{}", url.split_whitespace().next().unwrap_or(""));
+                    info.link.get_or_insert((url, site.trim().to_string()));
+                }
+            }
+        }
+        // "Gear by Ann is licensed under the Creative Commons - Attribution license."
+        if let Some((left, _)) = line.split_once(" is licensed under ") {
+            if let Some((title, creator)) = left.rsplit_once(" by ") {
+                info.title.get_or_insert_with(|| title.trim().to_string());
+                info.creator.get_or_insert_with(|| creator.trim().to_string());
+            }
+        }
+        // "SPDX-License-Identifier: MIT", "License: CC-BY-4.0"
+        let lower = line.to_ascii_lowercase();
+        for key in ["spdx-license-identifier:", "license:", "licence:"] {
+            if let Some(rest) = lower.strip_prefix(key) {
+                let id = line[line.len() - rest.len()..].trim();
+                if crate::datapackage::license(id).is_some() {
+                    info.license.get_or_insert_with(|| id.to_string());
+                }
+            }
+        }
+    }
+    if info.license.is_none() {
+        info.license = license_from_text(text);
+    }
+    if kind == TextKind::License {
+        return info;
+    }
+    info.description = summary(&lines).or_else(|| first_paragraph(&lines));
+    if info.title.is_none() {
+        info.title = lines.iter().find_map(|l| l.strip_prefix("# ")).map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+    }
+    info
+}
+
+/// The licence a text names: a Creative Commons URL (which carries the version) or the
+/// name of a common licence with its version.
+fn license_from_text(text: &str) -> Option<String> {
+    let lower = text.to_ascii_lowercase();
+    if let Some(i) = lower.find("creativecommons.org/licenses/") {
+        let rest = &lower[i + "creativecommons.org/licenses/".len()..];
+        let mut parts = rest.split('/');
+        let (kind, version) = (parts.next()?, parts.next()?);
+        let id = format!("CC-{}-{}", kind.to_ascii_uppercase(), version.trim_end_matches(|c: char| !c.is_ascii_digit()));
+        if crate::datapackage::license(&id).is_some() {
+            return Some(id);
+        }
+    }
+    if lower.contains("creativecommons.org/publicdomain/zero/1.0") || lower.contains("cc0 1.0 universal") {
+        return Some("CC0-1.0".into());
+    }
+    let flat = lower.split_whitespace().collect::<Vec<_>>().join(" ");
+    let cc = ["attribution-noncommercial-sharealike", "attribution-noncommercial-noderivatives", "attribution-noncommercial", "attribution-sharealike", "attribution-noderivatives", "attribution"];
+    if flat.contains("creative commons") {
+        for (name, id) in cc.iter().zip(["BY-NC-SA", "BY-NC-ND", "BY-NC", "BY-SA", "BY-ND", "BY"]) {
+            for version in ["4.0", "3.0"] {
+                if flat.contains(&format!("{name} {version}")) {
+                    return Some(format!("CC-{id}-{version}"));
+                }
+            }
+        }
+    }
+    let names: &[(&str, &str)] = &[
+        ("mit license", "MIT"),
+        ("apache license version 2.0", "Apache-2.0"),
+        ("apache license, version 2.0", "Apache-2.0"),
+        ("gnu general public license version 3", "GPL-3.0-or-later"),
+        ("gnu general public license version 2", "GPL-2.0-or-later"),
+        ("gnu lesser general public license version 3", "LGPL-3.0-or-later"),
+        ("mozilla public license version 2.0", "MPL-2.0"),
+        ("cern open hardware licence version 2 - strongly reciprocal", "CERN-OHL-S-2.0"),
+        ("cern open hardware licence version 2 - weakly reciprocal", "CERN-OHL-W-2.0"),
+        ("cern open hardware licence version 2 - permissive", "CERN-OHL-P-2.0"),
+    ];
+    names.iter().find(|(name, _)| flat.contains(name)).map(|(_, id)| id.to_string())
+}
+
+/// Thingiverse's "Summary:" section.
+fn summary(lines: &[&str]) -> Option<String> {
+    let start = lines.iter().position(|l| l.eq_ignore_ascii_case("summary:"))? + 1;
+    let sections = ["print settings", "post-printing", "how i designed this", "custom section", "instructions"];
+    let end = lines[start..]
+        .iter()
+        .position(|l| sections.iter().any(|s| l.trim_end_matches(':').eq_ignore_ascii_case(s)))
+        .map_or(lines.len(), |n| start + n);
+    clip(lines[start..end].join("\n").trim())
+}
+
+/// The first paragraph of prose: not a heading, a picture, a badge, a link alone or ASCII art.
+fn first_paragraph(lines: &[&str]) -> Option<String> {
+    let prose = |l: &&str| {
+        let letters = l.chars().filter(|c| c.is_alphabetic()).count();
+        !l.is_empty() && !l.starts_with(['#', '!', '[', '<', '=', '-', '*', '|', '`']) && !l.starts_with("http") && letters * 2 > l.chars().count()
+    };
+    let start = lines.iter().position(prose)?;
+    let end = lines[start..].iter().position(|l| l.is_empty()).map_or(lines.len(), |n| start + n);
+    clip(&lines[start..end].join(" "))
+}
+
+fn clip(text: &str) -> Option<String> {
+    if text.is_empty() {
+        return None;
+    }
+    if text.len() <= MAX_DESCRIPTION {
+        return Some(text.to_string());
+    }
+    let mut end = MAX_DESCRIPTION;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    Some(format!("{}…", text[..end].trim_end()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const THINGIVERSE_README: &str = "                   .:                     :,\n,:::::::: ::`      :::                   :::\n\nSpur Gear by Ann Maker on Thingiverse: https://www.thingiverse.com/thing:123456\n\nSummary:\nA 20-tooth spur gear.\nPrints without supports.\n\nPrint Settings\n\nPrinter Brand:\n\nPrusa\n";
+    const THINGIVERSE_LICENSE: &str = "Spur Gear by Ann Maker is licensed under the Creative Commons - Attribution - Non-Commercial license.\nhttp://creativecommons.org/licenses/by-nc/3.0/\n";
+
+    #[test]
+    fn thingiverse_readme_and_license_give_everything() {
+        let mut info = read_text(THINGIVERSE_LICENSE, TextKind::License);
+        assert_eq!(info.description, None, "a licence text is no description");
+        info.fill(read_text(THINGIVERSE_README, TextKind::Readme));
+        assert_eq!(info.title.as_deref(), Some("Spur Gear"));
+        assert_eq!(info.creator.as_deref(), Some("Ann Maker"));
+        assert_eq!(info.description.as_deref(), Some("A 20-tooth spur gear.\nPrints without supports."));
+        assert_eq!(info.license.as_deref(), Some("CC-BY-NC-3.0"));
+        assert_eq!(info.link, Some(("https://www.thingiverse.com/thing:123456".into(), "Thingiverse".into())));
+    }
+
+    #[test]
+    fn markdown_readme_gives_title_first_paragraph_and_spdx_line() {
+        let md = "# Cable Clip\n\n![photo](clip.jpg)\n[![badge](b.svg)](x)\n\nA clip for 5 mm cables,\nprinted flat.\n\n## Printing\nPLA.\n\nLicense: CC-BY-SA-4.0\n";
+        let info = read_text(md, TextKind::Readme);
+        assert_eq!(info.title.as_deref(), Some("Cable Clip"));
+        assert_eq!(info.description.as_deref(), Some("A clip for 5 mm cables, printed flat."));
+        assert_eq!(info.license.as_deref(), Some("CC-BY-SA-4.0"));
+        assert_eq!(info.creator, None);
+    }
+
+    #[test]
+    fn licence_texts_are_named_only_with_their_version() {
+        assert_eq!(license_from_text("Creative Commons Attribution-ShareAlike 4.0 International Public License").as_deref(), Some("CC-BY-SA-4.0"));
+        assert_eq!(license_from_text("MIT License\n\nCopyright (c) 2024 Ann").as_deref(), Some("MIT"));
+        assert_eq!(license_from_text("GNU GENERAL PUBLIC LICENSE\n   Version 3, 29 June 2007").as_deref(), Some("GPL-3.0-or-later"));
+        // No version, no URL: no guess.
+        assert_eq!(license_from_text("Licensed under Creative Commons - Attribution"), None);
+        assert_eq!(read_text("License: Creative Commons", TextKind::Readme).license, None, "not an SPDX id");
+    }
+
+    #[test]
+    fn readme_and_license_files_are_known_by_name() {
+        assert_eq!(text_kind("Gear/README.md"), Some(TextKind::Readme));
+        assert_eq!(text_kind("LICENSE.txt"), Some(TextKind::License));
+        assert_eq!(text_kind("x/Licence"), Some(TextKind::License));
+        assert_eq!(text_kind("instructions.pdf"), None);
+        assert_eq!(text_kind("readme.pdf"), None);
+    }
+}
