@@ -335,7 +335,12 @@ function processOptions() {
   const creator = $('creator').value.trim();
   const license = $('license').value.trim();
   const keywords = $('keywords').value.split(',').map((k) => k.trim()).filter(Boolean);
-  return { convert: { layout: $('layout').value }, creator: creator || null, license: license || null, keywords };
+  // The produced 3MFs carry today's date as their CreationDate.
+  const metadata = { creation_date: new Date().toISOString().slice(0, 10) };
+  return {
+    convert: { layout: $('layout').value, metadata },
+    creator: creator || null, license: license || null, keywords, reencode_3mf: $('reencode').checked,
+  };
 }
 
 async function exportStaged(perModel) {

@@ -152,6 +152,22 @@ impl Sink for FolderSink {
     }
 }
 
+/// Today's date (UTC) as the produced 3MFs' `CreationDate`.
+fn today() -> to3mf::Metadata {
+    let days = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() / 86_400) as i64;
+    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    to3mf::Metadata { creation_date: Some(format!("{year:04}-{month:02}-{day:02}")), ..to3mf::Metadata::default() }
+}
+
 fn describe(plan: &ModelPlan, slug: &str, options: &ProcessOptions) -> String {
     let mut s = format!("{} → {slug}/\n", plan.title);
     for f in &plan.files {
@@ -178,7 +194,7 @@ pub fn run(args: ProcessArgs) -> ExitCode {
         return ExitCode::from(1);
     }
     let options = ProcessOptions {
-        convert: Options { layout: args.layout, unit: args.unit, ..Options::default() },
+        convert: Options { layout: args.layout, unit: args.unit, metadata: today(), ..Options::default() },
         creator: args.creator.clone(),
         license: args.license.clone(),
         keywords: args.keywords.iter().map(|k| k.trim().to_string()).filter(|k| !k.is_empty()).collect(),

@@ -180,6 +180,10 @@ fn a_loose_pile_a_printables_zip_a_zip_of_three_models_and_a_slicer_folder() {
     let packages: Vec<PathBuf> = listing(&out).iter().filter(|f| f.ends_with(".3mf") && !f.starts_with("cura-project")).map(|f| out.join(f)).collect();
     assert_eq!(packages.len(), 6);
     let verdicts = validate(&packages);
+    let today = String::from_utf8(Command::new("date").args(["-u", "+%F"]).output().unwrap().stdout).unwrap();
+    for v in &verdicts {
+        assert_eq!(v["metadata"]["CreationDate"], today.trim(), "{v}");
+    }
     let thumbnailed: Vec<bool> = verdicts.iter().map(|v| v["package_thumbnail"] == true).collect();
     let expected: Vec<bool> = packages.iter().map(|p| !p.starts_with(out.join("desk-organizer")) && !p.starts_with(out.join("fan-disk"))).collect();
     assert_eq!(thumbnailed, expected, "the render is embedded exactly where no picture came with the model");
@@ -205,6 +209,13 @@ fn dry_run_prints_the_plan_and_writes_nothing() {
     assert!(text.contains("Rook → rook/\n  Rook/rook.stl (into rook.3mf)"), "{text}");
     assert!(text.contains("Pawn → pawn/"), "{text}");
     assert!(!out.exists() || listing(&out).is_empty());
+
+    // A 3MF is kept as it is, unless re-encoding is asked for.
+    let tmf = corpus("slicer-test-models/3mf/translated.3mf");
+    let kept = to3mf(&[os("process"), os(&tmf), os("--out-dir"), os(&out), os("--dry-run")]);
+    assert!(String::from_utf8_lossy(&kept.stdout).contains("translated.3mf (as translated.3mf)"), "{}", String::from_utf8_lossy(&kept.stdout));
+    let re = to3mf(&[os("process"), os(&tmf), os("--out-dir"), os(&out), os("--dry-run"), os("--reencode-3mf")]);
+    assert!(String::from_utf8_lossy(&re.stdout).contains("translated.3mf (into translated.3mf)"), "{}", String::from_utf8_lossy(&re.stdout));
 }
 
 #[test]
