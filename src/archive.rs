@@ -2,6 +2,7 @@
 //! refused before anything is unpacked, and read with the declared size enforced while
 //! streaming.
 
+use std::collections::HashMap;
 use std::io::{Cursor, Read, Seek};
 
 use crate::error::{Error, Position, Result};
@@ -31,24 +32,31 @@ impl Default for ArchiveLimits {
 /// files appear in the root under a folder named after the inner archive.
 #[derive(Debug)]
 pub struct Archive<R> {
-    outer: zip::ZipArchive<R>,
-    /// Nested archives, held in memory, by the folder their files appear under (`a/b/`)
-    /// and their own path in the outer archive or the enclosing nested one.
-    nested: Vec<(String, zip::ZipArchive<Cursor<Vec<u8>>>)>,
+    outer: Listed<R>,
+    /// Nested archives, held in memory, by the folder their files appear under (`a/b/`).
+    nested: Vec<(String, Listed<Cursor<Vec<u8>>>)>,
     /// What the user should know: archives not opened, and why.
     pub warnings: Vec<String>,
+}
+
+/// A zip and where each listed path is in it: names are listed `/`-separated, and a name
+/// that repeats is listed with a suffix, so entries are found by index, never by name.
+#[derive(Debug)]
+struct Listed<R> {
+    zip: zip::ZipArchive<R>,
+    index: HashMap<String, usize>,
 }
 
 /// Opens the zip archive `name` and lists its files as a root, nested zips included,
 /// refusing archives over `limits` by their declared sizes.
 pub fn list_zip<R: Read + Seek>(name: &str, reader: R, limits: &ArchiveLimits) -> Result<(Root, Archive<R>)> {
-    let mut outer = zip::ZipArchive::new(reader).map_err(|e| Error::unsupported(format!("{name}: not a readable zip archive ({e})")))?;
+    let zip = zip::ZipArchive::new(reader).map_err(|e| Error::unsupported(format!("{name}: not a readable zip archive ({e})")))?;
     let mut count = Count { entries: 0, bytes: 0, nested_bytes: 0, limits, name };
-    let listed = entries(&mut outer, &mut count)?;
+    let mut outer = Listed::new(zip, &mut count)?;
+    let mut queue = vec![(String::new(), outer.files(), 0usize)];
     let mut archive = Archive { outer, nested: Vec::new(), warnings: Vec::new() };
     let mut files = Vec::new();
-    // (prefix, entries, depth): the outer archive first, nested ones as they are found.
-    let mut queue = vec![(String::new(), listed, 0usize)];
+    // (prefix, files, depth): the outer archive first, nested ones as they are found.
     while let Some((prefix, listed, depth)) = queue.pop() {
         let paths: Vec<String> = listed.iter().map(|f| format!("{prefix}{}", f.path)).collect();
         for file in listed {
@@ -74,10 +82,10 @@ pub fn list_zip<R: Read + Seek>(name: &str, reader: R, limits: &ArchiveLimits) -
                 None => archive.open_nested(&path, file.size, &mut count).map_err(|e| e.to_string()),
             };
             match opened {
-                Ok(mut inner) => {
-                    let listed = entries(&mut inner, &mut count)?;
-                    archive.nested.push((folder.clone(), inner));
-                    queue.push((folder, listed, depth + 1));
+                Ok(inner) => {
+                    let mut inner = Listed::new(inner, &mut count)?;
+                    queue.push((folder.clone(), inner.files(), depth + 1));
+                    archive.nested.push((folder, inner));
                 }
                 Err(why) => {
                     archive.warnings.push(format!("{name}: {path} is kept as a file, not opened: {why}"));
@@ -100,36 +108,63 @@ struct Count<'a> {
     name: &'a str,
 }
 
-/// The files of one archive (directories left out), counted against the limits.
-fn entries<R: Read + Seek>(archive: &mut zip::ZipArchive<R>, count: &mut Count) -> Result<Vec<SourceFile>> {
-    let (name, limits) = (count.name, count.limits);
-    count.entries += archive.len();
-    if count.entries > limits.max_entries {
-        return Err(Error::limit(
-            Position::Whole,
-            format!("{name}: {} entries, more than the limit of {}; raise it to read this archive", count.entries, limits.max_entries),
-        ));
-    }
-    let mut files = Vec::new();
-    for i in 0..archive.len() {
-        let e = archive.by_index_raw(i).map_err(|e| Error::unsupported(format!("{name}: entry {i}: {e}")))?;
-        if e.is_dir() {
-            continue;
-        }
-        let path = e.name().map_err(|e| Error::unsupported(format!("{name}: entry {i}: {e}")))?.replace('\\', "/");
-        count.bytes = count.bytes.saturating_add(e.size());
-        if count.bytes > limits.max_total_bytes {
+impl<R: Read + Seek> Listed<R> {
+    /// Lists the files of `zip` (directories left out), counted against the limits.
+    fn new(mut zip: zip::ZipArchive<R>, count: &mut Count) -> Result<Listed<R>> {
+        let (name, limits) = (count.name, count.limits);
+        count.entries += zip.len();
+        if count.entries > limits.max_entries {
             return Err(Error::limit(
                 Position::Whole,
-                format!(
-                    "{name}: unpacks to more than {} GiB (a zip bomb?); raise the archive size limit to read it",
-                    limits.max_total_bytes >> 30
-                ),
+                format!("{name}: {} entries, more than the limit of {}; raise it to read this archive", count.entries, limits.max_entries),
             ));
         }
-        files.push(SourceFile { path, size: e.size() });
+        let mut index = HashMap::new();
+        for i in 0..zip.len() {
+            let e = zip.by_index_raw(i).map_err(|e| Error::unsupported(format!("{name}: entry {i}: {e}")))?;
+            if e.is_dir() {
+                continue;
+            }
+            count.bytes = count.bytes.saturating_add(e.size());
+            if count.bytes > limits.max_total_bytes {
+                return Err(Error::limit(
+                    Position::Whole,
+                    format!(
+                        "{name}: unpacks to more than {} GiB (a zip bomb?); raise the archive size limit to read it",
+                        limits.max_total_bytes >> 30
+                    ),
+                ));
+            }
+            let raw = e.name().map_err(|e| Error::unsupported(format!("{name}: entry {i}: {e}")))?.replace('\\', "/");
+            let mut path = raw.clone();
+            let dot = raw.rfind('.').filter(|&d| !raw[d..].contains('/')).unwrap_or(raw.len());
+            let mut n = 2;
+            while index.contains_key(&path) {
+                path = format!("{}-{n}{}", &raw[..dot], &raw[dot..]);
+                n += 1;
+            }
+            index.insert(path, i);
+        }
+        Ok(Listed { zip, index })
     }
-    Ok(files)
+
+    fn files(&mut self) -> Vec<SourceFile> {
+        let mut files: Vec<SourceFile> =
+            self.index.iter().map(|(path, &i)| SourceFile { path: path.clone(), size: self.zip.by_index_raw(i).map_or(0, |e| e.size()) }).collect();
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        files
+    }
+
+    /// Hands the entry listed as `path` to `consume`, refusing to deliver more bytes than
+    /// it declares (a lying header is how zip bombs slip past size checks).
+    fn read<T>(&mut self, path: &str, shown: &str, consume: impl FnOnce(&mut dyn Read, Option<u64>) -> Result<T>) -> Result<T> {
+        let missing = || Error::from(std::io::Error::other(format!("{shown}: not in the archive")));
+        let i = *self.index.get(path).ok_or_else(missing)?;
+        let mut entry = self.zip.by_index(i).map_err(|e| Error::from(std::io::Error::other(format!("{shown}: {e}"))))?;
+        let declared = entry.size();
+        let mut bounded = Bounded { inner: &mut entry, left: declared, path: shown };
+        consume(&mut bounded, Some(declared))
+    }
 }
 
 impl<R: Read + Seek> Archive<R> {
@@ -145,28 +180,15 @@ impl<R: Read + Seek> Archive<R> {
     }
 
     /// Hands the file at `path` (as listed in the root) to `consume`, refusing to deliver
-    /// more bytes than its entry declares (a lying header is how zip bombs slip past size
-    /// checks).
+    /// more bytes than its entry declares.
     pub fn read<T>(&mut self, path: &str, consume: impl FnOnce(&mut dyn Read, Option<u64>) -> Result<T>) -> Result<T> {
         // The deepest nested archive whose folder holds the path.
         let nested = self.nested.iter_mut().filter(|(folder, _)| path.starts_with(folder.as_str())).max_by_key(|(folder, _)| folder.len());
         match nested {
-            Some((folder, inner)) => read_entry(inner, &path[folder.len()..], path, consume),
-            None => read_entry(&mut self.outer, path, path, consume),
+            Some((folder, inner)) => inner.read(&path[folder.len()..], path, consume),
+            None => self.outer.read(path, path, consume),
         }
     }
-}
-
-fn read_entry<R: Read + Seek, T>(
-    archive: &mut zip::ZipArchive<R>,
-    entry: &str,
-    path: &str,
-    consume: impl FnOnce(&mut dyn Read, Option<u64>) -> Result<T>,
-) -> Result<T> {
-    let mut entry = archive.by_name(entry).map_err(|e| Error::from(std::io::Error::other(format!("{path}: {e}"))))?;
-    let declared = entry.size();
-    let mut bounded = Bounded { inner: &mut entry, left: declared, path };
-    consume(&mut bounded, Some(declared))
 }
 
 struct Bounded<'a, R> {
@@ -303,6 +325,17 @@ mod tests {
         let limits = ArchiveLimits { max_total_bytes: 16 << 20, ..ArchiveLimits::default() };
         let e = list_zip("x.zip", std::io::Cursor::new(outer), &limits).unwrap_err();
         assert!(e.to_string().contains("zip bomb"), "{e}");
+    }
+
+    #[test]
+    fn backslashed_and_repeated_names_are_listed_apart_and_read_by_index() {
+        let bytes = zip_with(&[("C:\\Windows\\win.txt", b"one"), ("a/b.txt", b"two"), ("a\\b.txt", b"three")]);
+        let (root, mut archive) = list_zip("x.zip", std::io::Cursor::new(bytes), &ArchiveLimits::default()).unwrap();
+        let paths: Vec<&str> = root.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, ["C:/Windows/win.txt", "a/b-2.txt", "a/b.txt"]);
+        for (path, want) in [("C:/Windows/win.txt", "one"), ("a/b.txt", "two"), ("a/b-2.txt", "three")] {
+            assert_eq!(archive.read(path, |r, _| Ok(std::io::read_to_string(r)?)).unwrap(), want);
+        }
     }
 
     #[test]

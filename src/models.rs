@@ -92,7 +92,9 @@ pub struct ModelPlan {
 /// Files nobody wants in a model: macOS resource forks, Finder and Explorer litter, hidden
 /// files.
 pub fn ignored(path: &str) -> bool {
-    path.split('/').any(|c| c.starts_with('.') || c == "__MACOSX" || c.eq_ignore_ascii_case("Thumbs.db") || c.eq_ignore_ascii_case("desktop.ini"))
+    // `.` and `..` are not hidden names: such a path is made safe when written, not dropped.
+    let hidden = |c: &str| c.starts_with('.') && c != "." && c != "..";
+    path.split('/').any(|c| hidden(c) || c == "__MACOSX" || c.eq_ignore_ascii_case("Thumbs.db") || c.eq_ignore_ascii_case("desktop.ini"))
 }
 
 fn base(path: &str) -> &str {
@@ -367,5 +369,6 @@ mod tests {
         assert_eq!(FileKind::of("a/B.STL"), FileKind::Mesh);
         assert_eq!(FileKind::of("x/datapackage.json"), FileKind::DataPackage);
         assert!(ignored("__MACOSX/a") && ignored("a/.DS_Store") && ignored("Thumbs.db") && !ignored("a/b.stl"));
+        assert!(!ignored("../../evil.txt") && !ignored("./a.stl"), "made safe when written, never dropped");
     }
 }

@@ -2,7 +2,7 @@
 // results and errors, downloads, cancel, settings, theme, and the offline service worker.
 // All conversion work happens in workers (to3mf.js).
 
-import { convert, exportModels, planModels, pool, saveModels, zip } from './to3mf.js';
+import { convert, defaultTimeLimit, exportModels, planModels, pool, saveModels, zip } from './to3mf.js';
 
 const $ = (id) => document.getElementById(id);
 const rowsEl = $('rows');
@@ -141,6 +141,13 @@ function showResult(row, result) {
 // ---- converting --------------------------------------------------------------------------
 const mode = () => document.querySelector('input[name="mode"]:checked').value;
 
+/** The time limit setting as a function of a job's input bytes (ms). */
+function timeLimit() {
+  const v = $('time-limit').value;
+  if (v === 'auto') return defaultTimeLimit;
+  return () => (v === 'none' ? Infinity : Number(v) * 1000);
+}
+
 async function convertFiles(files, skipped = 0) {
   if (files.length === 0) {
     statusEl.textContent = skipped ? `No STL, OBJ or 3MF file found (${skipped} other files left out).` : 'No files.';
@@ -156,6 +163,7 @@ async function convertFiles(files, skipped = 0) {
   statusEl.textContent = `Converting ${files.length} file${files.length === 1 ? '' : 's'}…${note}`;
   const out = await convert(files, options(), {
     merge,
+    timeLimit: timeLimit(),
     signal: controller.signal,
     onProgress: (i, stage, done, total) => showProgress(rows[i], stage, done, total),
     onResult: (i, result) => showResult(rows[i], result),
@@ -348,7 +356,7 @@ async function exportStaged(perModel) {
   statusEl.textContent = 'Exporting…';
   try {
     for (const models of groups) {
-      const { blob, report } = await exportModels(staged.files, staged.paths, models, processOptions());
+      const { blob, report } = await exportModels(staged.files, staged.paths, models, processOptions(), { timeLimit: timeLimit() });
       download(perModel ? `${report.folders[0]}.zip` : 'manyfold-models.zip', blob);
       const warnings = report.models.flatMap((r) => r.warnings);
       statusEl.textContent = `Exported ${report.models.length} model${report.models.length === 1 ? '' : 's'}.${warnings.length ? ` Warnings: ${warnings.join('; ')}` : ''}`;

@@ -1,4 +1,4 @@
-// to3mf in the browser: STL and OBJ files into 3MF packages, converted in Web Workers on the
+// to3mf in the browser: STL, OBJ and 3MF files into 3MF packages, converted in Web Workers on the
 // user's machine. An ES module a host page (the to3mf page, a Manyfold frontend) imports:
 //
 //   import { convert } from './www/to3mf.js';
@@ -13,6 +13,14 @@ const WORKER_URL = new URL('./worker.js', import.meta.url);
 // WebAssembly memory only grows: a worker left holding more than this after a big file is
 // replaced, so an idle page gives the memory back.
 const RECYCLE_BYTES = 96 << 20;
+
+/**
+ * The default wall-clock budget of one job: a minute plus a second per MB of input (a 1 GB
+ * STL converts in about 30 s here, so only a stuck or hostile file reaches it).
+ */
+export function defaultTimeLimit(bytes) {
+  return 60_000 + Math.ceil(bytes / 1e6) * 1000;
+}
 
 /** A pool of conversion workers. */
 export class Pool {
@@ -46,9 +54,9 @@ export class Pool {
    * {cancelled}). Heavier jobs (`weight`, e.g. bytes) start first, so a batch of files of
    * mixed sizes finishes sooner on few workers.
    */
-  run(request, { onProgress, tag, weight = 0 } = {}) {
+  run(request, { onProgress, tag, weight = 0, timeLimit = Infinity } = {}) {
     return new Promise((resolve) => {
-      this.queue.push({ id: this.nextId++, request, onProgress, tag, weight, resolve });
+      this.queue.push({ id: this.nextId++, request, onProgress, tag, weight, timeLimit, resolve });
       this.pump();
     });
   }
@@ -61,6 +69,14 @@ export class Pool {
       const job = this.queue.splice(heaviest, 1)[0];
       slot.job = job;
       slot.worker.postMessage({ ...job.request, id: job.id });
+      // Past its budget, the job's worker is stopped and replaced: the file fails, the queue goes on.
+      if (Number.isFinite(job.timeLimit)) {
+        job.timer = setTimeout(() => {
+          if (slot.job !== job) return;
+          const seconds = job.timeLimit >= 10_000 ? Math.round(job.timeLimit / 1000) : (job.timeLimit / 1000).toFixed(1);
+          this.finish(slot, { failed: `took longer than ${seconds} s, the time limit for this file, and was stopped (raise the time limit to allow more)`, timedOut: true }, true);
+        }, job.timeLimit);
+      }
     }
   }
 
@@ -80,6 +96,7 @@ export class Pool {
 
   finish(slot, answer, replace) {
     const job = slot.job;
+    clearTimeout(job?.timer);
     slot.job = null;
     if (replace) this.replace(slot);
     job?.resolve(answer);
@@ -100,6 +117,7 @@ export class Pool {
     for (const slot of [...this.slots]) {
       if (slot.job && slot.job.tag === tag) {
         const job = slot.job;
+        clearTimeout(job.timer);
         slot.job = null;
         this.replace(slot);
         job.resolve({ cancelled: true });
@@ -132,6 +150,7 @@ function stem(name) {
 
 function errorOf(answer) {
   if (answer.cancelled) return { code: 'cancelled', message: 'Cancelled.' };
+  if (answer.timedOut) return { code: 'time_limit', message: `This file ${answer.failed}.` };
   if (answer.failed) return { code: 'crashed', message: `The converter stopped on this file: ${answer.failed}` };
   return answer.report?.error ?? null;
 }
@@ -141,9 +160,10 @@ function errorOf(answer) {
  * package per file, converted in parallel. `options` is the core's Options (layout, unit,
  * metadata: {title, ...}, compression_level). Resolves, in input order, with
  * `{name, files, blob, report, error}` per package; `onResult` sees each as it finishes.
- * Aborting `signal` cancels what has not finished; finished results are kept.
+ * Aborting `signal` cancels what has not finished; finished results are kept. Each package
+ * has `timeLimit(bytes)` milliseconds (default `defaultTimeLimit`); past it, it fails.
  */
-export async function convert(files, options = {}, { onProgress, onResult, signal, merge = false } = {}) {
+export async function convert(files, options = {}, { onProgress, onResult, signal, merge = false, timeLimit = defaultTimeLimit } = {}) {
   const p = pool();
   const tag = Symbol('batch');
   const groups = merge ? [files] : files.map((f) => [f]);
@@ -160,6 +180,7 @@ export async function convert(files, options = {}, { onProgress, onResult, signa
               {
                 tag,
                 weight: group.reduce((n, f) => n + f.size, 0),
+                timeLimit: timeLimit(group.reduce((n, f) => n + f.size, 0)),
                 onProgress: (stage, done, total) => onProgress?.(index, stage, done, total),
               },
             );
@@ -198,8 +219,9 @@ export async function planModels(files, paths = files.map((f) => f.webkitRelativ
  * Manyfold imports with their metadata; pictures become WebP where the browser can encode
  * it. `options`: `{convert, creator, license, keywords}`. Resolves with `{blob, report}`.
  */
-export async function exportModels(files, paths, models, options = {}) {
-  const answer = await pool().run({ type: 'export', files, paths, models, options }, { weight: Infinity });
+export async function exportModels(files, paths, models, options = {}, { timeLimit = defaultTimeLimit } = {}) {
+  const bytes = files.reduce((n, f) => n + f.size, 0);
+  const answer = await pool().run({ type: 'export', files, paths, models, options }, { weight: Infinity, timeLimit: timeLimit(bytes) });
   if (answer.failed) throw new Error(answer.failed);
   return { blob: answer.blob, report: answer.report };
 }

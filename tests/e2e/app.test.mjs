@@ -324,6 +324,113 @@ test('hostile files: each gets its own error, the page stays responsive, a good 
   assert.equal(await page.locator('#rows > li.state-done').count(), 1);
 });
 
+/** Hostile packages and archives, made here: 3MFs (billion laughs, no model part, a model
+ * part that is not XML) and zips (declared as 20 GiB, `../` paths, nested 20 levels). */
+function hostileFiles() {
+  const dir = join(out, 'hostile');
+  mkdirSync(dir, { recursive: true });
+  execFileSync('python3', ['-c', `
+import sys, zipfile
+out, quad = sys.argv[1], open(sys.argv[2], 'rb').read()
+RELS = '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Target="/3D/3dmodel.model" Id="r" Type="http://schemas.microsoft.com/3dmanufacturing/2013/01/3dmodel"/></Relationships>'
+TETRA = '<mesh><vertices><vertex x="0" y="0" z="0"/><vertex x="10" y="0" z="0"/><vertex x="0" y="10" z="0"/><vertex x="0" y="0" z="10"/></vertices><triangles><triangle v1="0" v2="2" v3="1"/><triangle v1="0" v2="1" v3="3"/><triangle v1="0" v2="3" v3="2"/><triangle v1="1" v2="2" v3="3"/></triangles></mesh>'
+def pkg(name, model):
+    with zipfile.ZipFile(f'{out}/{name}', 'w', zipfile.ZIP_DEFLATED) as z:
+        z.writestr('_rels/.rels', RELS)
+        if model is not None:
+            z.writestr('3D/3dmodel.model', model)
+ents = '<!ENTITY a "aaaaaaaaaa">' + ''.join('<!ENTITY %s "%s">' % (chr(98 + i), ('&%s;' % chr(97 + i)) * 10) for i in range(9))
+pkg('laughs.3mf', '<?xml version="1.0"?><!DOCTYPE m [' + ents + ']><model unit="millimeter" xmlns="http://schemas.microsoft.com/3dmanufacturing/core/2015/02"><metadata name="Title">&j;</metadata><resources><object id="1" name="&j;">' + TETRA + '</object></resources><build><item objectid="1"/></build></model>')
+pkg('no_model.3mf', None)
+pkg('not_xml.3mf', '\\x01\\x02 this is not XML <<<')
+# A bomb by its declared sizes: five entries each declaring almost 4 GiB.
+with zipfile.ZipFile(f'{out}/bomb.zip', 'w') as z:
+    for i in range(5):
+        z.writestr(f'part{i}.stl', quad)
+data = bytearray(open(f'{out}/bomb.zip', 'rb').read())
+at = data.find(b'PK\\x01\\x02')
+while at >= 0:
+    data[at + 24:at + 28] = (0xFFFFFFF0).to_bytes(4, 'little')
+    at = data.find(b'PK\\x01\\x02', at + 4)
+open(f'{out}/bomb.zip', 'wb').write(data)
+with zipfile.ZipFile(f'{out}/evil.zip', 'w') as z:
+    z.writestr('clip.stl', quad)
+    z.writestr('../../evil.txt', 'escaped?')
+    z.writestr('C:\\\\Windows\\\\win.txt', 'drive?')
+inner = None
+for k in range(20, -1, -1):
+    name = f'{out}/nested.zip' if k == 0 else f'{out}/level{k}.zip'
+    with zipfile.ZipFile(name, 'w') as z:
+        z.writestr(f'part{k}.stl', quad)
+        if inner:
+            z.writestr(f'level{k + 1}.zip', inner)
+    inner = open(name, 'rb').read()
+`, dir, fixture('ascii_quad_facet.stl')]);
+  return (name) => join(dir, name);
+}
+
+test('hostile 3MFs in the converter: never expanded, each refused with its reason', { timeout: 120_000 }, async () => {
+  const h = hostileFiles();
+  await page.reload();
+  await page.check('input[name="mode"][value="convert"]');
+  await pick('#pick-files', [h('laughs.3mf'), h('no_model.3mf'), h('not_xml.3mf')]);
+  await waitFinished();
+  const rows = page.locator('#rows > li');
+  assert.equal(await rows.count(), 3);
+  // The entities are never expanded: the object converts under a name of its own.
+  assert.match(await rows.nth(0).textContent(), /Done.*1 object · 4 triangles/s);
+  assert.match(await rows.nth(1).locator('.error').textContent(), /no_model\.3mf: the model part \/3D\/3dmodel\.model is missing from the package/);
+  assert.match(await rows.nth(2).locator('.error').textContent(), /not_xml\.3mf: 3D\/3dmodel\.model, byte \d+: /);
+});
+
+test('hostile archives in the Manyfold mode: a bomb refused, paths kept inside, nesting capped', { timeout: 120_000 }, async () => {
+  const h = hostileFiles();
+  await page.reload();
+  await page.check('input[name="mode"][value="manyfold"]');
+  await pick('#pick-files', [h('bomb.zip'), h('evil.zip'), h('nested.zip')]);
+  await page.waitForFunction(() => /proposed/.test(document.getElementById("status").textContent), null, { timeout: 60_000 }).catch(async (e) => {
+    throw new Error(`${e.message}; status: ${await page.locator("#status").textContent()}`);
+  });
+  const status = await page.locator('#status').textContent();
+  assert.match(status, /bomb\.zip: unpacks to more than 16 GiB \(a zip bomb\?\)/);
+  assert.match(status, /level5\.zip is kept as a file, not opened: archives nested more than 4 deep/);
+  const titles = await page.locator('.model input.title').evaluateAll((els) => els.map((e) => e.value));
+  assert.deepEqual(titles, ['evil', 'nested']);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-zip')]).catch(async (e) => {
+    throw new Error(`${e.message}; status: ${await page.locator('#status').textContent()}`);
+  });
+  const zipPath = join(out, 'hostile-models.zip');
+  await download.saveAs(zipPath);
+  const names = JSON.parse(execFileSync('python3', ['-c', 'import json, sys, zipfile; print(json.dumps(sorted(zipfile.ZipFile(sys.argv[1]).namelist())))', zipPath], { encoding: 'utf8' }));
+  assert.ok(names.every((n) => !n.split('/').includes('..') && !n.startsWith('/') && !n.includes(':')), names.join());
+  assert.ok(names.includes('evil/evil.txt') && names.includes('evil/C/Windows/win.txt'), names.join());
+  // Four levels opened: their five meshes are one model; the fifth nested zip is kept as a file.
+  assert.ok(names.includes('nested/nested.3mf') && names.includes('nested/level1/level2/level3/level4/level5.zip'), names.join());
+});
+
+test('a file over its time limit fails alone; the next one converts', { timeout: 120_000 }, async () => {
+  await page.reload();
+  const results = await page.evaluate(async () => {
+    const m = await import('./www/to3mf.js');
+    const n = 2_000_000;
+    const buf = new ArrayBuffer(84 + 50 * n);
+    const view = new DataView(buf);
+    view.setUint32(80, n, true);
+    for (let i = 0; i < n; i++) {
+      const o = 84 + 50 * i + 12;
+      for (let k = 0; k < 9; k++) view.setFloat32(o + 4 * k, i * 0.001 + k * (k % 4), true);
+    }
+    const slow = new File([buf], 'slow.stl');
+    const quick = new File(['solid q\nfacet normal 0 0 1\nouter loop\nvertex 0 0 0\nvertex 1 0 0\nvertex 0 1 0\nendloop\nendfacet\nendsolid q\n'], 'quick.stl');
+    const [late] = await m.convert([slow], {}, { timeLimit: () => 200 });
+    const [ok] = await m.convert([quick], {}, { timeLimit: () => 200 });
+    return { late: late.error, ok: Boolean(ok.blob) };
+  });
+  assert.equal(results.late.code, 'time_limit');
+  assert.match(results.late.message, /took longer than 0\.2 s, the time limit for this file, and was stopped/);
+  assert.ok(results.ok, 'the next file converts in a fresh worker');
+});
+
 // Last, so it covers every test above.
 test('no request ever left the page origin', () => {
   assert.ok(requests.length > 5);
