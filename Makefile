@@ -36,11 +36,12 @@ site: www
 serve: www
 	python3 -m http.server --bind 127.0.0.1 8000
 
-# Doc, browser and page tests first, so the run ends on nextest's summary line.
+# Doc, browser, page and fuzz smoke tests first, so the run ends on nextest's summary line.
 test: deps site
 	cargo test -p to3mf --doc
 	cargo test --target wasm32-unknown-unknown -p to3mf-wasm --test web
 	node --test tests/e2e/
+	$(MAKE) fuzz FUZZ_SECONDS=30 FUZZ_FLAGS=-seed=1
 	cargo nextest run --workspace --no-fail-fast
 
 release:
@@ -56,12 +57,14 @@ bench: release site
 	node bench/browser.mjs
 
 # Fuzzing (cargo-fuzz, libFuzzer) on a stable toolchain: RUSTC_BOOTSTRAP lets cargo-fuzz pass
-# its sanitizer flags. make fuzz FUZZ_SECONDS=600 runs every target that long.
+# its sanitizer flags. make fuzz FUZZ_SECONDS=600 runs every target that long; `make test`
+# runs each for 30 s with a fixed seed, so a regression on the seeds is caught.
 FUZZ_SECONDS ?= 60
+FUZZ_FLAGS ?=
 FUZZ_TARGETS = convert text_formats threemf_metadata threemf_model archive datapackage
 fuzz:
 	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz
 	fuzz/seed.sh
 	cd fuzz && for t in $(FUZZ_TARGETS); do \
 	  RUSTC_BOOTSTRAP=1 cargo fuzz run -O $$t corpus/$$t -- -max_total_time=$(FUZZ_SECONDS) \
-	    -rss_limit_mb=2048 -timeout=10 -max_len=1048576 || exit 1; done
+	    -rss_limit_mb=2048 -timeout=10 -max_len=1048576 $(FUZZ_FLAGS) || exit 1; done

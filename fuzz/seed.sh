@@ -15,7 +15,8 @@ find "$shared" -type f -iname '*.3mf' -size -512k -print0 |
     cp "$f" "$here/corpus/threemf_metadata/$(sha1sum "$f" | cut -c1-16)"
     cp "$f" "$here/corpus/archive/$(sha1sum "$f" | cut -c1-16)"
     # The model part alone, for the XML reader.
-    unzip -p "$f" 3D/3dmodel.model > "$here/corpus/threemf_model/$(sha1sum "$f" | cut -c1-16)" 2>/dev/null || true
+    python3 -c 'import sys, zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read("3D/3dmodel.model"))' "$f" \
+      > "$here/corpus/threemf_model/$(sha1sum "$f" | cut -c1-16)" 2>/dev/null || true
   done
 printf '%s' '{"title":"T","licenses":[{"name":"MIT"}],"contributors":[{"title":"A"}],"resources":[]}' > "$here/corpus/datapackage/seed1"
 printf '%s' '{"$schema":"x","name":"n","title":"","keywords":["a"],"sensitive":true,"links":[{"path":"u"}]}' > "$here/corpus/datapackage/seed2"
