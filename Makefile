@@ -29,7 +29,7 @@ VERSION ?= dev
 site: www
 	rm -rf _site && mkdir -p _site/www
 	cp index.html sw.js manifest.webmanifest _site/
-	cp -r www/*.js www/*.css www/*.svg www/pkg _site/www/
+	cp -r www/*.js www/*.css www/*.svg www/*.png www/pkg _site/www/
 	sed -i "s/^const VERSION = .*/const VERSION = '$(VERSION)';/" _site/sw.js
 
 # The page on http://127.0.0.1:8000/ (Python's server sends application/wasm for .wasm).

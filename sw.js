@@ -12,6 +12,8 @@ const SHELL = [
   './www/to3mf.js',
   './www/worker.js',
   './www/icon.svg',
+  './www/icon-192.png',
+  './www/icon-512.png',
   './www/pkg/to3mf_wasm.js',
   './www/pkg/to3mf_wasm_bg.wasm',
 ];
