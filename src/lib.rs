@@ -19,6 +19,7 @@
 pub mod archive;
 pub mod datapackage;
 mod deflate;
+pub mod edit;
 mod error;
 pub mod layout;
 mod lines;

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 use to3mf::archive::{list_zip, Archive, ArchiveLimits};
+use to3mf::edit::Edit;
 use to3mf::models::{self, ModelFile, ModelPlan, Root, SourceFile};
 use to3mf::process::{write_model, Consume, ModelReport, ProcessOptions, Sink, ZipSink};
 use to3mf::{Layout, Options, Unit};
@@ -51,6 +52,40 @@ pub struct ProcessArgs {
     /// Print the reports as JSON on stdout.
     #[arg(long)]
     json: bool,
+    /// Leave out the files whose path (as --dry-run shows it) matches GLOB (`*`, `?`).
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
+    /// Move the files matching GLOB into MODEL (a new model if none has that name).
+    #[arg(long = "move", value_name = "GLOB=MODEL")]
+    moves: Vec<String>,
+    /// Move every file of model FROM into model INTO.
+    #[arg(long, value_name = "FROM=INTO")]
+    merge: Vec<String>,
+    /// Give model MODEL the title TITLE. Models are named by title or folder name, as
+    /// --dry-run shows them; edits apply in the order --exclude, --move, --merge, --title.
+    #[arg(long = "title", value_name = "MODEL=TITLE")]
+    titles: Vec<String>,
+}
+
+/// The model edits the flags ask for, in the order they apply.
+fn edits(args: &ProcessArgs) -> Result<Vec<Edit>, String> {
+    let pair = |flag: &str, v: &str| {
+        v.split_once('=').map(|(a, b)| (a.trim().to_string(), b.trim().to_string())).ok_or_else(|| format!("--{flag} '{v}': expected A=B"))
+    };
+    let mut out: Vec<Edit> = args.exclude.iter().map(|g| Edit::Exclude(g.clone())).collect();
+    for v in &args.moves {
+        let (pattern, model) = pair("move", v)?;
+        out.push(Edit::Move { pattern, model });
+    }
+    for v in &args.merge {
+        let (from, into) = pair("merge", v)?;
+        out.push(Edit::Merge { from, into });
+    }
+    for v in &args.titles {
+        let (model, title) = pair("title", v)?;
+        out.push(Edit::Title { model, title });
+    }
+    Ok(out)
 }
 
 /// Where a root's files are read from.
@@ -188,7 +223,11 @@ pub fn run(args: ProcessArgs) -> ExitCode {
     for f in &failed {
         eprintln!("error: {f}");
     }
-    let plans = models::plan(&roots);
+    let mut plans = models::plan(&roots);
+    if let Err(e) = edits(&args).and_then(|edits| to3mf::edit::apply(&mut plans, &edits)) {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
     if plans.is_empty() {
         eprintln!("error: no model found in the inputs (no STL, OBJ or 3MF file)");
         return ExitCode::from(1);

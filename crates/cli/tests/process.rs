@@ -210,6 +210,22 @@ fn dry_run_prints_the_plan_and_writes_nothing() {
     assert!(text.contains("Pawn → pawn/"), "{text}");
     assert!(!out.exists() || listing(&out).is_empty());
 
+    // Edits from flags: a rename, a file left out, a file moved into a new model.
+    zip_of(&t.path().join("set.zip"), &[("Rook/rook.stl", corpus("trimesh/torus.STL")), ("Rook/base.stl", corpus("trimesh/round.stl")), ("Pawn/pawn.stl", corpus("trimesh/round.stl")), ("Pawn/notes.txt", corpus("trimesh/LICENSE-trimesh.txt"))]);
+    let flags = ["--title", "rook=Castle", "--exclude", "*notes.txt", "--move", "Rook/base.stl=Plinth"];
+    let set = t.path().join("set.zip");
+    let mut args = vec![os("process"), os(&set), os("--out-dir"), os(&out), os("--dry-run")];
+    args.extend(flags.iter().map(os));
+    let edited = to3mf(&args);
+    let text = String::from_utf8_lossy(&edited.stdout);
+    assert_eq!(edited.status.code(), Some(0), "{}", String::from_utf8_lossy(&edited.stderr));
+    assert!(text.contains("Castle → castle/\n  Rook/rook.stl (into castle.3mf)\n"), "{text}");
+    assert!(text.contains("Plinth → plinth/\n  Rook/base.stl (into plinth.3mf)\n"), "{text}");
+    assert!(!text.contains("notes.txt"), "{text}");
+    let bad = to3mf(&[os("process"), os(&set), os("--out-dir"), os(&out), os("--title"), os("king=K")]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("no proposed model is called 'king'"));
+
     // A 3MF is kept as it is, unless re-encoding is asked for.
     let tmf = corpus("slicer-test-models/3mf/translated.3mf");
     let kept = to3mf(&[os("process"), os(&tmf), os("--out-dir"), os(&out), os("--dry-run")]);

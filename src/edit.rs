@@ -1,0 +1,155 @@
+//! Edits to proposed models, as the page's review step makes them and the CLI takes them from
+//! flags: rename a model, leave files out, move files to another (or a new) model, merge two
+//! models. Models are named by their title or their folder name (slug), in any case.
+
+use crate::datapackage::slug;
+use crate::models::ModelPlan;
+
+/// One edit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Edit {
+    /// Give `model` the title `title` (it then wins over every title found in the files).
+    Title {
+        /// The model, by title or slug.
+        model: String,
+        /// Its new title.
+        title: String,
+    },
+    /// Leave out every file whose path matches the glob `pattern` (`*`, `?`).
+    Exclude(String),
+    /// Move every file whose path matches `pattern` into `model`, made if no model has that name.
+    Move {
+        /// A glob on the files' paths.
+        pattern: String,
+        /// The model, by title or slug.
+        model: String,
+    },
+    /// Move every file of `from` into `into`.
+    Merge {
+        /// The model emptied, by title or slug.
+        from: String,
+        /// The model that takes its files, by title or slug.
+        into: String,
+    },
+}
+
+/// Applies `edits` in order. Models left without files are dropped. An edit that names no
+/// model or matches no file is an error that says so (nothing is edited silently wrong).
+pub fn apply(plans: &mut Vec<ModelPlan>, edits: &[Edit]) -> Result<(), String> {
+    for edit in edits {
+        match edit {
+            Edit::Title { model, title } => {
+                let m = find(plans, model)?;
+                plans[m].title = title.clone();
+                plans[m].edited = true;
+            }
+            Edit::Exclude(pattern) => {
+                take(plans, pattern)?;
+            }
+            Edit::Move { pattern, model } => {
+                let files = take(plans, pattern)?;
+                let m = find(plans, model).unwrap_or_else(|_| {
+                    plans.push(ModelPlan { title: model.clone(), edited: true, files: Vec::new() });
+                    plans.len() - 1
+                });
+                plans[m].files.extend(files);
+            }
+            Edit::Merge { from, into } => {
+                let (f, i) = (find(plans, from)?, find(plans, into)?);
+                if f != i {
+                    let files = std::mem::take(&mut plans[f].files);
+                    plans[i].files.extend(files);
+                }
+            }
+        }
+        plans.retain(|p| !p.files.is_empty());
+    }
+    Ok(())
+}
+
+fn find(plans: &[ModelPlan], name: &str) -> Result<usize, String> {
+    plans
+        .iter()
+        .position(|p| p.title.eq_ignore_ascii_case(name) || slug(&p.title) == slug(name))
+        .ok_or_else(|| format!("no proposed model is called '{name}' (see --dry-run for the models)"))
+}
+
+/// Removes and returns the files whose path matches `pattern`.
+fn take(plans: &mut [ModelPlan], pattern: &str) -> Result<Vec<crate::models::ModelFile>, String> {
+    let mut taken = Vec::new();
+    for p in plans.iter_mut() {
+        let (hit, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut p.files).into_iter().partition(|f| glob(pattern, &f.path));
+        p.files = keep;
+        taken.extend(hit);
+    }
+    if taken.is_empty() {
+        return Err(format!("no file matches '{pattern}' (see --dry-run for the files)"));
+    }
+    Ok(taken)
+}
+
+/// `*` matches any run of characters (`/` included), `?` any one; case-insensitive. A pattern
+/// without `/` may also match the file name alone.
+pub fn glob(pattern: &str, path: &str) -> bool {
+    fn at(p: &[char], s: &[char]) -> bool {
+        match p.split_first() {
+            None => s.is_empty(),
+            Some(('*', rest)) => (0..=s.len()).any(|i| at(rest, &s[i..])),
+            Some(('?', rest)) => !s.is_empty() && at(rest, &s[1..]),
+            Some((c, rest)) => s.first().is_some_and(|d| d.to_lowercase().eq(c.to_lowercase())) && at(rest, &s[1..]),
+        }
+    }
+    let p: Vec<char> = pattern.chars().collect();
+    let full: Vec<char> = path.chars().collect();
+    let name: Vec<char> = path.rsplit('/').next().unwrap_or(path).chars().collect();
+    at(&p, &full) || (!pattern.contains('/') && at(&p, &name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::{plan, Root, SourceFile};
+
+    fn pile() -> Vec<ModelPlan> {
+        let files = ["rook.stl", "rook_photo.jpg", "pawn.stl", "pawn_photo.jpg", "queen.obj"];
+        let root = Root { name: String::new(), files: files.iter().map(|p| SourceFile { path: p.to_string(), size: 1 }).collect(), loose: true };
+        plan(&[root])
+    }
+
+    fn titles(plans: &[ModelPlan]) -> Vec<(&str, Vec<&str>)> {
+        plans.iter().map(|p| (p.title.as_str(), p.files.iter().map(|f| f.path.as_str()).collect())).collect()
+    }
+
+    #[test]
+    fn rename_exclude_move_and_merge() {
+        let mut plans = pile();
+        assert_eq!(plans.len(), 3);
+        apply(
+            &mut plans,
+            &[
+                Edit::Title { model: "ROOK".into(), title: "Castle".into() },
+                Edit::Exclude("*photo.JPG".into()),
+                Edit::Move { pattern: "queen.*".into(), model: "Royals".into() },
+                Edit::Merge { from: "pawn".into(), into: "castle".into() },
+            ],
+        )
+        .unwrap();
+        assert_eq!(titles(&plans), [("Castle", vec!["rook.stl", "pawn.stl"]), ("Royals", vec!["queen.obj"])]);
+        assert!(plans[0].edited && plans[1].edited);
+    }
+
+    #[test]
+    fn an_edit_that_matches_nothing_is_an_error() {
+        let mut plans = pile();
+        assert!(apply(&mut plans, &[Edit::Exclude("*.pdf".into())]).unwrap_err().contains("no file matches '*.pdf'"));
+        assert!(apply(&mut plans, &[Edit::Title { model: "king".into(), title: "K".into() }]).unwrap_err().contains("'king'"));
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob("*.stl", "a/b/c.STL"));
+        assert!(glob("a/*/c.stl", "a/b/c.stl"));
+        assert!(!glob("a/?/c.stl", "a/bb/c.stl"));
+        assert!(!glob("b/*.stl", "a/b/c.stl"));
+    }
+}
