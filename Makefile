@@ -19,9 +19,14 @@ deps-wasm:
 
 # The page's wasm: plain wasm-bindgen output for ES modules, no bundler, no wasm-opt
 # (Debian's binaryen 108 corrupts wasm-bindgen output).
+# Two builds of one crate: the lean converter (www/pkg, what a first visit downloads) and the
+# full one (www/pkgfull: Manyfold processor, 3MF inputs, 7z), fetched when first needed.
+WASM_OUT = target/wasm32-unknown-unknown/wasm-release/to3mf_wasm.wasm
 www: deps-wasm
 	cargo build --profile wasm-release --target wasm32-unknown-unknown -p to3mf-wasm
-	wasm-bindgen --target web --no-typescript --out-dir www/pkg target/wasm32-unknown-unknown/wasm-release/to3mf_wasm.wasm
+	wasm-bindgen --target web --no-typescript --out-dir www/pkg $(WASM_OUT)
+	cargo build --profile wasm-release --target wasm32-unknown-unknown -p to3mf-wasm --features full
+	wasm-bindgen --target web --no-typescript --out-dir www/pkgfull $(WASM_OUT)
 
 # The static site in _site/, as GitHub Pages publishes it; VERSION names the service
 # worker's cache, so a deployed change offers users a reload.
@@ -29,7 +34,7 @@ VERSION ?= dev
 site: www
 	rm -rf _site && mkdir -p _site/www
 	cp index.html sw.js manifest.webmanifest _site/
-	cp -r www/*.js www/*.css www/*.svg www/*.png www/pkg _site/www/
+	cp -r www/*.js www/*.css www/*.svg www/*.png www/pkg www/pkgfull _site/www/
 	sed -i "s/^const VERSION = .*/const VERSION = '$(VERSION)';/" _site/sw.js
 
 # The page on http://127.0.0.1:8000/ (Python's server sends application/wasm for .wasm).

@@ -16,6 +16,8 @@ const SHELL = [
   './www/icon-512.png',
   './www/pkg/to3mf_wasm.js',
   './www/pkg/to3mf_wasm_bg.wasm',
+  './www/pkgfull/to3mf_wasm.js',
+  './www/pkgfull/to3mf_wasm_bg.wasm',
 ];
 
 self.addEventListener('install', (event) => {

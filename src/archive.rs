@@ -1,6 +1,6 @@
-//! Zip archives as inputs: listed with limits (entry count, total size) so a zip bomb is
-//! refused before anything is unpacked, and read with the declared size enforced while
-//! streaming.
+//! Archives as inputs: zip (and 7z with the `sevenz` feature), listed with limits (entry
+//! count, total size) so a bomb is refused before anything is unpacked, read with each
+//! entry's declared size enforced while streaming, and archives inside archives opened too.
 
 use std::collections::HashMap;
 use std::io::{Cursor, Read, Seek};
@@ -32,11 +32,21 @@ impl Default for ArchiveLimits {
 /// files appear in the root under a folder named after the inner archive.
 #[derive(Debug)]
 pub struct Archive<R> {
-    outer: Listed<R>,
+    outer: Store<R>,
     /// Nested archives, held in memory, by the folder their files appear under (`a/b/`).
-    nested: Vec<(String, Listed<Cursor<Vec<u8>>>)>,
+    nested: Vec<(String, Store<Cursor<Vec<u8>>>)>,
     /// What the user should know: archives not opened, and why.
     pub warnings: Vec<String>,
+}
+
+/// Where an archive's files are read from.
+#[derive(Debug)]
+enum Store<R> {
+    /// A zip, read entry by entry.
+    Zip(Listed<R>),
+    /// Files unpacked into memory (a 7z: its solid blocks cannot be read file by file).
+    #[cfg_attr(not(feature = "sevenz"), allow(dead_code))]
+    Memory(Vec<(String, Vec<u8>)>),
 }
 
 /// A zip and where each listed path is in it: names are listed `/`-separated, and a name
@@ -47,12 +57,11 @@ struct Listed<R> {
     index: HashMap<String, usize>,
 }
 
-/// Opens the zip archive `name` and lists its files as a root, nested zips included,
-/// refusing archives over `limits` by their declared sizes.
-pub fn list_zip<R: Read + Seek>(name: &str, reader: R, limits: &ArchiveLimits) -> Result<(Root, Archive<R>)> {
-    let zip = zip::ZipArchive::new(reader).map_err(|e| Error::unsupported(format!("{name}: not a readable zip archive ({e})")))?;
+/// Opens the archive `name` (zip, or 7z with the `sevenz` feature) and lists its files as a
+/// root, nested archives included, refusing archives over `limits` by their declared sizes.
+pub fn list_archive<R: Read + Seek>(name: &str, reader: R, limits: &ArchiveLimits) -> Result<(Root, Archive<R>)> {
     let mut count = Count { entries: 0, bytes: 0, nested_bytes: 0, limits, name };
-    let mut outer = Listed::new(zip, &mut count)?;
+    let mut outer = Store::open(name, reader, &mut count)?;
     let mut queue = vec![(String::new(), outer.files(), 0usize)];
     let mut archive = Archive { outer, nested: Vec::new(), warnings: Vec::new() };
     let mut files = Vec::new();
@@ -61,29 +70,33 @@ pub fn list_zip<R: Read + Seek>(name: &str, reader: R, limits: &ArchiveLimits) -
         let paths: Vec<String> = listed.iter().map(|f| format!("{prefix}{}", f.path)).collect();
         for file in listed {
             let path = format!("{prefix}{}", file.path);
-            if !path.to_ascii_lowercase().ends_with(".zip") || crate::models::ignored(&path) {
+            let Some(ext) = archive_extension(&path).filter(|_| !crate::models::ignored(&path)) else {
                 files.push(SourceFile { path, size: file.size });
                 continue;
-            }
+            };
             // `gear.zip` shows as the folder `gear/`, unless that folder exists beside it.
-            let mut folder = format!("{}/", &path[..path.len() - 4]);
+            let mut folder = format!("{}/", &path[..path.len() - ext.len()]);
             if paths.iter().any(|p| p.starts_with(&folder)) {
                 folder = format!("{path}/");
             }
             let why_not = if depth >= limits.max_depth {
                 Some(format!("archives nested more than {} deep", limits.max_depth))
             } else if count.nested_bytes.saturating_add(file.size) > limits.max_nested_bytes {
-                Some(format!("nested archives over {} MiB in all", limits.max_nested_bytes >> 20))
+                Some(format!("nested archives over {} in all", size_text(limits.max_nested_bytes)))
             } else {
                 None
             };
             let opened = match why_not {
                 Some(why) => Err(why),
-                None => archive.open_nested(&path, file.size, &mut count).map_err(|e| e.to_string()),
+                // Past a limit, the whole archive is refused (a bomb stays a bomb one level
+                // down); an inner archive that cannot be read is kept as a file.
+                None => match archive.open_nested(&path, file.size, &mut count) {
+                    Err(e) if e.code() == "limit" => return Err(e),
+                    other => other.map_err(|e| e.to_string()),
+                },
             };
             match opened {
-                Ok(inner) => {
-                    let mut inner = Listed::new(inner, &mut count)?;
+                Ok(mut inner) => {
                     queue.push((folder.clone(), inner.files(), depth + 1));
                     archive.nested.push((folder, inner));
                 }
@@ -130,8 +143,8 @@ impl<R: Read + Seek> Listed<R> {
                 return Err(Error::limit(
                     Position::Whole,
                     format!(
-                        "{name}: unpacks to more than {} GiB (a zip bomb?); raise the archive size limit to read it",
-                        limits.max_total_bytes >> 30
+                        "{name}: unpacks to more than {} (a zip bomb?); raise the archive size limit to read it",
+                        size_text(limits.max_total_bytes)
                     ),
                 ));
             }
@@ -169,14 +182,14 @@ impl<R: Read + Seek> Listed<R> {
 
 impl<R: Read + Seek> Archive<R> {
     /// Reads the nested archive at `path` into memory and opens it.
-    fn open_nested(&mut self, path: &str, size: u64, count: &mut Count) -> Result<zip::ZipArchive<Cursor<Vec<u8>>>> {
+    fn open_nested(&mut self, path: &str, size: u64, count: &mut Count) -> Result<Store<Cursor<Vec<u8>>>> {
         count.nested_bytes += size;
         let bytes = self.read(path, |r, _| {
             let mut bytes = Vec::new();
             r.read_to_end(&mut bytes)?;
             Ok(bytes)
         })?;
-        zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| Error::unsupported(format!("not a readable zip archive ({e})")))
+        Store::open(path, Cursor::new(bytes), count)
     }
 
     /// Hands the file at `path` (as listed in the root) to `consume`, refusing to deliver
@@ -189,6 +202,113 @@ impl<R: Read + Seek> Archive<R> {
             None => self.outer.read(path, path, consume),
         }
     }
+}
+
+/// A limit in words: `16 GiB`, `512 MiB`.
+fn size_text(bytes: u64) -> String {
+    if bytes >= 1 << 30 && bytes % (1 << 30) == 0 {
+        format!("{} GiB", bytes >> 30)
+    } else {
+        format!("{} MiB", bytes >> 20)
+    }
+}
+
+/// The extension of a path that names an archive this build opens (`.zip`, `.7z`).
+fn archive_extension(path: &str) -> Option<&'static str> {
+    let lower = path.to_ascii_lowercase();
+    if lower.ends_with(".zip") {
+        Some(".zip")
+    } else if cfg!(feature = "sevenz") && lower.ends_with(".7z") {
+        Some(".7z")
+    } else {
+        None
+    }
+}
+
+impl<R: Read + Seek> Store<R> {
+    /// Opens an archive by its content: a 7z by its signature, a zip otherwise.
+    fn open(name: &str, mut reader: R, count: &mut Count) -> Result<Store<R>> {
+        let mut magic = [0u8; 6];
+        let got = reader.read(&mut magic)?;
+        reader.seek(std::io::SeekFrom::Start(0))?;
+        if got == 6 && magic == *b"7z\xbc\xaf\x27\x1c" {
+            return seven_zip(name, reader, count);
+        }
+        let zip = zip::ZipArchive::new(reader).map_err(|e| Error::unsupported(format!("{name}: not a readable zip archive ({e})")))?;
+        Ok(Store::Zip(Listed::new(zip, count)?))
+    }
+
+    fn files(&mut self) -> Vec<SourceFile> {
+        match self {
+            Store::Zip(listed) => listed.files(),
+            Store::Memory(files) => files.iter().map(|(path, bytes)| SourceFile { path: path.clone(), size: bytes.len() as u64 }).collect(),
+        }
+    }
+
+    fn read<T>(&mut self, path: &str, shown: &str, consume: impl FnOnce(&mut dyn Read, Option<u64>) -> Result<T>) -> Result<T> {
+        match self {
+            Store::Zip(listed) => listed.read(path, shown, consume),
+            Store::Memory(files) => {
+                let (_, bytes) = files.iter().find(|(p, _)| p == path).ok_or_else(|| Error::from(std::io::Error::other(format!("{shown}: not in the archive"))))?;
+                consume(&mut &bytes[..], Some(bytes.len() as u64))
+            }
+        }
+    }
+}
+
+/// A 7z archive, unpacked into memory within the limits (held like a nested archive).
+#[cfg(feature = "sevenz")]
+fn seven_zip<R: Read + Seek>(name: &str, reader: R, count: &mut Count) -> Result<Store<R>> {
+    use sevenz_rust2::{ArchiveReader, Password};
+    let limits = count.limits;
+    let failed = |e: sevenz_rust2::Error| match e {
+        sevenz_rust2::Error::PasswordRequired | sevenz_rust2::Error::MaybeBadPassword(_) => {
+            Error::unsupported(format!("{name}: a password-protected 7z archive: extract it first"))
+        }
+        e => Error::unsupported(format!("{name}: not a readable 7z archive ({e})")),
+    };
+    // Decoder dictionaries are capped too: a header may ask for gigabytes.
+    let mut reader = ArchiveReader::new_with_memory_limit(reader, Password::empty(), 256 << 10).map_err(failed)?;
+    let entries: Vec<(String, u64)> =
+        reader.archive().files.iter().filter(|e| e.has_stream && !e.is_directory).map(|e| (e.name.replace('\\', "/"), e.size)).collect();
+    count.entries += entries.len();
+    let declared: u64 = entries.iter().map(|(_, size)| size).fold(0, |a, b| a.saturating_add(*b));
+    count.bytes = count.bytes.saturating_add(declared);
+    count.nested_bytes = count.nested_bytes.saturating_add(declared);
+    if count.entries > limits.max_entries {
+        return Err(Error::limit(Position::Whole, format!("{name}: {} entries, more than the limit of {}; raise it to read this archive", count.entries, limits.max_entries)));
+    }
+    if count.bytes > limits.max_total_bytes {
+        return Err(Error::limit(Position::Whole, format!("{name}: unpacks to more than {} (a bomb?); raise the archive size limit to read it", size_text(limits.max_total_bytes))));
+    }
+    if count.nested_bytes > limits.max_nested_bytes {
+        return Err(Error::limit(
+            Position::Whole,
+            format!("{name}: a 7z archive is unpacked in memory and this one holds more than {}: extract it first", size_text(limits.max_nested_bytes)),
+        ));
+    }
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    reader
+        .for_each_entries(|entry, data| {
+            if entry.has_stream && !entry.is_directory {
+                let mut bytes = Vec::new();
+                data.take(entry.size.saturating_add(1)).read_to_end(&mut bytes)?;
+                if bytes.len() as u64 > entry.size {
+                    return Err(std::io::Error::other(format!("{}: holds more data than its declared size", entry.name)).into());
+                }
+                files.push((entry.name.replace('\\', "/"), bytes));
+            }
+            Ok(true)
+        })
+        .map_err(failed)?;
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    files.dedup_by(|b, a| a.0 == b.0);
+    Ok(Store::Memory(files))
+}
+
+#[cfg(not(feature = "sevenz"))]
+fn seven_zip<R: Read + Seek>(name: &str, _: R, _: &mut Count) -> Result<Store<R>> {
+    Err(Error::unsupported(format!("{name}: this is a 7-Zip archive, not read by this build: extract it first")))
 }
 
 struct Bounded<'a, R> {
@@ -236,7 +356,7 @@ mod tests {
     #[test]
     fn listing_and_reading_entries() {
         let bytes = zip_with(&[("a/b.stl", b"solid"), ("c.txt", b"hello")]);
-        let (root, mut archive) = list_zip("x.zip", std::io::Cursor::new(bytes), &ArchiveLimits::default()).unwrap();
+        let (root, mut archive) = list_archive("x.zip", std::io::Cursor::new(bytes), &ArchiveLimits::default()).unwrap();
         assert_eq!(root.files.iter().map(|f| (f.path.as_str(), f.size)).collect::<Vec<_>>(), [("a/b.stl", 5), ("c.txt", 5)]);
         let text = archive.read("c.txt", |r, size| {
             let mut s = String::new();
@@ -254,7 +374,7 @@ mod tests {
         let bytes = zip_with(&[("bomb.stl", &zeros)]);
         assert!(bytes.len() < 1 << 20);
         let limits = ArchiveLimits { max_total_bytes: 16 << 20, ..ArchiveLimits::default() };
-        let e = list_zip("bomb.zip", std::io::Cursor::new(bytes), &limits).unwrap_err();
+        let e = list_archive("bomb.zip", std::io::Cursor::new(bytes), &limits).unwrap_err();
         assert_eq!(e.code(), "limit");
         assert!(e.to_string().contains("zip bomb"), "{e}");
     }
@@ -264,7 +384,7 @@ mod tests {
         let entries: Vec<(String, Vec<u8>)> = (0..20).map(|i| (format!("f{i}.txt"), vec![b'x'])).collect();
         let refs: Vec<(&str, &[u8])> = entries.iter().map(|(n, d)| (n.as_str(), d.as_slice())).collect();
         let limits = ArchiveLimits { max_entries: 10, ..ArchiveLimits::default() };
-        let e = list_zip("many.zip", std::io::Cursor::new(zip_with(&refs)), &limits).unwrap_err();
+        let e = list_archive("many.zip", std::io::Cursor::new(zip_with(&refs)), &limits).unwrap_err();
         assert!(e.to_string().contains("20 entries"), "{e}");
     }
 
@@ -276,7 +396,7 @@ mod tests {
             let stl = format!("solid {k}");
             inner = zip_with(&[(&format!("part{k}.stl"), stl.as_bytes()), (&format!("level{}.zip", k + 1), &inner)]);
         }
-        let (root, mut archive) = list_zip("deep.zip", std::io::Cursor::new(inner), &ArchiveLimits::default()).unwrap();
+        let (root, mut archive) = list_archive("deep.zip", std::io::Cursor::new(inner), &ArchiveLimits::default()).unwrap();
         let paths: Vec<&str> = root.files.iter().map(|f| f.path.as_str()).collect();
         assert_eq!(
             paths,
@@ -315,7 +435,7 @@ mod tests {
     fn a_nested_zip_beside_a_folder_of_its_name_keeps_its_extension_and_bombs_inside_count() {
         let inner = zip_with(&[("a.stl", b"solid a")]);
         let outer = zip_with(&[("gear/readme.txt", b"hi"), ("gear.zip", &inner)]);
-        let (root, mut archive) = list_zip("x.zip", std::io::Cursor::new(outer), &ArchiveLimits::default()).unwrap();
+        let (root, mut archive) = list_archive("x.zip", std::io::Cursor::new(outer), &ArchiveLimits::default()).unwrap();
         let paths: Vec<&str> = root.files.iter().map(|f| f.path.as_str()).collect();
         assert_eq!(paths, ["gear.zip/a.stl", "gear/readme.txt"]);
         assert_eq!(archive.read("gear/readme.txt", |r, _| Ok(std::io::read_to_string(r)?)).unwrap(), "hi");
@@ -323,14 +443,14 @@ mod tests {
         let bomb = zip_with(&[("zeros.bin", &vec![0u8; 32 << 20])]);
         let outer = zip_with(&[("inner.zip", &bomb)]);
         let limits = ArchiveLimits { max_total_bytes: 16 << 20, ..ArchiveLimits::default() };
-        let e = list_zip("x.zip", std::io::Cursor::new(outer), &limits).unwrap_err();
+        let e = list_archive("x.zip", std::io::Cursor::new(outer), &limits).unwrap_err();
         assert!(e.to_string().contains("zip bomb"), "{e}");
     }
 
     #[test]
     fn backslashed_and_repeated_names_are_listed_apart_and_read_by_index() {
         let bytes = zip_with(&[("C:\\Windows\\win.txt", b"one"), ("a/b.txt", b"two"), ("a\\b.txt", b"three")]);
-        let (root, mut archive) = list_zip("x.zip", std::io::Cursor::new(bytes), &ArchiveLimits::default()).unwrap();
+        let (root, mut archive) = list_archive("x.zip", std::io::Cursor::new(bytes), &ArchiveLimits::default()).unwrap();
         let paths: Vec<&str> = root.files.iter().map(|f| f.path.as_str()).collect();
         assert_eq!(paths, ["C:/Windows/win.txt", "a/b-2.txt", "a/b.txt"]);
         for (path, want) in [("C:/Windows/win.txt", "one"), ("a/b.txt", "two"), ("a/b-2.txt", "three")] {

@@ -165,6 +165,7 @@ pub fn read_input<R: Read>(name: &str, mut reader: R, size_hint: Option<u64>, op
     match format {
         "binary-stl" => stl::read_binary(&head, &mut counted, &mut parsed)?,
         "ascii-stl" => stl::read_ascii(&head, &mut counted, &mut parsed)?,
+        #[cfg(feature = "read3mf")]
         "3mf" => {
             // A zip needs seeking: the package is held in memory (it is compressed).
             let max = options.max_package_bytes;
@@ -222,7 +223,11 @@ fn sniff(head: &[u8]) -> Result<&'static str> {
         return Err(Error::no_geometry("the file is empty (0 bytes)"));
     }
     if head.starts_with(b"PK\x03\x04") {
-        return Ok("3mf");
+        return if cfg!(feature = "read3mf") {
+            Ok("3mf")
+        } else {
+            Err(Error::unsupported("a ZIP archive or 3MF package, which this build does not read"))
+        };
     }
     if let Some((_, message)) = magic.iter().find(|(m, _)| head.starts_with(m)) {
         return Err(Error::unsupported(*message));

@@ -3,6 +3,7 @@
 
 use std::io::Write;
 
+#[cfg(feature = "read3mf")]
 pub(crate) mod read;
 
 use crate::deflate::{self, ChunkSink, CHUNK};

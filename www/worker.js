@@ -1,4 +1,5 @@
-// The worker owns all heavy work: it initialises the wasm core once, reads the user's
+// The worker owns all heavy work: it initialises the wasm core once (each of its two builds),
+// reads the user's
 // files in slices (FileReaderSync, inside the core), and hands results back as Blobs,
 // which cross postMessage without copying their bytes.
 //
@@ -13,15 +14,34 @@
 //        {id, type: 'done', blob: Blob | null, report, memory}  (memory: wasm bytes now held)
 //        {id, type: 'failed', message}   (a panic or other crash: this worker is then replaced)
 
-import init, {
-  convertFilesStreaming, exportModelFiles, exportModels, extractFile, planModels, zipBlobs,
-} from './pkg/to3mf_wasm.js';
+// Two builds of the core: the lean converter (STL, OBJ), loaded at once, and the full one
+// (Manyfold processor, 3MF inputs, 7z archives), fetched the first time a request needs it.
+import init, * as lean from './pkg/to3mf_wasm.js';
 
-let wasm = null;
+let memory = null; // the lean module's wasm memory
 const ready = init().then((exports) => {
-  wasm = exports;
+  memory = exports.memory;
   postMessage({ type: 'ready' });
 });
+
+let fullModule = null;
+function full() {
+  fullModule ??= import('./pkgfull/to3mf_wasm.js').then(async (m) => ({ ...m, memory: (await m.default()).memory }));
+  return fullModule;
+}
+
+/** Whether a file starts like a zip (a 3MF package, whatever its name). */
+async function isZip(file) {
+  const head = new Uint8Array(await file.slice(0, 4).arrayBuffer());
+  return head[0] === 0x50 && head[1] === 0x4b && head[2] === 3 && head[3] === 4;
+}
+
+/** The module for a request: the full one for the processor and for 3MF inputs. */
+async function moduleFor(msg) {
+  if (msg.type === 'plan' || msg.type === 'export' || msg.type === 'export-files') return full();
+  if (msg.type === 'convert' && (await Promise.all(msg.files.map(isZip))).some(Boolean)) return full();
+  return { ...lean, memory };
+}
 
 // Progress messages are throttled: a few per second are enough for a progress bar.
 function progressReporter(id) {
@@ -75,7 +95,7 @@ async function toWebp(bytes) {
 
 // Re-encodes the models' pictures; returns the models with their new names and the Blobs
 // to read instead of the originals.
-async function withWebp(msg) {
+async function withWebp(msg, { extractFile }) {
   const overrides = new Map();
   const models = structuredClone(msg.models);
   for (const model of models) {
@@ -90,8 +110,9 @@ async function withWebp(msg) {
   return { models, overrides };
 }
 
-async function exportRequest(msg) {
-  const { models, overrides } = await withWebp(msg);
+async function exportRequest(msg, wasm) {
+  const { exportModelFiles, exportModels } = wasm;
+  const { models, overrides } = await withWebp(msg, wasm);
   if (msg.type === 'export-files') {
     const written = [];
     const onFile = (path, bytes) => written.push({ path, blob: new Blob([bytes]) });
@@ -103,17 +124,17 @@ async function exportRequest(msg) {
   return { blob: sink.blob(), report: out };
 }
 
-async function run(msg) {
-  if (msg.type === 'plan') return { blob: null, report: planModels(msg.files, msg.paths) };
-  if (msg.type === 'export' || msg.type === 'export-files') return exportRequest(msg);
+async function run(msg, wasm) {
+  if (msg.type === 'plan') return { blob: null, report: wasm.planModels(msg.files, msg.paths) };
+  if (msg.type === 'export' || msg.type === 'export-files') return exportRequest(msg, wasm);
   if (msg.type === 'convert') {
     const sink = blobSink('model/3mf');
-    const out = convertFilesStreaming(msg.files, msg.options ?? {}, sink.onChunk, progressReporter(msg.id));
+    const out = wasm.convertFilesStreaming(msg.files, msg.options ?? {}, sink.onChunk, progressReporter(msg.id));
     return { blob: sink.blob(), report: out.report };
   }
   if (msg.type === 'zip') {
     const sink = blobSink('application/zip');
-    zipBlobs(msg.blobs, msg.names, sink.onChunk);
+    wasm.zipBlobs(msg.blobs, msg.names, sink.onChunk);
     return { blob: sink.blob(), report: null };
   }
   throw new Error(`unknown request ${msg.type}`);
@@ -121,13 +142,17 @@ async function run(msg) {
 
 onmessage = async ({ data: msg }) => {
   await ready;
+  let held = () => memory.buffer.byteLength;
   try {
-    const { blob, report } = await run(msg);
-    postMessage({ id: msg.id, type: 'done', blob, report, memory: wasm.memory.buffer.byteLength });
+    const wasm = await moduleFor(msg);
+    // Both modules' memories count: the pool recycles a worker that holds too much.
+    held = () => memory.buffer.byteLength + (wasm.memory !== memory ? wasm.memory.buffer.byteLength : 0);
+    const { blob, report } = await run(msg, wasm);
+    postMessage({ id: msg.id, type: 'done', blob, report, memory: held() });
   } catch (e) {
     if (e && e.report) {
       // Nothing could be written: the core's Error carries the report with every input's error.
-      postMessage({ id: msg.id, type: 'done', blob: null, report: e.report, memory: wasm.memory.buffer.byteLength });
+      postMessage({ id: msg.id, type: 'done', blob: null, report: e.report, memory: held() });
       return;
     }
     // A Rust panic surfaces as a RuntimeError; the module may be broken afterwards, so the

@@ -408,6 +408,24 @@ test('hostile archives in the Manyfold mode: a bomb refused, paths kept inside, 
   assert.ok(names.includes('nested/nested.3mf') && names.includes('nested/level1/level2/level3/level4/level5.zip'), names.join());
 });
 
+test('Manyfold: a 7z release becomes a model folder like a zip', { timeout: 120_000 }, async () => {
+  await page.reload();
+  await page.check('input[name="mode"][value="manyfold"]');
+  await pick('#pick-files', [fixture('release.7z')]);
+  await page.waitForFunction(() => /proposed/.test(document.getElementById('status').textContent), null, { timeout: 60_000 });
+  const titles = await page.locator('.model input.title').evaluateAll((els) => els.map((e) => e.value));
+  assert.deepEqual(titles, ['Cable Clip']);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-zip')]);
+  const zipPath = join(out, 'release7z.zip');
+  await download.saveAs(zipPath);
+  const listing = JSON.parse(execFileSync('python3', ['-c', `
+import json, sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+print(json.dumps({"names": sorted(z.namelist()), "dp": json.loads(z.read("cable-clip/datapackage.json"))}))`, zipPath], { encoding: 'utf8' }));
+  assert.deepEqual(listing.names, ['cable-clip/README.md', 'cable-clip/cable-clip-preview.png', 'cable-clip/cable-clip.3mf', 'cable-clip/datapackage.json']);
+  assert.equal(listing.dp.description, 'Holds a 5 mm cable.');
+});
+
 test('a file over its time limit fails alone; the next one converts', { timeout: 120_000 }, async () => {
   await page.reload();
   const results = await page.evaluate(async () => {

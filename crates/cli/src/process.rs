@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
-use to3mf::archive::{list_zip, Archive, ArchiveLimits};
+use to3mf::archive::{list_archive, Archive, ArchiveLimits};
 use to3mf::edit::Edit;
 use to3mf::models::{self, ModelFile, ModelPlan, Root, SourceFile};
 use to3mf::process::{write_model, Consume, ModelReport, ProcessOptions, Sink, ZipSink};
@@ -115,8 +115,8 @@ fn roots(inputs: &[PathBuf], failed: &mut Vec<String>) -> (Vec<Root>, Vec<Source
         let n = File::open(p).and_then(|mut f| f.read(&mut magic));
         match n {
             Err(e) => failed.push(format!("{}: {e}", p.display())),
-            Ok(_) if magic.starts_with(b"PK\x03\x04") && !name.to_ascii_lowercase().ends_with(".3mf") => {
-                let listed = File::open(p).map_err(to3mf::Error::from).and_then(|f| list_zip(&name, f, &ArchiveLimits::default()));
+            Ok(_) if (magic.starts_with(b"PK\x03\x04") && !name.to_ascii_lowercase().ends_with(".3mf")) || magic.starts_with(b"7z\xbc\xaf\x27\x1c") => {
+                let listed = File::open(p).map_err(to3mf::Error::from).and_then(|f| list_archive(&name, f, &ArchiveLimits::default()));
                 match listed {
                     Ok((root, archive)) => {
                         for w in &archive.warnings {
@@ -129,9 +129,6 @@ fn roots(inputs: &[PathBuf], failed: &mut Vec<String>) -> (Vec<Root>, Vec<Source
                 }
             }
             Ok(_) if magic.starts_with(b"Rar!") => failed.push(format!("{}: this is a RAR archive: extract it first", p.display())),
-            Ok(_) if magic.starts_with(b"7z\xbc\xaf\x27\x1c") => {
-                failed.push(format!("{}: this is a 7-Zip archive: extract it first", p.display()))
-            }
             Ok(_) => loose.files.push(SourceFile { path: p.to_string_lossy().into_owned(), size: p.metadata().map_or(0, |m| m.len()) }),
         }
     }

@@ -281,3 +281,41 @@ fn an_archive_over_the_limits_is_refused_and_the_rest_still_processed() {
     assert!(stderr.contains("flood.zip: 50001 entries, more than the limit of 50000"), "{stderr}");
     assert!(out.join("rook/rook.3mf").is_file());
 }
+
+/// A solid 7z archive of `files`, written with sevenz-rust2's encoder.
+fn seven_zip_of(path: &Path, files: &[(&str, Vec<u8>)]) {
+    use sevenz_rust2::{ArchiveEntry, ArchiveWriter, SourceReader};
+    let mut w = ArchiveWriter::create(path).unwrap();
+    let entries = files.iter().map(|(n, _)| ArchiveEntry::new_file(n)).collect();
+    let readers = files.iter().map(|(_, b)| SourceReader::new(std::io::Cursor::new(b.clone()))).collect();
+    w.push_archive_entries(entries, readers).unwrap();
+    w.finish().unwrap();
+}
+
+#[test]
+fn a_7z_release_is_read_like_a_zip_and_a_broken_one_says_so() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let release = d.join("Gear_Set.7z");
+    seven_zip_of(
+        &release,
+        &[
+            ("Gear Set/stl/gear.stl", std::fs::read(corpus("trimesh/unit_cube.STL")).unwrap()),
+            ("Gear Set/stl/axle.stl", std::fs::read(corpus("trimesh/round.stl")).unwrap()),
+            ("Gear Set/README.md", b"# Gear Set\n\nTwo parts that turn.\n".to_vec()),
+        ],
+    );
+    assert!(std::fs::read(&release).unwrap().starts_with(b"7z\xbc\xaf\x27\x1c"));
+    std::fs::write(d.join("broken.7z"), b"7z\xbc\xaf\x27\x1c\x00\x04 not really").unwrap();
+    let out = d.join("out");
+    let r = to3mf(&[os("process"), os(&release), os(&d.join("broken.7z")), os("--out-dir"), os(&out)]);
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("broken.7z: not a readable 7z archive"), "{stderr}");
+    assert_eq!(listing(&out.join("gear-set")), ["README.md", "datapackage.json", "gear-set-preview.png", "gear-set.3mf"]);
+    let dp = datapackage(&out.join("gear-set/datapackage.json"));
+    assert_eq!((dp["title"].as_str(), dp["description"].as_str()), (Some("Gear Set"), Some("Two parts that turn.")));
+    let verdicts = validate(&[out.join("gear-set/gear-set.3mf")]);
+    assert_eq!(verdicts[0]["ok"], true, "{}", verdicts[0]);
+    assert_eq!(verdicts[0]["objects"].as_array().unwrap().len(), 2);
+}

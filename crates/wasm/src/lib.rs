@@ -6,10 +6,10 @@
 /// one `cargo test`.
 #[cfg(target_arch = "wasm32")]
 pub use web::{convert_bytes, convert_files, convert_files_streaming, zip_blobs};
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "full"))]
 pub use manyfold::{export_model_files, export_models, extract_file, plan_models};
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "full"))]
 mod manyfold;
 
 #[cfg(target_arch = "wasm32")]

@@ -3,7 +3,7 @@
 
 use std::io::Read;
 
-use to3mf::archive::{list_zip, Archive, ArchiveLimits};
+use to3mf::archive::{list_archive, Archive, ArchiveLimits};
 use to3mf::models::{plan, ModelFile, ModelPlan, Root, SourceFile};
 use to3mf::process::{write_model, Consume, ProcessOptions, Sink, ZipSink};
 use wasm_bindgen::prelude::*;
@@ -40,19 +40,19 @@ fn reader() -> Result<web_sys::FileReaderSync, JsValue> {
 }
 
 /// Roots as the core groups them: a path with folders belongs to the folder root of its top
-/// folder, a `.zip` is an archive root, anything else is loose.
+/// folder, a `.zip` or `.7z` is an archive root, anything else is loose.
 fn roots(files: &[web_sys::File], paths: &[String], errors: &mut Vec<String>) -> Result<(Vec<Root>, Vec<Source>), JsValue> {
     let rd = reader()?;
     let (mut roots, mut sources): (Vec<Root>, Vec<Source>) = (Vec::new(), Vec::new());
     let mut loose = (Root { name: String::new(), files: Vec::new(), loose: true }, Vec::new());
     for (i, (file, path)) in files.iter().zip(paths).enumerate() {
         let lower = path.to_ascii_lowercase();
-        if lower.ends_with(".rar") || lower.ends_with(".7z") {
-            errors.push(format!("{path}: this archive format is not read here: extract it first"));
+        if lower.ends_with(".rar") {
+            errors.push(format!("{path}: this is a RAR archive, not read here: extract it first"));
             continue;
         }
-        if lower.ends_with(".zip") {
-            match list_zip(path, FileRead::new(file.clone().into(), path.clone(), rd.clone(), &quiet), &ArchiveLimits::default()) {
+        if lower.ends_with(".zip") || lower.ends_with(".7z") {
+            match list_archive(path, FileRead::new(file.clone().into(), path.clone(), rd.clone(), &quiet), &ArchiveLimits::default()) {
                 Ok((root, archive)) => {
                     errors.extend(archive.warnings.iter().cloned());
                     roots.push(root);
