@@ -53,7 +53,48 @@ fn compress_chunk(c: &mut Compress, dict: &[u8], data: &[u8], out: &mut Vec<u8>)
 }
 
 /// The empty final block that closes a stream of sync-flushed chunks.
-const FINAL_BLOCK: [u8; 2] = [0x03, 0x00];
+pub(crate) const FINAL_BLOCK: [u8; 2] = [0x03, 0x00];
+
+/// Compresses one chunk of a split package's model XML (see [`crate::write_3mf_split`]):
+/// primed with `dict`, the last 32 KiB of the chunk before it, and ended by a sync flush.
+/// The same bytes as the package writer's own compression at that `level`.
+pub fn deflate_chunk(level: u32, dict: &[u8], data: &[u8]) -> Vec<u8> {
+    let mut c = Compress::new(Compression::new(level.min(9)), false);
+    let mut out = Vec::new();
+    compress_chunk(&mut c, dict, data, &mut out);
+    out
+}
+
+/// Hands the chunks of one entry out raw, each with its dictionary, to be compressed
+/// elsewhere (another worker); nothing is written to the zip. Returns the CRC-32 and size.
+pub(crate) fn split_entry(
+    produce: impl FnOnce(&mut dyn ChunkSink) -> crate::Result<Vec<u8>>,
+    xml: &mut dyn FnMut(&[u8], &[u8]),
+) -> crate::Result<(u32, u64)> {
+    struct Split<'a> {
+        xml: &'a mut dyn FnMut(&[u8], &[u8]),
+        tail: Vec<u8>,
+        crc: crc32fast::Hasher,
+        total: u64,
+    }
+    impl ChunkSink for Split<'_> {
+        fn push(&mut self, mut chunk: Vec<u8>) -> std::io::Result<Vec<u8>> {
+            if chunk.is_empty() {
+                return Ok(chunk);
+            }
+            self.crc.update(&chunk);
+            self.total += chunk.len() as u64;
+            (self.xml)(&chunk, &self.tail);
+            set_tail(&mut self.tail, &chunk);
+            chunk.clear();
+            Ok(chunk)
+        }
+    }
+    let mut sink = Split { xml, tail: Vec::new(), crc: crc32fast::Hasher::new(), total: 0 };
+    let rest = produce(&mut sink)?;
+    sink.push(rest)?;
+    Ok((sink.crc.finalize(), sink.total))
+}
 
 /// Writes one deflated ZIP entry whose bytes `produce` pushes in chunks, compressing on
 /// `threads` worker threads (1 = on this thread). Returns the CRC-32 and the size.

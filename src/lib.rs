@@ -44,7 +44,8 @@ pub use error::{Error, ErrorKind, Position, Result};
 pub use mesh::{Mesh, MeshBuilder};
 pub use options::{Layout, Metadata, Options, Unit};
 pub use report::{Bounds, EdgeStats, ErrorReport, InputReport, ObjectReport, Report};
-pub use threemf::{write_3mf, PackageStats};
+pub use deflate::deflate_chunk;
+pub use threemf::{write_3mf, write_3mf_split, PackageStats, SplitPackage};
 pub use zip::write_zip;
 
 /// One input, read and welded.
@@ -264,6 +265,37 @@ pub fn convert<R: Read, W: std::io::Write>(
     options: &Options,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Report {
+    let (mut report, read) = read_all(inputs, options);
+    let meshes: Vec<&Mesh> = read.iter().flat_map(|i| i.meshes.iter()).collect();
+    match write_3mf(out, &meshes, None, options, progress) {
+        Ok(stats) => report.written(stats),
+        Err(e) => report.error = Some((&e).into()),
+    }
+    report
+}
+
+/// Like [`convert`], with the model XML compressed elsewhere (see [`write_3mf_split`]): the
+/// package is returned unfinished, unless nothing could be written (then `Report::error`
+/// says why). Finish it with [`SplitPackage::finish`] and [`Report::written`].
+pub fn convert_split<R: Read, W: std::io::Write>(
+    inputs: impl IntoIterator<Item = (String, R, Option<u64>)>,
+    out: W,
+    options: &Options,
+    progress: &mut dyn FnMut(u64, u64),
+    xml: &mut dyn FnMut(&[u8], &[u8]),
+) -> (Report, Option<SplitPackage<W>>) {
+    let (mut report, read) = read_all(inputs, options);
+    let meshes: Vec<&Mesh> = read.iter().flat_map(|i| i.meshes.iter()).collect();
+    match write_3mf_split(out, &meshes, None, options, progress, xml) {
+        Ok(package) => (report, Some(package)),
+        Err(e) => {
+            report.error = Some((&e).into());
+            (report, None)
+        }
+    }
+}
+
+fn read_all<R: Read>(inputs: impl IntoIterator<Item = (String, R, Option<u64>)>, options: &Options) -> (Report, Vec<Input>) {
     let mut report = Report::default();
     let mut read = Vec::new();
     for (name, reader, size) in inputs {
@@ -275,16 +307,7 @@ pub fn convert<R: Read, W: std::io::Write>(
             Err(e) => report.inputs.push(failed_report(&name, &e)),
         }
     }
-    let meshes: Vec<&Mesh> = read.iter().flat_map(|i| i.meshes.iter()).collect();
-    match write_3mf(out, &meshes, None, options, progress) {
-        Ok(stats) => {
-            report.objects_written = stats.objects;
-            report.model_bytes = stats.model_bytes;
-            report.package_bytes = stats.package_bytes;
-        }
-        Err(e) => report.error = Some((&e).into()),
-    }
-    report
+    (report, read)
 }
 
 /// The report for an input that could not be read.

@@ -124,3 +124,12 @@ pub struct Report {
     /// Set when no package was written (every input failed, or writing failed).
     pub error: Option<ErrorReport>,
 }
+
+impl Report {
+    /// Records what a finished package holds.
+    pub fn written(&mut self, stats: crate::PackageStats) {
+        self.objects_written = stats.objects;
+        self.model_bytes = stats.model_bytes;
+        self.package_bytes = stats.package_bytes;
+    }
+}

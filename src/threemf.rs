@@ -51,13 +51,24 @@ pub fn write_3mf<W: Write>(
     options: &Options,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<PackageStats> {
+    let level = options.compression_level.min(9);
+    let mut zip = head(out, meshes, thumbnail_png, level)?;
+    let threads = crate::threads(options);
+    let (crc, model_bytes) =
+        deflate::write_entry(&mut zip, level, threads, |sink| write_model(sink, meshes, options, progress))?;
+    zip.finish_entry(crc, model_bytes)?;
+    let (_, package_bytes) = zip.finish()?;
+    Ok(PackageStats { objects: meshes.len() as u64, model_bytes, package_bytes })
+}
+
+/// Every part before the model's data, and the model's local header.
+fn head<W: Write>(out: W, meshes: &[&Mesh], thumbnail_png: Option<&[u8]>, level: u32) -> Result<ZipWriter<W>> {
     if meshes.is_empty() {
         return Err(Error::no_geometry("no object to write: every input was empty or failed"));
     }
     if let Some(m) = meshes.iter().find(|m| m.triangles.is_empty()) {
         return Err(Error::new(ErrorKind::Usage(format!("object '{}' has no triangle", m.name))));
     }
-    let level = options.compression_level.min(9);
     let mut zip = ZipWriter::new(out);
     zip.add("[Content_Types].xml", CONTENT_TYPES.as_bytes(), level)?;
     zip.add("_rels/.rels", rels(thumbnail_png.is_some()).as_bytes(), level)?;
@@ -65,12 +76,46 @@ pub fn write_3mf<W: Write>(
         zip.add(THUMBNAIL_PATH, png, 0)?;
     }
     zip.start(MODEL_PATH, model_size_bound(meshes) >= 0xFFFF_FFFF, crate::zip::DEFLATED)?;
-    let threads = crate::threads(options);
-    let (crc, model_bytes) =
-        deflate::write_entry(&mut zip, level, threads, |sink| write_model(sink, meshes, options, progress))?;
-    zip.finish_entry(crc, model_bytes)?;
-    let (_, package_bytes) = zip.finish()?;
-    Ok(PackageStats { objects: meshes.len() as u64, model_bytes, package_bytes })
+    Ok(zip)
+}
+
+/// A package written up to its model's compressed data, which is made elsewhere: see
+/// [`write_3mf_split`].
+pub struct SplitPackage<W: Write> {
+    zip: ZipWriter<W>,
+    crc: u32,
+    model_bytes: u64,
+    objects: u64,
+}
+
+/// Like [`write_3mf`], but the model XML leaves raw, in chunks of about 1 MiB, through
+/// `xml(chunk, dict)`, so another thread or worker can compress it: each chunk compressed
+/// with [`deflate_chunk`](crate::deflate_chunk)`(level, dict, chunk)`, in order, is the model's
+/// data, to be placed right after what was written to `out`; then
+/// [`SplitPackage::finish`] writes the rest. The bytes are the same as `write_3mf`'s.
+pub fn write_3mf_split<W: Write>(
+    out: W,
+    meshes: &[&Mesh],
+    thumbnail_png: Option<&[u8]>,
+    options: &Options,
+    progress: &mut dyn FnMut(u64, u64),
+    xml: &mut dyn FnMut(&[u8], &[u8]),
+) -> Result<SplitPackage<W>> {
+    let zip = head(out, meshes, thumbnail_png, options.compression_level.min(9))?;
+    let (crc, model_bytes) = deflate::split_entry(|sink| write_model(sink, meshes, options, progress), xml)?;
+    Ok(SplitPackage { zip, crc, model_bytes, objects: meshes.len() as u64 })
+}
+
+impl<W: Write> SplitPackage<W> {
+    /// Ends the package once the `compressed` bytes of the model's chunks were placed after
+    /// what was written so far: the stream's final block, the descriptor, the directory.
+    pub fn finish(mut self, compressed: u64) -> Result<PackageStats> {
+        self.zip.skip(compressed);
+        self.zip.write_raw(&deflate::FINAL_BLOCK)?;
+        self.zip.finish_entry(self.crc, self.model_bytes)?;
+        let (_, package_bytes) = self.zip.finish()?;
+        Ok(PackageStats { objects: self.objects, model_bytes: self.model_bytes, package_bytes })
+    }
 }
 
 fn rels(thumbnail: bool) -> String {

@@ -91,6 +91,12 @@ impl<W: Write> ZipWriter<W> {
         self.put(deflated)
     }
 
+    /// Counts `len` bytes of the entry begun by `start` that were placed in the output by
+    /// someone else, right after what this writer wrote so far.
+    pub(crate) fn skip(&mut self, len: u64) {
+        self.written += len;
+    }
+
     /// Ends the entry begun by `start` with its data descriptor.
     pub(crate) fn finish_entry(&mut self, crc: u32, uncompressed: u64) -> std::io::Result<()> {
         let (offset, zip64) = {

@@ -165,3 +165,43 @@ fn large_mesh_spans_many_compression_chunks_and_reads_back_exactly() {
     assert_eq!(o.triangles, mesh.triangles);
     assert!(o.vertices.iter().flatten().zip(mesh.vertices.iter().flatten()).all(|(a, b)| a.to_bits() == b.to_bits()));
 }
+
+/// A `Write` into a buffer the test can also append to between the package's two calls.
+#[derive(Clone, Default)]
+struct Shared(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+
+impl std::io::Write for Shared {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_split_package_compressed_elsewhere_is_the_same_bytes() {
+    // A real mesh whose model XML spans several 1 MiB chunks.
+    let bytes = std::fs::read(common::corpus().join("trimesh/counter.unitsmm.STL")).unwrap();
+    let input = to3mf::read_input("counter.stl", &bytes[..], None, &Options::default()).unwrap();
+    let meshes = refs(&input.meshes);
+    for level in [1, 2, 6] {
+        let options = Options { compression_level: level, ..Options::default() };
+        let whole = package(&meshes, &options);
+        let out = Shared::default();
+        let mut chunks = Vec::new();
+        let split = to3mf::write_3mf_split(out.clone(), &meshes, None, &options, &mut |_, _| {}, &mut |chunk, dict| {
+            chunks.push(to3mf::deflate_chunk(level, dict, chunk));
+        })
+        .unwrap();
+        assert!(chunks.len() >= 2, "{} chunks", chunks.len());
+        let compressed: usize = chunks.iter().map(Vec::len).sum();
+        for c in &chunks {
+            out.0.borrow_mut().extend_from_slice(c);
+        }
+        let stats = split.finish(compressed as u64).unwrap();
+        assert_eq!(*out.0.borrow(), whole, "level {level}");
+        assert_eq!(stats.package_bytes, whole.len() as u64);
+    }
+}
