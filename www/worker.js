@@ -124,9 +124,57 @@ async function exportRequest(msg, wasm) {
   return { blob: sink.blob(), report: out };
 }
 
+// A big file's model XML is compressed by two helper workers while this one goes on
+// producing it (the core splits the XML into chunks that compress independently); smaller
+// files are not worth the copies.
+const SPLIT_BYTES = 32 << 20;
+let helpers = null;
+const waiting = new Map(); // chunk number → {resolve, reject}
+
+function startHelpers() {
+  helpers ??= [0, 1].map(() => {
+    const w = new Worker(new URL('./deflate-worker.js', import.meta.url), { type: 'module' });
+    w.onmessage = ({ data: { k, bytes, error } }) => {
+      const wait = waiting.get(k);
+      waiting.delete(k);
+      if (error) wait?.reject(new Error(error));
+      else wait?.resolve(bytes);
+    };
+    w.onerror = (e) => {
+      e.preventDefault();
+      for (const wait of waiting.values()) wait.reject(new Error(`compression helper failed: ${e.message}`));
+      waiting.clear();
+    };
+    return w;
+  });
+  return helpers;
+}
+
+function convertSplit(msg, wasm) {
+  const workers = startHelpers();
+  const level = Math.min(msg.options?.compression_level ?? 2, 9);
+  let out = [];
+  const head = out;
+  const chunks = [];
+  const split = wasm.convertFilesSplit(msg.files, msg.options ?? {}, (c) => out.push(c), (chunk, dict) => {
+    const k = chunks.length;
+    chunks.push(new Promise((resolve, reject) => waiting.set(k, { resolve, reject })));
+    workers[k % workers.length].postMessage({ k, level, dict, data: chunk }, [dict.buffer, chunk.buffer]);
+  }, progressReporter(msg.id));
+  return Promise.all(chunks).then((compressed) => {
+    const tail = (out = []);
+    const report = split.finish(compressed.reduce((n, c) => n + c.byteLength, 0));
+    split.free();
+    return { blob: new Blob([...head, ...compressed, ...tail], { type: 'model/3mf' }), report };
+  });
+}
+
 async function run(msg, wasm) {
   if (msg.type === 'plan') return { blob: null, report: wasm.planModels(msg.files, msg.paths) };
   if (msg.type === 'export' || msg.type === 'export-files') return exportRequest(msg, wasm);
+  if (msg.type === 'convert' && wasm.convertFilesSplit && msg.files.reduce((n, f) => n + f.size, 0) >= SPLIT_BYTES) {
+    return convertSplit(msg, wasm);
+  }
   if (msg.type === 'convert') {
     const sink = blobSink('model/3mf');
     const out = wasm.convertFilesStreaming(msg.files, msg.options ?? {}, sink.onChunk, progressReporter(msg.id));

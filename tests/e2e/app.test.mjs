@@ -426,6 +426,24 @@ print(json.dumps({"names": sorted(z.namelist()), "dp": json.loads(z.read("cable-
   assert.equal(listing.dp.description, 'Holds a 5 mm cable.');
 });
 
+test('a big file: its XML is compressed in helper workers, and the package is byte for byte the CLI one', { timeout: 240_000 }, async () => {
+  await page.reload();
+  await page.check('input[name="mode"][value="convert"]');
+  const big = join(out, 'split.stl');
+  bigStl(big, 800_000); // 40 MB: over the 32 MB from which helpers compress
+  const before = requests.length;
+  await pick('#pick-files', [big]);
+  await waitFinished();
+  assert.ok(requests.slice(before).some((u) => u.endsWith('/deflate-worker.js')), 'the helpers were started');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#rows > li button.download').first().click()]);
+  const got = join(out, 'split-page.3mf');
+  await download.saveAs(got);
+  const want = join(out, 'split-cli.3mf');
+  execFileSync('cargo', ['run', '-q', '-p', 'to3mf-cli', '--', 'convert', big, '-o', want, '-q'], { cwd: root });
+  assert.ok(readFileSync(got).equals(readFileSync(want)), 'the same bytes as the native CLI');
+  assert.deepEqual(validate([got]).map((v) => v.ok), [true]);
+});
+
 test('a file over its time limit fails alone; the next one converts', { timeout: 120_000 }, async () => {
   await page.reload();
   const results = await page.evaluate(async () => {

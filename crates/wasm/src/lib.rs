@@ -5,7 +5,7 @@
 /// The JS-facing functions; the crate builds natively too (empty) so the workspace stays
 /// one `cargo test`.
 #[cfg(target_arch = "wasm32")]
-pub use web::{convert_bytes, convert_files, convert_files_streaming, zip_blobs};
+pub use web::{convert_bytes, convert_files, convert_files_split, convert_files_streaming, deflate_chunk, zip_blobs, SplitConversion};
 #[cfg(all(target_arch = "wasm32", feature = "full"))]
 pub use manyfold::{export_model_files, export_models, extract_file, plan_models};
 
@@ -146,6 +146,86 @@ pub(crate) mod web {
         result(None, &report)
     }
 
+    /// `deflateChunk(level, dict, data)`: one chunk of a split conversion's model XML,
+    /// compressed (in a helper worker) exactly as the package writer would.
+    #[wasm_bindgen(js_name = deflateChunk)]
+    pub fn deflate_chunk(level: u32, dict: &[u8], data: &[u8]) -> Vec<u8> {
+        to3mf::deflate_chunk(level, dict, data)
+    }
+
+    /// A conversion whose model XML is being compressed by helper workers; `finish` ends it.
+    #[wasm_bindgen]
+    pub struct SplitConversion {
+        package: Option<to3mf::SplitPackage<ChunkOut>>,
+        report: to3mf::Report,
+    }
+
+    #[wasm_bindgen]
+    impl SplitConversion {
+        /// Writes the package's end through `onChunk` once the chunks' compressed bytes
+        /// (`compressed` in all, in order) were placed after what it wrote so far; returns
+        /// the report.
+        pub fn finish(&mut self, compressed: f64) -> Result<JsValue, JsValue> {
+            let package = self.package.take().ok_or_else(|| JsError::new("finish called twice"))?;
+            let stats = package.finish(compressed as u64).map_err(|e| JsError::new(&e.to_string()))?;
+            self.report.written(stats);
+            serde_wasm_bindgen::to_value(&self.report).map_err(|e| JsError::new(&e.to_string()).into())
+        }
+    }
+
+    /// Like `convertFilesStreaming`, but the model XML goes to `onXml(chunk, dict)` in raw
+    /// chunks of about 1 MiB, each to be compressed with `deflateChunk(level, dict, chunk)`
+    /// (in other workers, while this one goes on) and placed, in order, after what `onChunk`
+    /// received; then `finish(compressedBytes)` on the returned object writes the rest. The
+    /// package is byte for byte the one `convertFilesStreaming` writes. Throws like it.
+    #[wasm_bindgen(js_name = convertFilesSplit)]
+    pub fn convert_files_split(
+        files: js_sys::Array,
+        options: JsValue,
+        on_chunk: js_sys::Function,
+        on_xml: js_sys::Function,
+        on_progress: Option<js_sys::Function>,
+    ) -> Result<SplitConversion, JsValue> {
+        let options = self::options(options)?;
+        let reader = web_sys::FileReaderSync::new().map_err(|_| JsError::new("FileReaderSync needs a dedicated worker"))?;
+        let progress = progress_of(&on_progress);
+        let inputs = inputs(&files, &reader, &progress)?;
+        let mut xml = |chunk: &[u8], dict: &[u8]| {
+            // Fresh Uint8Arrays: their buffers can be transferred to the helpers.
+            let _ = on_xml.call2(&JsValue::NULL, &js_sys::Uint8Array::from(chunk), &js_sys::Uint8Array::from(dict));
+        };
+        // No buffering: what `onChunk` gets before the call returns must be the whole head.
+        let (report, package) =
+            to3mf::convert_split(inputs, ChunkOut(on_chunk), &options, &mut |done, total| progress("writing", done as f64, total as f64), &mut xml);
+        match package {
+            Some(package) => Ok(SplitConversion { package: Some(package), report }),
+            None => Err(result(None, &report).expect_err("a report without a package has an error")),
+        }
+    }
+
+    fn progress_of(on_progress: &Option<js_sys::Function>) -> impl Fn(&str, f64, f64) + '_ {
+        move |stage: &str, done: f64, total: f64| {
+            if let Some(f) = on_progress {
+                // A throwing progress callback must not stop the conversion.
+                let _ = f.call3(&JsValue::NULL, &stage.into(), &done.into(), &total.into());
+            }
+        }
+    }
+
+    fn inputs<'a>(
+        files: &js_sys::Array,
+        reader: &web_sys::FileReaderSync,
+        progress: &'a dyn Fn(&str, f64, f64),
+    ) -> Result<Vec<(String, FileRead<'a>, Option<u64>)>, JsError> {
+        let mut inputs = Vec::new();
+        for f in files.iter() {
+            let file: web_sys::File = f.dyn_into().map_err(|_| JsError::new("convertFiles takes an array of File"))?;
+            let size = file.size() as u64;
+            inputs.push((file.name(), FileRead::new(file.clone().into(), file.name(), reader.clone(), progress), Some(size)));
+        }
+        Ok(inputs)
+    }
+
     fn convert<W: std::io::Write>(
         files: js_sys::Array,
         options: JsValue,
@@ -154,18 +234,8 @@ pub(crate) mod web {
     ) -> Result<to3mf::Report, JsError> {
         let options = self::options(options)?;
         let reader = web_sys::FileReaderSync::new().map_err(|_| JsError::new("FileReaderSync needs a dedicated worker"))?;
-        let progress = |stage: &str, done: f64, total: f64| {
-            if let Some(f) = &on_progress {
-                // A throwing progress callback must not stop the conversion.
-                let _ = f.call3(&JsValue::NULL, &stage.into(), &done.into(), &total.into());
-            }
-        };
-        let mut inputs = Vec::new();
-        for f in files.iter() {
-            let file: web_sys::File = f.dyn_into().map_err(|_| JsError::new("convertFiles takes an array of File"))?;
-            let size = file.size() as u64;
-            inputs.push((file.name(), FileRead::new(file.clone().into(), file.name(), reader.clone(), &progress), Some(size)));
-        }
+        let progress = progress_of(&on_progress);
+        let inputs = inputs(&files, &reader, &progress)?;
         Ok(to3mf::convert(inputs, out, &options, &mut |done, total| progress("writing", done as f64, total as f64)))
     }
 
