@@ -98,6 +98,8 @@ impl Mesh {
 pub struct MeshBuilder {
     name: String,
     scale: f32,
+    /// Grid step corners are snapped to before welding; 0 welds bit-identical corners only.
+    tolerance: f32,
     vertices: Vec<[f32; 3]>,
     triangles: Vec<[u32; 3]>,
     /// Open-addressing table of `vertex index + 1` (0 = empty), sized to a power of two.
@@ -122,6 +124,7 @@ impl MeshBuilder {
         MeshBuilder {
             name: name.into(),
             scale,
+            tolerance: 0.0,
             vertices: Vec::with_capacity(expected_triangles / 2 + 8),
             triangles: Vec::with_capacity(expected_triangles),
             table: vec![0; table_len],
@@ -129,6 +132,14 @@ impl MeshBuilder {
             read: 0,
             degenerate: 0,
         }
+    }
+
+    /// Welds corners closer than about `mm` (after scaling): each coordinate is snapped to
+    /// the nearest multiple of `mm`, so corners moved by at most `mm / 2` become one
+    /// vertex. 0 (the default) welds bit-identical corners only and keeps every coordinate.
+    pub fn with_tolerance(mut self, mm: f32) -> MeshBuilder {
+        self.tolerance = if mm.is_finite() && mm > 0.0 { mm } else { 0.0 };
+        self
     }
 
     /// The mesh's name.
@@ -184,6 +195,10 @@ impl MeshBuilder {
             for x in v.iter_mut() {
                 *x *= self.scale;
             }
+        }
+        if self.tolerance > 0.0 {
+            let t = self.tolerance;
+            v = v.map(|x| (x / t).round() * t);
         }
         if !(v[0].is_finite() && v[1].is_finite() && v[2].is_finite()) {
             return None;
@@ -339,5 +354,21 @@ mod tests {
         flipped[0] = [p[0], p[1], p[2]];
         let s = build(&flipped).0.edge_stats();
         assert_eq!((s.orientation_conflicts, s.boundary_edges, s.watertight), (3, 0, false));
+    }
+
+    #[test]
+    fn a_tolerance_welds_near_corners_and_none_keeps_them_apart() {
+        // Two triangles sharing an edge whose corners differ by 2e-5 mm.
+        let tris = [[[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], [[1.00002, 0.0, 0.0], [1.0, 1.0, 0.0], [0.0, 1.00002, 0.0]]];
+        let count = |tolerance: f32| {
+            let mut b = MeshBuilder::new("t", 1.0, 0).with_tolerance(tolerance);
+            for t in tris {
+                b.add(t, || Position::Whole).unwrap();
+            }
+            let (m, _) = b.finish();
+            (m.vertices.len(), m.edge_stats().boundary_edges)
+        };
+        assert_eq!(count(0.0), (6, 6));
+        assert_eq!(count(0.001), (4, 4));
     }
 }

@@ -27,7 +27,7 @@ pub(crate) fn read<R: Read>(head: &[u8], rest: R, parsed: &mut Parsed) -> Result
     let mut positions: Vec<[f32; 3]> = Vec::new();
     // About 60 bytes of OBJ make one triangle (a `v` line and half an `f` line).
     let expected = parsed.expected_triangles(60);
-    let mut mesh = MeshBuilder::new(parsed.stem.clone(), parsed.scale, expected);
+    let mut mesh = MeshBuilder::new(parsed.stem.clone(), parsed.scale, expected).with_tolerance(parsed.options.weld_tolerance_mm);
     // Whether the current object's name came from an `o` line (a following `g` keeps it).
     let mut named_by_o = false;
     let mut corners: Vec<u32> = Vec::new();
@@ -92,7 +92,7 @@ pub(crate) fn read<R: Read>(head: &[u8], rest: R, parsed: &mut Parsed) -> Result
                 let name = String::from_utf8_lossy(line).trim()[1..].trim().to_string();
                 let is_o = keyword == b"o";
                 if mesh.triangles_read() > 0 {
-                    let next = MeshBuilder::new(parsed.stem.clone(), parsed.scale, parsed.expected_triangles(60));
+                    let next = MeshBuilder::new(parsed.stem.clone(), parsed.scale, parsed.expected_triangles(60)).with_tolerance(parsed.options.weld_tolerance_mm);
                     parsed.push(std::mem::replace(&mut mesh, next));
                     named_by_o = false;
                 }

@@ -124,6 +124,9 @@ pub struct Options {
     pub max_line_bytes: usize,
     /// Largest 3MF package read as an input (it is held in memory while read).
     pub max_package_bytes: u64,
+    /// Weld corners closer than about this many millimetres (snapped to a grid of this
+    /// step); 0, the default, welds bit-identical corners only and keeps every coordinate.
+    pub weld_tolerance_mm: f32,
 }
 
 impl Default for Options {
@@ -138,6 +141,7 @@ impl Default for Options {
             max_triangles: 500_000_000,
             max_line_bytes: 1 << 20,
             max_package_bytes: 2 << 30,
+            weld_tolerance_mm: 0.0,
         }
     }
 }

@@ -51,6 +51,10 @@ struct ConvertArgs {
     /// Deflate level, 0-9 (1 fastest, 9 smallest).
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=9))]
     level: u32,
+    /// Weld corners closer than about MM millimetres (each coordinate snapped to a grid of
+    /// that step); by default only bit-identical corners are welded.
+    #[arg(long, value_name = "MM", default_value_t = 0.0)]
+    weld_tolerance: f32,
     /// Compression threads (0 = one per core).
     #[arg(long, default_value_t = 0)]
     threads: usize,
@@ -85,6 +89,7 @@ fn convert(args: ConvertArgs) -> ExitCode {
         layout: args.layout,
         compression_level: args.level,
         threads: args.threads,
+        weld_tolerance_mm: args.weld_tolerance,
         ..Options::default()
     };
     options.metadata.title = args.title.clone();
@@ -145,13 +150,21 @@ fn convert(args: ConvertArgs) -> ExitCode {
         struct Json {
             packages: Vec<PackageOut>,
         }
-        println!("{}", serde_json::to_string_pretty(&Json { packages }).expect("reports serialize"));
+        print_out(&serde_json::to_string_pretty(&Json { packages }).expect("reports serialize"));
     }
     if all_ok {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     }
+}
+
+/// Prints `text` and a newline on stdout. A reader that closed the pipe early (`| head`) has
+/// what it wanted: that is no reason to panic, as `println!` would.
+fn print_out(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.write_all(b"\n")).and_then(|()| out.flush());
 }
 
 /// Files named on the command line, with folders replaced by the STL, OBJ and 3MF files in them.

@@ -252,7 +252,7 @@ pub fn run(args: ProcessArgs) -> ExitCode {
         .collect();
     if args.dry_run {
         for (p, slug) in plans.iter().zip(&slugs) {
-            print!("{}", describe(p, slug, &options));
+            crate::print_out(describe(p, slug, &options).trim_end());
         }
         return if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) };
     }
@@ -341,7 +341,7 @@ pub fn run(args: ProcessArgs) -> ExitCode {
             models: &'a [ModelReport],
             errors: &'a [String],
         }
-        println!("{}", serde_json::to_string_pretty(&Json { models: &reports, errors: &failed }).expect("reports serialize"));
+        crate::print_out(&serde_json::to_string_pretty(&Json { models: &reports, errors: &failed }).expect("reports serialize"));
     }
     if all_ok {
         ExitCode::SUCCESS

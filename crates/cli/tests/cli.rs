@@ -141,3 +141,45 @@ fn unit_and_title_reach_the_package() {
     let bounds = &json["packages"][0]["inputs"][0]["objects"][0]["bounds"];
     assert_eq!(bounds["max"], serde_json::json!([25.4, 25.4, 0.0]));
 }
+
+#[test]
+fn weld_tolerance_joins_corners_that_differ_by_rounding() {
+    let dir = tempfile::tempdir().unwrap();
+    // Two facets sharing an edge whose ends were written with different rounding.
+    let stl = dir.path().join("seam.stl");
+    std::fs::write(
+        &stl,
+        "solid seam\nfacet normal 0 0 1\nouter loop\nvertex 0 0 0\nvertex 1 0 0\nvertex 0 1 0\nendloop\nendfacet\n\
+         facet normal 0 0 1\nouter loop\nvertex 1.00002 0 0\nvertex 1 1 0\nvertex 0 1.00002 0\nendloop\nendfacet\nendsolid seam\n",
+    )
+    .unwrap();
+    let vertices = |extra: &[&str]| {
+        let out = dir.path().join("seam.3mf");
+        let mut args = vec![os("convert"), os(&stl), os("-o"), os(&out), os("--json")];
+        args.extend(extra.iter().map(os));
+        let r = to3mf(&args);
+        assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
+        let report: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+        report["packages"][0]["inputs"][0]["objects"][0]["vertices"].as_u64().unwrap()
+    };
+    assert_eq!(vertices(&[]), 6, "exact welding keeps them apart");
+    assert_eq!(vertices(&["--weld-tolerance", "0.001"]), 4);
+}
+
+#[test]
+fn a_closed_stdout_pipe_is_no_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("x.3mf");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_to3mf"))
+        .args([os("convert"), os(&fixture("ascii_multi_solid.stl")), os("-o"), os(&out), os("--json")])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader goes away before anything is printed
+    let r = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(r.status.code(), Some(0));
+    assert!(out.is_file());
+}
