@@ -152,6 +152,20 @@ pub fn read_input<R: Read>(name: &str, mut reader: R, size_hint: Option<u64>, op
         }
     }
     head.truncate(got);
+    // UTF-16 text (a BOM first) is read as the UTF-8 it transcodes to.
+    if let Some(big_endian) = match head.get(..2) {
+        Some([0xfe, 0xff]) => Some(true),
+        Some([0xff, 0xfe]) => Some(false),
+        _ => None,
+    } {
+        let rest: Box<dyn Read + '_> = Box::new(reader);
+        let text = lines::Utf16 { inner: std::io::BufReader::new(std::io::Cursor::new(head).chain(rest)), big_endian, out: Vec::new(), at: 0 };
+        // Boxed, so that this call does not make another copy of this function for its type.
+        let text: Box<dyn Read + '_> = Box::new(text);
+        let mut input = read_input(name, text, size_hint.map(|s| s / 2), options)?;
+        input.report.warnings.insert(0, "UTF-16 text: read as UTF-8".to_string());
+        return Ok(input);
+    }
     let format = sniff(&head)?;
     let mut counted = Counted { inner: reader, count: got as u64 };
     let mut parsed = Parsed {
@@ -211,8 +225,6 @@ fn sniff(head: &[u8]) -> Result<&'static str> {
         (b"Rar!\x1a\x07", "this is a RAR archive: extract it first"),
         (b"7z\xbc\xaf\x27\x1c", "this is a 7-Zip archive: extract it first"),
         (b"\x1f\x8b", "this file is gzip-compressed: decompress it first"),
-        (b"\xfe\xff", "this is UTF-16 text: save it as UTF-8 (or plain ASCII) first"),
-        (b"\xff\xfe", "this is UTF-16 text: save it as UTF-8 (or plain ASCII) first"),
         (b"glTF", "this is a binary glTF file: export it as STL or OBJ"),
         (b"ply", "this is a PLY file: export it as STL or OBJ"),
         (b"ISO-10303-21", "this is a STEP file: export it as STL or OBJ from your CAD program"),

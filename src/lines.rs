@@ -143,3 +143,56 @@ mod tests {
         assert_eq!(e.code(), "limit");
     }
 }
+
+/// UTF-16 text (after its byte-order mark) as UTF-8 bytes; unpaired surrogates become U+FFFD
+/// and a lone last byte is dropped.
+pub(crate) struct Utf16<R> {
+    pub(crate) inner: R,
+    pub(crate) big_endian: bool,
+    pub(crate) out: Vec<u8>,
+    pub(crate) at: usize,
+}
+
+impl<R: std::io::BufRead> Utf16<R> {
+    fn unit(&mut self) -> std::io::Result<Option<u16>> {
+        let mut b = [0u8; 2];
+        match self.inner.read_exact(&mut b) {
+            Ok(()) => Ok(Some(if self.big_endian { u16::from_be_bytes(b) } else { u16::from_le_bytes(b) })),
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl<R: std::io::BufRead> std::io::Read for Utf16<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        // Refill with up to 4 KiB of text at a time.
+        if self.at == self.out.len() {
+            self.out.clear();
+            self.at = 0;
+            while self.out.len() < 4096 {
+                let Some(u) = self.unit()? else { break };
+                let c = if (0xD800..0xDC00).contains(&u) {
+                    match self.unit()? {
+                        Some(low) if (0xDC00..0xE000).contains(&low) => {
+                            char::from_u32(0x10000 + ((u as u32 - 0xD800) << 10) + (low as u32 - 0xDC00)).unwrap_or('\u{FFFD}')
+                        }
+                        _ => '\u{FFFD}',
+                    }
+                } else {
+                    char::from_u32(u as u32).unwrap_or('\u{FFFD}')
+                };
+                let mut tmp = [0u8; 4];
+                self.out.extend_from_slice(c.encode_utf8(&mut tmp).as_bytes());
+            }
+            // The byte-order mark itself is not text.
+            if self.out.starts_with("\u{FEFF}".as_bytes()) {
+                self.at = 3;
+            }
+        }
+        let n = buf.len().min(self.out.len() - self.at);
+        buf[..n].copy_from_slice(&self.out[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}

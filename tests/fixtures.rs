@@ -285,3 +285,12 @@ fn many_groups_do_not_each_reserve_the_whole_file() {
         assert!(m.triangles.capacity() <= 2 * m.triangles.len() + 1024, "{} reserved {}", m.name, m.triangles.capacity());
     }
 }
+
+#[test]
+fn obj_utf16le_is_read_as_text() {
+    let i = ok("obj_utf16le.obj");
+    assert_eq!(names(&i), ["Plaque"]);
+    assert_eq!(i.report.objects[0].triangles_written, 2);
+    assert_eq!(i.meshes[0].vertices[2], [2.0, 1.0, 0.0]);
+    assert_eq!(i.report.warnings[0], "UTF-16 text: read as UTF-8");
+}
