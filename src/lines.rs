@@ -105,45 +105,6 @@ impl<R: Read> Lines<R> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn all(input: &[u8], chunk_prefix: usize) -> Vec<(u64, String)> {
-        let (prefix, rest) = input.split_at(chunk_prefix.min(input.len()));
-        let mut l = Lines::new(rest, prefix, 100);
-        let mut out = vec![];
-        while let Some((n, line)) = l.next_line().unwrap() {
-            out.push((n, String::from_utf8(line.to_vec()).unwrap()));
-        }
-        out
-    }
-
-    #[test]
-    fn every_line_ending_counts_once() {
-        let want: Vec<(u64, String)> =
-            vec![(1, "a".into()), (2, "b".into()), (3, "".into()), (4, "c".into()), (5, "d".into())];
-        assert_eq!(all(b"a\nb\r\n\rc\rd", 0), want);
-        assert_eq!(all(b"a\nb\r\n\rc\rd\n", 3), want);
-    }
-
-    #[test]
-    fn bom_is_skipped() {
-        assert_eq!(all(b"\xEF\xBB\xBFv 1 2 3\n", 5), vec![(1, "v 1 2 3".to_string())]);
-    }
-
-    #[test]
-    fn an_overlong_line_is_an_error_naming_it() {
-        let mut input = b"ok\n".to_vec();
-        input.extend(std::iter::repeat_n(b'x', 1000));
-        let mut l = Lines::new(&input[..], &[], 100);
-        assert!(l.next_line().unwrap().is_some());
-        let e = l.next_line().unwrap_err();
-        assert_eq!(e.position(), Position::Line(2));
-        assert_eq!(e.code(), "limit");
-    }
-}
-
 /// UTF-16 text (after its byte-order mark) as UTF-8 bytes; unpaired surrogates become U+FFFD
 /// and a lone last byte is dropped.
 pub(crate) struct Utf16<R> {
@@ -194,5 +155,44 @@ impl<R: std::io::BufRead> std::io::Read for Utf16<R> {
         buf[..n].copy_from_slice(&self.out[self.at..self.at + n]);
         self.at += n;
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all(input: &[u8], chunk_prefix: usize) -> Vec<(u64, String)> {
+        let (prefix, rest) = input.split_at(chunk_prefix.min(input.len()));
+        let mut l = Lines::new(rest, prefix, 100);
+        let mut out = vec![];
+        while let Some((n, line)) = l.next_line().unwrap() {
+            out.push((n, String::from_utf8(line.to_vec()).unwrap()));
+        }
+        out
+    }
+
+    #[test]
+    fn every_line_ending_counts_once() {
+        let want: Vec<(u64, String)> =
+            vec![(1, "a".into()), (2, "b".into()), (3, "".into()), (4, "c".into()), (5, "d".into())];
+        assert_eq!(all(b"a\nb\r\n\rc\rd", 0), want);
+        assert_eq!(all(b"a\nb\r\n\rc\rd\n", 3), want);
+    }
+
+    #[test]
+    fn bom_is_skipped() {
+        assert_eq!(all(b"\xEF\xBB\xBFv 1 2 3\n", 5), vec![(1, "v 1 2 3".to_string())]);
+    }
+
+    #[test]
+    fn an_overlong_line_is_an_error_naming_it() {
+        let mut input = b"ok\n".to_vec();
+        input.extend(std::iter::repeat_n(b'x', 1000));
+        let mut l = Lines::new(&input[..], &[], 100);
+        assert!(l.next_line().unwrap().is_some());
+        let e = l.next_line().unwrap_err();
+        assert_eq!(e.position(), Position::Line(2));
+        assert_eq!(e.code(), "limit");
     }
 }
