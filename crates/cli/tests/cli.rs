@@ -183,3 +183,31 @@ fn a_closed_stdout_pipe_is_no_panic() {
     assert_eq!(r.status.code(), Some(0));
     assert!(out.is_file());
 }
+
+#[test]
+fn a_progress_bar_is_drawn_on_a_terminal_only_and_cleared() {
+    let dir = tempfile::tempdir().unwrap();
+    // A 10 MB binary STL: over the 8 MB from which the bar is drawn.
+    let n = 200_000u32;
+    let mut stl = vec![0u8; 80];
+    stl.extend_from_slice(&n.to_le_bytes());
+    for i in 0..n {
+        let x = i as f32;
+        for v in [0.0, 0.0, 1.0, x, 0.0, 0.0, x + 1.0, 0.0, 0.0, x, 1.0, 0.0] {
+            stl.extend_from_slice(&f32::to_le_bytes(v));
+        }
+        stl.extend_from_slice(&[0, 0]);
+    }
+    let input = dir.path().join("strip.stl");
+    std::fs::write(&input, &stl).unwrap();
+    let out = dir.path().join("strip.3mf");
+    let command = format!("{} convert {} -o {}", env!("CARGO_BIN_EXE_to3mf"), input.display(), out.display());
+    // `script` runs the command on a pseudo-terminal and copies what it shows.
+    let tty = Command::new("script").args(["-qec", &command, "/dev/null"]).output().expect("script (util-linux)");
+    let shown = String::from_utf8_lossy(&tty.stdout);
+    assert!(tty.status.success(), "{shown}");
+    assert!(shown.contains("%") && (shown.contains("% reading ") || shown.contains("% writing ")) && shown.contains("strip.stl"), "{shown:?}");
+    assert!(shown.contains("\r\x1b[K"), "the bar is cleared: {shown:?}");
+    let piped = to3mf(&[os("convert"), os(&input), os("-o"), os(&out)]);
+    assert!(!String::from_utf8_lossy(&piped.stderr).contains('%'), "no bar when stderr is not a terminal");
+}
