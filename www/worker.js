@@ -125,9 +125,11 @@ async function exportRequest(msg, wasm) {
 }
 
 // A big file's model XML is compressed by two helper workers while this one goes on
-// producing it (the core splits the XML into chunks that compress independently); smaller
-// files are not worth the copies.
+// producing it (the core splits the XML into chunks that compress independently). Smaller
+// files are not worth the copies; huge ones stay on one thread, because the XML produced
+// faster than the helpers compress it waits in their queues, and memory matters more there.
 const SPLIT_BYTES = 32 << 20;
+const SPLIT_MAX_BYTES = 512 << 20;
 let helpers = null;
 const waiting = new Map(); // chunk number → {resolve, reject}
 
@@ -172,9 +174,8 @@ function convertSplit(msg, wasm) {
 async function run(msg, wasm) {
   if (msg.type === 'plan') return { blob: null, report: wasm.planModels(msg.files, msg.paths) };
   if (msg.type === 'export' || msg.type === 'export-files') return exportRequest(msg, wasm);
-  if (msg.type === 'convert' && wasm.convertFilesSplit && msg.files.reduce((n, f) => n + f.size, 0) >= SPLIT_BYTES) {
-    return convertSplit(msg, wasm);
-  }
+  const bytes = msg.type === 'convert' ? msg.files.reduce((n, f) => n + f.size, 0) : 0;
+  if (bytes >= SPLIT_BYTES && bytes < SPLIT_MAX_BYTES) return convertSplit(msg, wasm);
   if (msg.type === 'convert') {
     const sink = blobSink('model/3mf');
     const out = wasm.convertFilesStreaming(msg.files, msg.options ?? {}, sink.onChunk, progressReporter(msg.id));
