@@ -11,7 +11,6 @@ const SHELL = [
   './www/style.css',
   './www/to3mf.js',
   './www/worker.js',
-  './www/deflate-worker.js',
   './www/icon.svg',
   './www/icon-192.png',
   './www/icon-512.png',

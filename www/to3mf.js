@@ -14,6 +14,11 @@ const WORKER_URL = new URL('./worker.js', import.meta.url);
 // replaced, so an idle page gives the memory back.
 const RECYCLE_BYTES = 96 << 20;
 
+// A single file of this size (bytes) gets an idle worker as its helper: that worker compresses
+// half of the model XML while the file's worker produces the rest (two cores on one file).
+// Below, it is not worth the copies; above, memory matters more than the time saved.
+const HELPED_BYTES = [32 << 20, 512 << 20];
+
 /**
  * The default wall-clock budget of one job: a minute plus a second per MB of input (a 1 GB
  * STL converts in about 30 s here, so only a stuck or hostile file reaches it).
@@ -30,6 +35,7 @@ export class Pool {
     this.queue = [];
     this.nextId = 1;
     this.readyWaiters = [];
+    this.helped = 0; // jobs that had a helper
     for (let i = 0; i < size; i++) this.spawn();
   }
 
@@ -68,7 +74,19 @@ export class Pool {
       for (let i = 1; i < this.queue.length; i++) if (this.queue[i].weight > this.queue[heaviest].weight) heaviest = i;
       const job = this.queue.splice(heaviest, 1)[0];
       slot.job = job;
-      slot.worker.postMessage({ ...job.request, id: job.id });
+      const idle = this.slots.find((s) => s !== slot && s.ready && !s.job);
+      if (job.request.type === 'convert' && this.queue.length === 0 && idle && job.weight >= HELPED_BYTES[0] && job.weight < HELPED_BYTES[1]) {
+        // The two workers talk over their own channel; the helper is busy until the job ends.
+        const { port1, port2 } = new MessageChannel();
+        const help = { id: this.nextId++, tag: job.tag, helps: job, resolve() {} };
+        job.helper = idle;
+        idle.job = help;
+        this.helped++;
+        idle.worker.postMessage({ type: 'help', id: help.id, port: port2 }, [port2]);
+        slot.worker.postMessage({ ...job.request, id: job.id, port: port1 }, [port1]);
+      } else {
+        slot.worker.postMessage({ ...job.request, id: job.id });
+      }
       // Past its budget, the job's worker is stopped and replaced: the file fails, the queue goes on.
       if (Number.isFinite(job.timeLimit)) {
         job.timer = setTimeout(() => {
@@ -99,6 +117,13 @@ export class Pool {
     clearTimeout(job?.timer);
     slot.job = null;
     if (replace) this.replace(slot);
+    // A helper whose job ended in any way (done, failed, timed out) is released: replaced if
+    // it is still waiting for chunks, since nothing else will tell it to stop.
+    const helper = job?.helper;
+    if (helper && helper.job?.helps === job && this.slots.includes(helper)) {
+      helper.job = null;
+      this.replace(helper);
+    }
     job?.resolve(answer);
     this.pump();
   }

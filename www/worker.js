@@ -9,6 +9,8 @@
 //        {id, type: 'plan', files: File[], paths: string[]}
 //        {id, type: 'export', files, paths, models, options}   (a zip of Manyfold model folders)
 //        {id, type: 'export-files', files, paths, models, options, taken}   (the folders' files)
+//        {id, type: 'help', port}   (compress another worker's chunks: see convertHelped)
+//        a 'convert' may carry a `port` to its helper
 //   out: {type: 'ready'} once, then per request
 //        {id, type: 'progress', stage, done, total}
 //        {id, type: 'done', blob: Blob | null, report, memory}  (memory: wasm bytes now held)
@@ -124,46 +126,49 @@ async function exportRequest(msg, wasm) {
   return { blob: sink.blob(), report: out };
 }
 
-// A big file's model XML is compressed by two helper workers while this one goes on
-// producing it (the core splits the XML into chunks that compress independently). Smaller
-// files are not worth the copies; huge ones stay on one thread, because the XML produced
-// faster than the helpers compress it waits in their queues, and memory matters more there.
-const SPLIT_BYTES = 32 << 20;
-const SPLIT_MAX_BYTES = 512 << 20;
-let helpers = null;
-const waiting = new Map(); // chunk number → {resolve, reject}
-
-function startHelpers() {
-  helpers ??= [0, 1].map(() => {
-    const w = new Worker(new URL('./deflate-worker.js', import.meta.url), { type: 'module' });
-    w.onmessage = ({ data: { k, bytes, error } }) => {
-      const wait = waiting.get(k);
-      waiting.delete(k);
-      if (error) wait?.reject(new Error(error));
-      else wait?.resolve(bytes);
-    };
-    w.onerror = (e) => {
-      e.preventDefault();
-      for (const wait of waiting.values()) wait.reject(new Error(`compression helper failed: ${e.message}`));
-      waiting.clear();
-    };
-    return w;
-  });
-  return helpers;
-}
-
-function convertSplit(msg, wasm) {
-  const workers = startHelpers();
+// A big file's model XML is compressed half here, half by a helper: another worker of the
+// pool, idle at the time, reached through `msg.port` (the pool decides; see to3mf.js). The
+// chunks go in turn, so the helper keeps pace and no XML piles up waiting.
+function convertHelped(msg, wasm) {
+  const { port } = msg;
   const level = Math.min(msg.options?.compression_level ?? 2, 9);
+  const waiting = new Map();
+  // The chunk buffers go to the helper and come back with its answer, to be reused: a few
+  // megabytes circulate instead of one new megabyte per chunk.
+  const free = [];
+  port.onmessage = ({ data }) => {
+    if (data.ended) return waiting.get('ended')?.resolve();
+    const wait = waiting.get(data.k);
+    waiting.delete(data.k);
+    if (data.buffer) free.push(data.buffer);
+    if (data.error) wait?.reject(new Error(data.error));
+    else wait?.resolve(data.bytes);
+  };
   let out = [];
   const head = out;
   const chunks = [];
-  const split = wasm.convertFilesSplit(msg.files, msg.options ?? {}, (c) => out.push(c), (chunk, dict) => {
-    const k = chunks.length;
-    chunks.push(new Promise((resolve, reject) => waiting.set(k, { resolve, reject })));
-    workers[k % workers.length].postMessage({ k, level, dict, data: chunk }, [dict.buffer, chunk.buffer]);
-  }, progressReporter(msg.id));
-  return Promise.all(chunks).then((compressed) => {
+  const onRemote = (k, view, dictView) => {
+    let buffer = free.pop();
+    if (!buffer || buffer.byteLength < view.byteLength) buffer = new ArrayBuffer(Math.max(view.byteLength, 1 << 20));
+    const data = new Uint8Array(buffer, 0, view.byteLength);
+    data.set(view);
+    const dict = dictView.slice();
+    chunks[k] = new Promise((resolve, reject) => waiting.set(k, { resolve, reject }));
+    port.postMessage({ k, level, dict, data }, [buffer, dict.buffer]);
+  };
+  const onLocal = (k, compressed) => (chunks[k] = compressed);
+  const end = () => new Promise((resolve) => {
+    waiting.set('ended', { resolve });
+    port.postMessage({ end: true });
+  });
+  let split;
+  try {
+    split = wasm.convertFilesSplit(msg.files, msg.options ?? {}, (c) => out.push(c), onRemote, onLocal, progressReporter(msg.id));
+  } catch (e) {
+    return end().then(() => Promise.reject(e));
+  }
+  return Promise.all(chunks).then(async (compressed) => {
+    await end();
     const tail = (out = []);
     const report = split.finish(compressed.reduce((n, c) => n + c.byteLength, 0));
     split.free();
@@ -171,11 +176,32 @@ function convertSplit(msg, wasm) {
   });
 }
 
+// The helper's side: compress what comes over the port until the other worker says "end".
+function help(msg, wasm) {
+  return new Promise((resolve) => {
+    msg.port.onmessage = ({ data }) => {
+      if (data.end) {
+        msg.port.postMessage({ ended: true });
+        msg.port.close();
+        resolve({ blob: null, report: null });
+        return;
+      }
+      try {
+        const bytes = wasm.deflateChunk(data.level, data.dict, data.data);
+        // The chunk's buffer goes back for the next chunk.
+        msg.port.postMessage({ k: data.k, bytes, buffer: data.data.buffer }, [bytes.buffer, data.data.buffer]);
+      } catch (e) {
+        msg.port.postMessage({ k: data.k, error: String(e && e.message ? e.message : e) });
+      }
+    };
+  });
+}
+
 async function run(msg, wasm) {
   if (msg.type === 'plan') return { blob: null, report: wasm.planModels(msg.files, msg.paths) };
   if (msg.type === 'export' || msg.type === 'export-files') return exportRequest(msg, wasm);
-  const bytes = msg.type === 'convert' ? msg.files.reduce((n, f) => n + f.size, 0) : 0;
-  if (bytes >= SPLIT_BYTES && bytes < SPLIT_MAX_BYTES) return convertSplit(msg, wasm);
+  if (msg.type === 'help') return help(msg, wasm);
+  if (msg.type === 'convert' && msg.port) return convertHelped(msg, wasm);
   if (msg.type === 'convert') {
     const sink = blobSink('model/3mf');
     const out = wasm.convertFilesStreaming(msg.files, msg.options ?? {}, sink.onChunk, progressReporter(msg.id));

@@ -173,26 +173,41 @@ pub(crate) mod web {
         }
     }
 
-    /// Like `convertFilesStreaming`, but the model XML goes to `onXml(chunk, dict)` in raw
-    /// chunks of about 1 MiB, each to be compressed with `deflateChunk(level, dict, chunk)`
-    /// (in other workers, while this one goes on) and placed, in order, after what `onChunk`
-    /// received; then `finish(compressedBytes)` on the returned object writes the rest. The
-    /// package is byte for byte the one `convertFilesStreaming` writes. Throws like it.
+    /// Like `convertFilesStreaming`, but half of the model XML is compressed elsewhere: its
+    /// chunks (about 1 MiB) are numbered from 0; the odd ones are compressed here and handed
+    /// to `onLocal(k, compressed)`, the even ones go raw to `onRemote(k, chunk, dict)` (views into wasm memory: copy them
+    /// before returning), to be
+    /// compressed with `deflateChunk(level, dict, chunk)` (in a helper worker, while this
+    /// one goes on). All of them, in order, are placed after what `onChunk` received; then
+    /// `finish(compressedBytes)` on the returned object writes the rest. The package is byte
+    /// for byte the one `convertFilesStreaming` writes. Throws like it.
     #[wasm_bindgen(js_name = convertFilesSplit)]
     pub fn convert_files_split(
         files: js_sys::Array,
         options: JsValue,
         on_chunk: js_sys::Function,
-        on_xml: js_sys::Function,
+        on_remote: js_sys::Function,
+        on_local: js_sys::Function,
         on_progress: Option<js_sys::Function>,
     ) -> Result<SplitConversion, JsValue> {
         let options = self::options(options)?;
         let reader = web_sys::FileReaderSync::new().map_err(|_| JsError::new("FileReaderSync needs a dedicated worker"))?;
         let progress = progress_of(&on_progress);
         let inputs = inputs(&files, &reader, &progress)?;
+        let level = options.compression_level;
+        let mut k = 0u32;
         let mut xml = |chunk: &[u8], dict: &[u8]| {
-            // Fresh Uint8Arrays: their buffers can be transferred to the helpers.
-            let _ = on_xml.call2(&JsValue::NULL, &js_sys::Uint8Array::from(chunk), &js_sys::Uint8Array::from(dict));
+            let _ = if k % 2 == 1 {
+                let compressed = to3mf::deflate_chunk(level, dict, chunk);
+                on_local.call2(&JsValue::NULL, &k.into(), &js_sys::Uint8Array::from(&compressed[..]))
+            } else {
+                // Views into wasm memory, valid during the call only: the callback copies them
+                // into buffers it reuses (no megabyte of garbage per chunk).
+                // SAFETY: nothing allocates in wasm memory while the callback runs.
+                let (chunk, dict) = unsafe { (js_sys::Uint8Array::view(chunk), js_sys::Uint8Array::view(dict)) };
+                on_remote.call3(&JsValue::NULL, &k.into(), &chunk, &dict)
+            };
+            k += 1;
         };
         // No buffering: what `onChunk` gets before the call returns must be the whole head.
         let (report, package) =
