@@ -67,6 +67,11 @@ pub(crate) fn read<R: Read>(head: &[u8], rest: R, parsed: &mut Parsed) -> Result
                 if !v.iter().all(|x| x.is_finite()) {
                     return Err(Error::new(ErrorKind::NonFinite { pos: Position::Line(ln) }));
                 }
+                // Positions are held before any face uses them: the same limit as triangles.
+                if positions.len() as u64 >= parsed.options.max_triangles {
+                    let max = parsed.options.max_triangles;
+                    return Err(Error::limit(Position::Line(ln), format!("more than {max} vertices; raise the limit to read this file")));
+                }
                 positions.push(v);
             }
             b"f" | b"fo" => {

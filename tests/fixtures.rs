@@ -272,6 +272,15 @@ fn triangle_limit_is_enforced_with_a_clear_error() {
 }
 
 #[test]
+fn obj_vertex_count_is_limited_like_triangles() {
+    // Positions are held before faces use them: a file of only `v` lines must not grow forever.
+    let three = Options { max_triangles: 3, ..Options::default() };
+    let e = read("obj_ngon.obj", &three).unwrap_err();
+    assert_eq!(e.code(), "limit");
+    assert!(e.to_string().contains("more than 3 vertices"), "{e}");
+}
+
+#[test]
 fn many_groups_do_not_each_reserve_the_whole_file() {
     // 3000 one-triangle groups: each mesh must hold about what it has, not size/60 slots.
     let mut obj = String::from("v 0 0 0\nv 1 0 0\nv 0 1 0\n");
