@@ -124,6 +124,9 @@ export class Pool {
       helper.job = null;
       this.replace(helper);
     }
+    // A helper that died takes the job it helped with it: that job would wait forever.
+    const helped = job?.helps && this.slots.find((s) => s.job === job.helps);
+    if (helped && answer.failed) this.finish(helped, { failed: `its helper stopped: ${answer.failed}` }, true);
     job?.resolve(answer);
     this.pump();
   }

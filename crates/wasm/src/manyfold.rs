@@ -174,11 +174,7 @@ pub fn export_model_files(
     taken: js_sys::Array,
     on_file: js_sys::Function,
 ) -> Result<JsValue, JsValue> {
-    let (files, paths) = files_and_paths(&files, &paths)?;
-    let models: Vec<ModelPlan> = serde_wasm_bindgen::from_value(models).map_err(|e| JsError::new(&format!("invalid models: {e}")))?;
-    let options = process_options(options)?;
-    let (_, mut sources) = roots(&files, &paths, &mut Vec::new())?;
-    let rd = reader()?;
+    let Export { files, models, options, mut sources, rd } = Export::new(files, paths, models, options)?;
     let mut open = open_with(&files, &mut sources, &overrides, &rd);
     let mut used: Vec<String> = taken.iter().filter_map(|t| t.as_string()).collect();
     let (mut reports, mut folders) = (Vec::new(), Vec::new());
@@ -189,6 +185,25 @@ pub fn export_model_files(
         folders.push(folder);
     }
     to_js(&serde_json::json!({ "models": reports, "folders": folders }))
+}
+
+/// What both exports start from.
+struct Export {
+    files: Vec<web_sys::File>,
+    models: Vec<ModelPlan>,
+    options: ProcessOptions,
+    sources: Vec<Source>,
+    rd: web_sys::FileReaderSync,
+}
+
+impl Export {
+    fn new(files: js_sys::Array, paths: js_sys::Array, models: JsValue, options: JsValue) -> Result<Export, JsValue> {
+        let (files, paths) = files_and_paths(&files, &paths)?;
+        let models = serde_wasm_bindgen::from_value(models).map_err(|e| JsError::new(&format!("invalid models: {e}")))?;
+        let options = process_options(options)?;
+        let (_, sources) = roots(&files, &paths, &mut Vec::new())?;
+        Ok(Export { files, models, options, sources, rd: reader()? })
+    }
 }
 
 fn process_options(options: JsValue) -> Result<ProcessOptions, JsValue> {
@@ -227,11 +242,7 @@ pub fn export_models(
     overrides: js_sys::Map,
     on_chunk: js_sys::Function,
 ) -> Result<JsValue, JsValue> {
-    let (files, paths) = files_and_paths(&files, &paths)?;
-    let models: Vec<ModelPlan> = serde_wasm_bindgen::from_value(models).map_err(|e| JsError::new(&format!("invalid models: {e}")))?;
-    let options = process_options(options)?;
-    let (_, mut sources) = roots(&files, &paths, &mut Vec::new())?;
-    let rd = reader()?;
+    let Export { files, models, options, mut sources, rd } = Export::new(files, paths, models, options)?;
     let mut open = open_with(&files, &mut sources, &overrides, &rd);
     let mut zip = ZipSink::new(std::io::BufWriter::with_capacity(1 << 20, ChunkOut(on_chunk)));
     let mut reports = Vec::new();
