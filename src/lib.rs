@@ -294,7 +294,7 @@ pub fn convert_split<R: Read, W: std::io::Write>(
     out: W,
     options: &Options,
     progress: &mut dyn FnMut(u64, u64),
-    xml: &mut dyn FnMut(&[u8], &[u8]),
+    xml: &mut dyn FnMut(usize, &[u8]),
 ) -> (Report, Option<SplitPackage<W>>) {
     let (mut report, read) = read_all(inputs, options);
     let meshes: Vec<&Mesh> = read.iter().flat_map(|i| i.meshes.iter()).collect();

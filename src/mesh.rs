@@ -102,8 +102,9 @@ pub struct MeshBuilder {
     tolerance: f32,
     vertices: Vec<[f32; 3]>,
     triangles: Vec<[u32; 3]>,
-    /// Open-addressing table of `vertex index + 1` (0 = empty), sized to a power of two.
-    table: Vec<u32>,
+    /// Open-addressing table, sized to a power of two, of each vertex's coordinate bits
+    /// and its index + 1 (0 = empty): a lookup is one trip to memory.
+    table: Vec<[u32; 4]>,
     shift: u32,
     read: u64,
     degenerate: u64,
@@ -120,14 +121,16 @@ impl MeshBuilder {
     /// already capped by the input's real size, never a count read from the file alone.
     pub fn new(name: impl Into<String>, scale: f32, expected_triangles: usize) -> MeshBuilder {
         let expected_triangles = expected_triangles.min(1 << 24);
-        let table_len = (expected_triangles.max(64)).next_power_of_two();
+        // A closed mesh has about half as many vertices as triangles; the table grows
+        // past 70% full.
+        let table_len = (expected_triangles * 3 / 4).max(64).next_power_of_two();
         MeshBuilder {
             name: name.into(),
             scale,
             tolerance: 0.0,
             vertices: Vec::with_capacity(expected_triangles / 2 + 8),
             triangles: Vec::with_capacity(expected_triangles),
-            table: vec![0; table_len],
+            table: vec![[0; 4]; table_len],
             shift: 64 - table_len.trailing_zeros(),
             read: 0,
             degenerate: 0,
@@ -160,12 +163,58 @@ impl MeshBuilder {
     /// Adds one triangle. `pos` names it in an error about a non-finite coordinate.
     #[inline]
     pub fn add(&mut self, corners: [[f32; 3]; 3], pos: impl Fn() -> Position) -> Result<()> {
+        let mut keys = [([0f32; 3], 0u64); 3];
+        for (k, c) in corners.iter().enumerate() {
+            match self.key(*c) {
+                Some(key) => keys[k] = key,
+                None => {
+                    self.read += 1;
+                    return Err(Error::new(ErrorKind::NonFinite { pos: pos() }));
+                }
+            }
+        }
+        self.add_keyed(&keys, pos)
+    }
+
+    /// Adds triangles like [`add`](Self::add) does, one after another, but faster on big
+    /// meshes: the hash table slots of a whole batch are fetched from memory together
+    /// instead of waiting for each. `pos(i)` names `triangles[i]` in an error.
+    pub fn add_batch(&mut self, triangles: &[[[f32; 3]; 3]], pos: impl Fn(usize) -> Position) -> Result<()> {
+        const BATCH: usize = 32;
+        let mut keys = [[([0f32; 3], 0u64); 3]; BATCH];
+        for (b, batch) in triangles.chunks(BATCH).enumerate() {
+            let mut finite = true;
+            for (t, corners) in batch.iter().enumerate() {
+                for (k, c) in corners.iter().enumerate() {
+                    match self.key(*c) {
+                        Some(key) => {
+                            prefetch(&self.table[(key.1 >> self.shift) as usize]);
+                            keys[t][k] = key;
+                        }
+                        None => finite = false,
+                    }
+                }
+            }
+            for (t, corners) in batch.iter().enumerate() {
+                let i = b * BATCH + t;
+                if finite {
+                    self.add_keyed(&keys[t], || pos(i))?;
+                } else {
+                    self.add(*corners, || pos(i))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn add_keyed(&mut self, keys: &[([f32; 3], u64); 3], pos: impl Fn() -> Position) -> Result<()> {
         self.read += 1;
         let mut idx = [0u32; 3];
-        for (k, c) in corners.iter().enumerate() {
-            match self.vertex(*c) {
+        for (k, &(v, h)) in keys.iter().enumerate() {
+            match self.vertex(v, h) {
                 Some(i) => idx[k] = i,
-                None => return Err(self.vertex_error(pos())),
+                None => return Err(Error::limit(pos(), format!("more than {MAX_VERTICES} vertices in one mesh"))),
             }
         }
         if idx[0] == idx[1] || idx[1] == idx[2] || idx[0] == idx[2] {
@@ -178,18 +227,10 @@ impl MeshBuilder {
         Ok(())
     }
 
-    #[cold]
-    fn vertex_error(&self, pos: Position) -> Error {
-        if self.vertices.len() >= MAX_VERTICES {
-            Error::limit(pos, format!("more than {MAX_VERTICES} vertices in one mesh"))
-        } else {
-            Error::new(ErrorKind::NonFinite { pos })
-        }
-    }
-
-    /// The index of vertex `c`, adding it if new; `None` if it is not finite or the mesh is full.
+    /// Corner `c` as it will be stored (scaled, snapped, -0.0 folded) and its hash, or
+    /// `None` if it is not finite.
     #[inline]
-    fn vertex(&mut self, c: [f32; 3]) -> Option<u32> {
+    fn key(&self, c: [f32; 3]) -> Option<([f32; 3], u64)> {
         let mut v = c;
         if self.scale != 1.0 {
             for x in v.iter_mut() {
@@ -205,17 +246,22 @@ impl MeshBuilder {
         }
         // `+ 0.0` turns -0.0 into +0.0 and leaves every other value unchanged.
         let v = [v[0] + 0.0, v[1] + 0.0, v[2] + 0.0];
+        Some((v, hash([v[0].to_bits(), v[1].to_bits(), v[2].to_bits()])))
+    }
+
+    /// The index of vertex `v` (with hash `h`), adding it if new; `None` if the mesh is full.
+    #[inline]
+    fn vertex(&mut self, v: [f32; 3], h: u64) -> Option<u32> {
         let bits = [v[0].to_bits(), v[1].to_bits(), v[2].to_bits()];
         let mask = self.table.len() - 1;
-        let mut slot = hash(bits, self.shift);
+        let mut slot = (h >> self.shift) as usize;
         loop {
             let entry = self.table[slot];
-            if entry == 0 {
+            if entry[3] == 0 {
                 break;
             }
-            let w = self.vertices[(entry - 1) as usize];
-            if [w[0].to_bits(), w[1].to_bits(), w[2].to_bits()] == bits {
-                return Some(entry - 1);
+            if [entry[0], entry[1], entry[2]] == bits {
+                return Some(entry[3] - 1);
             }
             slot = (slot + 1) & mask;
         }
@@ -224,8 +270,8 @@ impl MeshBuilder {
         }
         let index = self.vertices.len() as u32;
         self.vertices.push(v);
-        self.table[slot] = index + 1;
-        if self.vertices.len() * 2 > self.table.len() {
+        self.table[slot] = [bits[0], bits[1], bits[2], index + 1];
+        if self.vertices.len() * 10 > self.table.len() * 7 {
             self.grow();
         }
         Some(index)
@@ -234,14 +280,14 @@ impl MeshBuilder {
     fn grow(&mut self) {
         let len = self.table.len() * 2;
         self.shift -= 1;
-        self.table = vec![0; len];
+        let old = std::mem::replace(&mut self.table, vec![[0; 4]; len]);
         let mask = len - 1;
-        for (i, w) in self.vertices.iter().enumerate() {
-            let mut slot = hash([w[0].to_bits(), w[1].to_bits(), w[2].to_bits()], self.shift);
-            while self.table[slot] != 0 {
+        for entry in old.into_iter().filter(|e| e[3] != 0) {
+            let mut slot = (hash([entry[0], entry[1], entry[2]]) >> self.shift) as usize;
+            while self.table[slot][3] != 0 {
                 slot = (slot + 1) & mask;
             }
-            self.table[slot] = i as u32 + 1;
+            self.table[slot] = entry;
         }
     }
 
@@ -262,10 +308,22 @@ impl MeshBuilder {
 
 /// Multiplicative (Fibonacci) hashing of the three coordinate bit patterns; the top bits index.
 #[inline]
-fn hash(bits: [u32; 3], shift: u32) -> usize {
+fn hash(bits: [u32; 3]) -> u64 {
     let a = (bits[0] as u64) | (bits[1] as u64) << 32;
-    let h = (a.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (bits[2] as u64)).wrapping_mul(0xD6E8_FEB8_6659_FD93);
-    (h >> shift) as usize
+    (a.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (bits[2] as u64)).wrapping_mul(0xD6E8_FEB8_6659_FD93)
+}
+
+/// Asks for the cache line holding `x` without waiting for it.
+#[inline(always)]
+fn prefetch<T: Copy>(x: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is a hint; it reads nothing and cannot fault, and `x` is a valid reference.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(x as *const T as *const i8)
+    };
+    // Elsewhere (wasm32 has no prefetch) a load whose value nothing waits for does the same.
+    #[cfg(not(target_arch = "x86_64"))]
+    std::hint::black_box(*x);
 }
 
 #[cfg(test)]
@@ -297,6 +355,35 @@ mod tests {
         let (m, _) = build(&[[[1.0, 0.0, 0.0], [next, 0.0, 0.0], [0.0, 1.0, 0.0]]]);
         assert_eq!(m.vertices.len(), 3);
         assert_eq!(m.triangles.len(), 1);
+    }
+
+    #[test]
+    fn a_batch_welds_like_single_adds_and_names_its_bad_triangle() {
+        // A 10 × 10 grid (with one degenerate triangle), longer than one batch.
+        let mut tris = Vec::new();
+        for i in 0..10 {
+            for j in 0..10 {
+                let (x, y) = (i as f32, j as f32);
+                tris.push([[x, y, 0.0], [x + 1.0, y, 0.0], [x, y + 1.0, 0.0]]);
+                tris.push([[x + 1.0, y, 0.0], [x + 1.0, y + 1.0, 0.0], [x, y + 1.0, 0.0]]);
+            }
+        }
+        tris[50][2] = tris[50][0];
+        let mut one = MeshBuilder::new("g", 1.0, 0);
+        for t in &tris {
+            one.add(*t, || Position::Whole).unwrap();
+        }
+        let mut batch = MeshBuilder::new("g", 1.0, 0);
+        batch.add_batch(&tris, |_| Position::Whole).unwrap();
+        let (one, batch) = (one.finish(), batch.finish());
+        assert_eq!((one.0.vertices.len(), one.1), (121, 1));
+        assert_eq!(one, batch);
+
+        tris[70][1][2] = f32::INFINITY;
+        let mut b = MeshBuilder::new("g", 1.0, 0);
+        let e = b.add_batch(&tris, |i| Position::Triangle(i as u64 + 1)).unwrap_err();
+        assert_eq!((e.code(), e.position()), ("non_finite", Position::Triangle(71)));
+        assert_eq!(b.triangles_read(), 71, "the triangles before the bad one were added");
     }
 
     #[test]

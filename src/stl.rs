@@ -48,6 +48,7 @@ pub(crate) fn read_binary<R: Read>(head: &[u8], rest: R, parsed: &mut Parsed) ->
     let max = parsed.options.max_triangles;
 
     let mut buf = vec![0u8; 50 * 4096];
+    let mut tris = Vec::with_capacity(4096);
     let mut done: u64 = 0;
     let to_read = if declared == 0 { u64::MAX } else { declared };
     let mut trailing = 0u64;
@@ -55,19 +56,20 @@ pub(crate) fn read_binary<R: Read>(head: &[u8], rest: R, parsed: &mut Parsed) ->
         let want = ((to_read - done).min(4096) * 50) as usize;
         let got = read_full(&mut input, &mut buf[..want])?;
         let records = got / 50;
-        for rec in buf[..records * 50].chunks_exact(50) {
-            done += 1;
-            if done > max {
-                return Err(Error::limit(
-                    Position::Triangle(done),
-                    format!("more than {max} triangles; raise the triangle limit to convert this file"),
-                ));
-            }
-            let f = |i: usize| f32::from_le_bytes([rec[i], rec[i + 1], rec[i + 2], rec[i + 3]]);
-            let t = [[f(12), f(16), f(20)], [f(24), f(28), f(32)], [f(36), f(40), f(44)]];
-            let n = done;
-            mesh.add(t, || Position::Triangle(n))?;
+        if done + records as u64 > max {
+            return Err(Error::limit(
+                Position::Triangle(max + 1),
+                format!("more than {max} triangles; raise the triangle limit to convert this file"),
+            ));
         }
+        tris.clear();
+        tris.extend(buf[..records * 50].chunks_exact(50).map(|rec| {
+            let f = |i: usize| f32::from_le_bytes([rec[i], rec[i + 1], rec[i + 2], rec[i + 3]]);
+            [[f(12), f(16), f(20)], [f(24), f(28), f(32)], [f(36), f(40), f(44)]]
+        }));
+        let first = done;
+        mesh.add_batch(&tris, |i| Position::Triangle(first + i as u64 + 1))?;
+        done += records as u64;
         if got < want {
             if declared != 0 {
                 return Err(Error::truncated(

@@ -6,7 +6,7 @@ use std::io::Write;
 #[cfg(feature = "read3mf")]
 pub(crate) mod read;
 
-use crate::deflate::{self, ChunkSink, CHUNK};
+use crate::deflate;
 use crate::error::{Error, ErrorKind, Result};
 use crate::mesh::Mesh;
 use crate::number::{push_f32, push_u32};
@@ -54,8 +54,13 @@ pub fn write_3mf<W: Write>(
     let level = options.compression_level.min(9);
     let mut zip = head(out, meshes, thumbnail_png, level)?;
     let threads = crate::threads(options);
-    let (crc, model_bytes) =
-        deflate::write_entry(&mut zip, level, threads, |sink| write_model(sink, meshes, options, progress))?;
+    let model = Model::new(meshes, options);
+    let total = model.elements.iter().sum();
+    let mut done = 0;
+    let (crc, model_bytes) = deflate::write_entry(&mut zip, level, threads, model.chunks.len(), &|i, b| model.render(i, b), &mut |i| {
+        done += model.elements[i];
+        progress(done, total);
+    })?;
     zip.finish_entry(crc, model_bytes)?;
     let (_, package_bytes) = zip.finish()?;
     Ok(PackageStats { objects: meshes.len() as u64, model_bytes, package_bytes })
@@ -88,9 +93,9 @@ pub struct SplitPackage<W: Write> {
     objects: u64,
 }
 
-/// Like [`write_3mf`], but the model XML leaves raw, in chunks of about 1 MiB, through
-/// `xml(chunk, dict)`, so another thread or worker can compress it: each chunk compressed
-/// with [`deflate_chunk`](crate::deflate_chunk)`(level, dict, chunk)`, in order, is the model's
+/// Like [`write_3mf`], but the model XML leaves raw, in chunks of about 1.5 MB, through
+/// `xml(index, chunk)`, so another thread or worker can compress it: each chunk compressed
+/// with [`deflate_chunk`](crate::deflate_chunk)`(level, chunk)`, in order, is the model's
 /// data, to be placed right after what was written to `out`; then
 /// [`SplitPackage::finish`] writes the rest. The bytes are the same as `write_3mf`'s.
 pub fn write_3mf_split<W: Write>(
@@ -99,10 +104,17 @@ pub fn write_3mf_split<W: Write>(
     thumbnail_png: Option<&[u8]>,
     options: &Options,
     progress: &mut dyn FnMut(u64, u64),
-    xml: &mut dyn FnMut(&[u8], &[u8]),
+    xml: &mut dyn FnMut(usize, &[u8]),
 ) -> Result<SplitPackage<W>> {
     let zip = head(out, meshes, thumbnail_png, options.compression_level.min(9))?;
-    let (crc, model_bytes) = deflate::split_entry(|sink| write_model(sink, meshes, options, progress), xml)?;
+    let model = Model::new(meshes, options);
+    let total = model.elements.iter().sum();
+    let mut done = 0;
+    let (crc, model_bytes) = deflate::split_entry(model.chunks.len(), &|i, b| model.render(i, b), &mut |i, chunk| {
+        xml(i, chunk);
+        done += model.elements[i];
+        progress(done, total);
+    });
     Ok(SplitPackage { zip, crc, model_bytes, objects: meshes.len() as u64 })
 }
 
@@ -138,117 +150,170 @@ fn model_size_bound(meshes: &[&Mesh]) -> u64 {
         + 65536
 }
 
-/// Streams the model XML into `sink`, returning the last, partly filled buffer.
-fn write_model(
-    sink: &mut dyn ChunkSink,
-    meshes: &[&Mesh],
-    options: &Options,
-    progress: &mut dyn FnMut(u64, u64),
-) -> Result<Vec<u8>> {
-    let mut b = Vec::with_capacity(CHUNK + 4096);
-    b.extend_from_slice(br#"<?xml version="1.0" encoding="UTF-8"?>"#);
-    b.extend_from_slice(b"\n<model unit=\"millimeter\" xml:lang=\"en-US\" xmlns=\"http://schemas.microsoft.com/3dmanufacturing/core/2015/02\">\n");
-    let md = &options.metadata;
-    let app = concat!("to3mf ", env!("CARGO_PKG_VERSION"));
-    let entries: [(&str, Option<&str>); 9] = [
-        ("Title", md.title.as_deref()),
-        ("Designer", md.designer.as_deref()),
-        ("Description", md.description.as_deref()),
-        ("Copyright", md.copyright.as_deref()),
-        ("LicenseTerms", md.license_terms.as_deref()),
-        ("Rating", md.rating.as_deref()),
-        ("CreationDate", md.creation_date.as_deref()),
-        ("ModificationDate", md.modification_date.as_deref()),
-        ("Application", Some(app)),
-    ];
-    for (name, value) in entries {
-        if let Some(v) = value.filter(|v| !v.trim().is_empty()) {
-            b.extend_from_slice(b" <metadata name=\"");
-            b.extend_from_slice(name.as_bytes());
-            b.extend_from_slice(b"\">");
-            escape(&mut b, v);
-            b.extend_from_slice(b"</metadata>\n");
-        }
-    }
-    b.extend_from_slice(b" <resources>\n");
-    let total: u64 = meshes.iter().map(|m| (m.vertices.len() + m.triangles.len()) as u64).sum();
-    let mut done = 0u64;
-    for (i, m) in meshes.iter().enumerate() {
-        b.extend_from_slice(b"  <object id=\"");
-        push_u32(&mut b, i as u32 + 1);
-        b.extend_from_slice(b"\" type=\"model\" name=\"");
-        escape(&mut b, &m.name);
-        b.extend_from_slice(b"\">\n   <mesh>\n    <vertices>");
-        for v in &m.vertices {
-            b.extend_from_slice(b"<vertex x=\"");
-            push_f32(&mut b, v[0]);
-            b.extend_from_slice(b"\" y=\"");
-            push_f32(&mut b, v[1]);
-            b.extend_from_slice(b"\" z=\"");
-            push_f32(&mut b, v[2]);
-            b.extend_from_slice(b"\"/>");
-            if b.len() >= CHUNK {
-                b = sink.push(b)?;
-                done += (CHUNK / 40) as u64;
-                progress(done.min(total), total);
+/// Elements (vertices or triangles) per chunk of model XML: about 1.5 MB of text.
+const ELEMENTS_PER_CHUNK: usize = 1 << 15;
+
+/// A piece of the model XML.
+enum Piece {
+    Text(Vec<u8>),
+    /// Mesh index and the range of its vertices.
+    Vertices(usize, std::ops::Range<usize>),
+    /// Mesh index and the range of its triangles.
+    Triangles(usize, std::ops::Range<usize>),
+}
+
+/// The model XML cut into chunks of whole elements, so that each chunk can be written and
+/// compressed on its own thread; the cuts depend on the meshes only, so the bytes do not
+/// depend on the thread count.
+struct Model<'a> {
+    meshes: &'a [&'a Mesh],
+    chunks: Vec<Vec<Piece>>,
+    /// Elements in each chunk, for progress.
+    elements: Vec<u64>,
+}
+
+impl Model<'_> {
+    fn new<'a>(meshes: &'a [&'a Mesh], options: &Options) -> Model<'a> {
+        let mut model = Model { meshes, chunks: vec![Vec::new()], elements: vec![0] };
+        let mut b = Vec::new();
+        b.extend_from_slice(br#"<?xml version="1.0" encoding="UTF-8"?>"#);
+        b.extend_from_slice(b"\n<model unit=\"millimeter\" xml:lang=\"en-US\" xmlns=\"http://schemas.microsoft.com/3dmanufacturing/core/2015/02\">\n");
+        let md = &options.metadata;
+        let app = concat!("to3mf ", env!("CARGO_PKG_VERSION"));
+        let entries: [(&str, Option<&str>); 9] = [
+            ("Title", md.title.as_deref()),
+            ("Designer", md.designer.as_deref()),
+            ("Description", md.description.as_deref()),
+            ("Copyright", md.copyright.as_deref()),
+            ("LicenseTerms", md.license_terms.as_deref()),
+            ("Rating", md.rating.as_deref()),
+            ("CreationDate", md.creation_date.as_deref()),
+            ("ModificationDate", md.modification_date.as_deref()),
+            ("Application", Some(app)),
+        ];
+        for (name, value) in entries {
+            if let Some(v) = value.filter(|v| !v.trim().is_empty()) {
+                b.extend_from_slice(b" <metadata name=\"");
+                b.extend_from_slice(name.as_bytes());
+                b.extend_from_slice(b"\">");
+                escape(&mut b, v);
+                b.extend_from_slice(b"</metadata>\n");
             }
         }
-        b.extend_from_slice(b"</vertices>\n    <triangles>");
-        for t in &m.triangles {
-            b.extend_from_slice(b"<triangle v1=\"");
-            push_u32(&mut b, t[0]);
-            b.extend_from_slice(b"\" v2=\"");
-            push_u32(&mut b, t[1]);
-            b.extend_from_slice(b"\" v3=\"");
-            push_u32(&mut b, t[2]);
-            b.extend_from_slice(b"\"/>");
-            if b.len() >= CHUNK {
-                b = sink.push(b)?;
-                done += (CHUNK / 40) as u64;
-                progress(done.min(total), total);
-            }
-        }
-        b.extend_from_slice(b"</triangles>\n   </mesh>\n  </object>\n");
-    }
-    let placed = crate::layout::placements(meshes, options.layout, options.spacing_mm);
-    let mut items: Vec<(u32, Option<[f32; 3]>)> = Vec::new();
-    match options.layout {
-        Layout::Keep => items.extend((1..=meshes.len() as u32).map(|id| (id, None))),
-        Layout::Arrange => items.extend(placed.into_iter().enumerate().map(|(i, t)| (i as u32 + 1, Some(t)))),
-        Layout::Assembly => {
-            let id = meshes.len() as u32 + 1;
-            let name = md.title.clone().unwrap_or_else(|| meshes[0].name.clone());
+        b.extend_from_slice(b" <resources>\n");
+        for (i, m) in meshes.iter().enumerate() {
             b.extend_from_slice(b"  <object id=\"");
-            push_u32(&mut b, id);
+            push_u32(&mut b, i as u32 + 1);
             b.extend_from_slice(b"\" type=\"model\" name=\"");
-            escape(&mut b, &name);
-            b.extend_from_slice(b"\">\n   <components>\n");
-            for i in 1..id {
-                b.extend_from_slice(b"    <component objectid=\"");
-                push_u32(&mut b, i);
-                b.extend_from_slice(b"\"/>\n");
+            escape(&mut b, &m.name);
+            b.extend_from_slice(b"\">\n   <mesh>\n    <vertices>");
+            model.text(&mut b);
+            model.elements(m.vertices.len(), |r| Piece::Vertices(i, r));
+            b.extend_from_slice(b"</vertices>\n    <triangles>");
+            model.text(&mut b);
+            model.elements(m.triangles.len(), |r| Piece::Triangles(i, r));
+            b.extend_from_slice(b"</triangles>\n   </mesh>\n  </object>\n");
+        }
+        let placed = crate::layout::placements(meshes, options.layout, options.spacing_mm);
+        let mut items: Vec<(u32, Option<[f32; 3]>)> = Vec::new();
+        match options.layout {
+            Layout::Keep => items.extend((1..=meshes.len() as u32).map(|id| (id, None))),
+            Layout::Arrange => items.extend(placed.into_iter().enumerate().map(|(i, t)| (i as u32 + 1, Some(t)))),
+            Layout::Assembly => {
+                let id = meshes.len() as u32 + 1;
+                let name = md.title.clone().unwrap_or_else(|| meshes[0].name.clone());
+                b.extend_from_slice(b"  <object id=\"");
+                push_u32(&mut b, id);
+                b.extend_from_slice(b"\" type=\"model\" name=\"");
+                escape(&mut b, &name);
+                b.extend_from_slice(b"\">\n   <components>\n");
+                for i in 1..id {
+                    b.extend_from_slice(b"    <component objectid=\"");
+                    push_u32(&mut b, i);
+                    b.extend_from_slice(b"\"/>\n");
+                }
+                b.extend_from_slice(b"   </components>\n  </object>\n");
+                items.push((id, Some(placed[0])));
             }
-            b.extend_from_slice(b"   </components>\n  </object>\n");
-            items.push((id, Some(placed[0])));
+        }
+        b.extend_from_slice(b" </resources>\n <build>\n");
+        for (id, t) in items {
+            b.extend_from_slice(b"  <item objectid=\"");
+            push_u32(&mut b, id);
+            if let Some(t) = t {
+                b.extend_from_slice(b"\" transform=\"1 0 0 0 1 0 0 0 1 ");
+                push_f32(&mut b, t[0]);
+                b.push(b' ');
+                push_f32(&mut b, t[1]);
+                b.push(b' ');
+                push_f32(&mut b, t[2]);
+            }
+            b.extend_from_slice(b"\"/>\n");
+        }
+        b.extend_from_slice(b" </build>\n</model>\n");
+        model.text(&mut b);
+        if model.chunks.last().is_some_and(|c| c.is_empty()) {
+            model.chunks.pop();
+            model.elements.pop();
+        }
+        model
+    }
+
+    /// Moves the text in `b` to the end of the last chunk.
+    fn text(&mut self, b: &mut Vec<u8>) {
+        let chunk = self.chunks.last_mut().expect("a chunk is always open");
+        match chunk.last_mut() {
+            Some(Piece::Text(t)) => t.append(b),
+            _ => chunk.push(Piece::Text(std::mem::take(b))),
         }
     }
-    b.extend_from_slice(b" </resources>\n <build>\n");
-    for (id, t) in items {
-        b.extend_from_slice(b"  <item objectid=\"");
-        push_u32(&mut b, id);
-        if let Some(t) = t {
-            b.extend_from_slice(b"\" transform=\"1 0 0 0 1 0 0 0 1 ");
-            push_f32(&mut b, t[0]);
-            b.push(b' ');
-            push_f32(&mut b, t[1]);
-            b.push(b' ');
-            push_f32(&mut b, t[2]);
+
+    /// Adds `n` elements, opening a new chunk whenever one is full.
+    fn elements(&mut self, n: usize, piece: impl Fn(std::ops::Range<usize>) -> Piece) {
+        let mut start = 0;
+        while start < n {
+            let room = ELEMENTS_PER_CHUNK - *self.elements.last().expect("open") as usize;
+            let end = n.min(start + room);
+            self.chunks.last_mut().expect("open").push(piece(start..end));
+            *self.elements.last_mut().expect("open") += (end - start) as u64;
+            if end - start == room {
+                self.chunks.push(Vec::new());
+                self.elements.push(0);
+            }
+            start = end;
         }
-        b.extend_from_slice(b"\"/>\n");
     }
-    b.extend_from_slice(b" </build>\n</model>\n");
-    progress(total, total);
-    Ok(b)
+
+    /// Appends chunk `i`'s XML to `b`.
+    fn render(&self, i: usize, b: &mut Vec<u8>) {
+        for piece in &self.chunks[i] {
+            match piece {
+                Piece::Text(t) => b.extend_from_slice(t),
+                Piece::Vertices(m, r) => {
+                    for v in &self.meshes[*m].vertices[r.clone()] {
+                        b.extend_from_slice(b"<vertex x=\"");
+                        push_f32(b, v[0]);
+                        b.extend_from_slice(b"\" y=\"");
+                        push_f32(b, v[1]);
+                        b.extend_from_slice(b"\" z=\"");
+                        push_f32(b, v[2]);
+                        b.extend_from_slice(b"\"/>");
+                    }
+                }
+                Piece::Triangles(m, r) => {
+                    for t in &self.meshes[*m].triangles[r.clone()] {
+                        b.extend_from_slice(b"<triangle v1=\"");
+                        push_u32(b, t[0]);
+                        b.extend_from_slice(b"\" v2=\"");
+                        push_u32(b, t[1]);
+                        b.extend_from_slice(b"\" v3=\"");
+                        push_u32(b, t[2]);
+                        b.extend_from_slice(b"\"/>");
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Appends `s` escaped for XML text and attributes; characters XML 1.0 forbids are dropped.

@@ -147,14 +147,13 @@ function convertHelped(msg, wasm) {
   let out = [];
   const head = out;
   const chunks = [];
-  const onRemote = (k, view, dictView) => {
+  const onRemote = (k, view) => {
     let buffer = free.pop();
     if (!buffer || buffer.byteLength < view.byteLength) buffer = new ArrayBuffer(Math.max(view.byteLength, 1 << 20));
     const data = new Uint8Array(buffer, 0, view.byteLength);
     data.set(view);
-    const dict = dictView.slice();
     chunks[k] = new Promise((resolve, reject) => waiting.set(k, { resolve, reject }));
-    port.postMessage({ k, level, dict, data }, [buffer, dict.buffer]);
+    port.postMessage({ k, level, data }, [buffer]);
   };
   const onLocal = (k, compressed) => (chunks[k] = compressed);
   const end = () => new Promise((resolve) => {
@@ -187,7 +186,7 @@ function help(msg, wasm) {
         return;
       }
       try {
-        const bytes = wasm.deflateChunk(data.level, data.dict, data.data);
+        const bytes = wasm.deflateChunk(data.level, data.data);
         // The chunk's buffer goes back for the next chunk.
         msg.port.postMessage({ k: data.k, bytes, buffer: data.data.buffer }, [bytes.buffer, data.data.buffer]);
       } catch (e) {

@@ -48,7 +48,7 @@ struct ConvertArgs {
     /// assembly (one object whose parts keep their shared frame).
     #[arg(long, default_value = "arrange")]
     layout: Layout,
-    /// Deflate level, 0-9 (1 fastest, 9 smallest).
+    /// Compression of the model XML, 0-9: 2 (default) and 1 (faster) use to3mf's encoder, 3-9 also try zlib (slow), 0 stores.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=9))]
     level: u32,
     /// Weld corners closer than about MM millimetres (each coordinate snapped to a grid of

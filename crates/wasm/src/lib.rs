@@ -146,11 +146,11 @@ pub(crate) mod web {
         result(None, &report)
     }
 
-    /// `deflateChunk(level, dict, data)`: one chunk of a split conversion's model XML,
+    /// `deflateChunk(level, data)`: one chunk of a split conversion's model XML,
     /// compressed (in a helper worker) exactly as the package writer would.
     #[wasm_bindgen(js_name = deflateChunk)]
-    pub fn deflate_chunk(level: u32, dict: &[u8], data: &[u8]) -> Vec<u8> {
-        to3mf::deflate_chunk(level, dict, data)
+    pub fn deflate_chunk(level: u32, data: &[u8]) -> Vec<u8> {
+        to3mf::deflate_chunk(level, data)
     }
 
     /// A conversion whose model XML is being compressed by helper workers; `finish` ends it.
@@ -174,11 +174,10 @@ pub(crate) mod web {
     }
 
     /// Like `convertFilesStreaming`, but half of the model XML is compressed elsewhere: its
-    /// chunks (about 1 MiB) are numbered from 0; the odd ones are compressed here and handed
-    /// to `onLocal(k, compressed)`, the even ones go raw to `onRemote(k, chunk, dict)` (views into wasm memory: copy them
-    /// before returning), to be
-    /// compressed with `deflateChunk(level, dict, chunk)` (in a helper worker, while this
-    /// one goes on). All of them, in order, are placed after what `onChunk` received; then
+    /// chunks (about 1.5 MB) are numbered from 0; the odd ones are compressed here and handed
+    /// to `onLocal(k, compressed)`, the even ones go raw to `onRemote(k, chunk)` (a view into
+    /// wasm memory: copy it before returning), to be compressed with
+    /// `deflateChunk(level, chunk)` (in a helper worker, while this one goes on). All of them, in order, are placed after what `onChunk` received; then
     /// `finish(compressedBytes)` on the returned object writes the rest. The package is byte
     /// for byte the one `convertFilesStreaming` writes. Throws like it.
     #[wasm_bindgen(js_name = convertFilesSplit)]
@@ -195,19 +194,17 @@ pub(crate) mod web {
         let progress = progress_of(&on_progress);
         let inputs = inputs(&files, &reader, &progress)?;
         let level = options.compression_level;
-        let mut k = 0u32;
-        let mut xml = |chunk: &[u8], dict: &[u8]| {
+        let mut xml = |k: usize, chunk: &[u8]| {
             let _ = if k % 2 == 1 {
-                let compressed = to3mf::deflate_chunk(level, dict, chunk);
-                on_local.call2(&JsValue::NULL, &k.into(), &js_sys::Uint8Array::from(&compressed[..]))
+                let compressed = to3mf::deflate_chunk(level, chunk);
+                on_local.call2(&JsValue::NULL, &(k as u32).into(), &js_sys::Uint8Array::from(&compressed[..]))
             } else {
-                // Views into wasm memory, valid during the call only: the callback copies them
-                // into buffers it reuses (no megabyte of garbage per chunk).
+                // A view into wasm memory, valid during the call only: the callback copies it
+                // into a buffer it reuses (no megabyte of garbage per chunk).
                 // SAFETY: nothing allocates in wasm memory while the callback runs.
-                let (chunk, dict) = unsafe { (js_sys::Uint8Array::view(chunk), js_sys::Uint8Array::view(dict)) };
-                on_remote.call3(&JsValue::NULL, &k.into(), &chunk, &dict)
+                let chunk = unsafe { js_sys::Uint8Array::view(chunk) };
+                on_remote.call2(&JsValue::NULL, &(k as u32).into(), &chunk)
             };
-            k += 1;
         };
         // No buffering: what `onChunk` gets before the call returns must be the whole head.
         let (report, package) =
