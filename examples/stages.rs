@@ -21,7 +21,7 @@ fn main() {
     let path = args.next().expect("usage: stages FILE [threads]");
     let threads: usize = args.next().map_or(1, |t| t.parse().expect("threads"));
     let bytes = std::fs::read(&path).expect("read the input");
-    let level: u32 = args.next().map_or(2, |l| l.parse().expect("level"));
+    let level: u32 = args.next().map_or(1, |l| l.parse().expect("level"));
     let options = to3mf::Options { threads, compression_level: level, ..Default::default() };
     let (read_s, input) = best(|| to3mf::read_input(&path, &bytes[..], Some(bytes.len() as u64), &options).expect("convert"));
     let meshes: Vec<&to3mf::Mesh> = input.meshes.iter().collect();

@@ -113,11 +113,11 @@ pub struct Options {
     pub spacing_mm: f32,
     /// Package metadata.
     pub metadata: Metadata,
-    /// Deflate level 0–9 for the model XML. 1 and 2 (the default) use to3mf's own encoder
+    /// Deflate level 0–9 for the model XML. 1 (the default) and 2 use to3mf's own encoder
     /// for machine-written XML, several times faster than zlib's fastest level with output
-    /// smaller than zlib's level 6 on big meshes; 1 is about 15% faster for packages about
-    /// 7% larger. 3–9 also try zlib at that level on each chunk and keep the smaller: much
-    /// slower, a little smaller on some models. 0 stores the XML uncompressed.
+    /// smaller than zlib's level 6 on big meshes; 2 searches harder, for packages about 5%
+    /// smaller in about 15% more time. 3–9 also try zlib at that level on each chunk and
+    /// keep the smaller: much slower, a little smaller on some models. 0 stores the XML.
     pub compression_level: u32,
     /// Threads for compression; 0 means "as many cores as there are". Ignored on wasm32.
     pub threads: usize,
@@ -139,7 +139,7 @@ impl Default for Options {
             layout: Layout::Arrange,
             spacing_mm: 5.0,
             metadata: Metadata::default(),
-            compression_level: 2,
+            compression_level: 1,
             threads: 0,
             max_triangles: 500_000_000,
             max_line_bytes: 1 << 20,
@@ -150,9 +150,9 @@ impl Default for Options {
 }
 
 impl Options {
-    /// Fastest conversion: deflate level 1, slightly larger packages.
-    pub fn fast() -> Options {
-        Options { compression_level: 1, ..Options::default() }
+    /// Smaller packages than the default for a little more time: level 2.
+    pub fn compact() -> Options {
+        Options { compression_level: 2, ..Options::default() }
     }
 
     /// Smallest output: deflate level 9; many times slower on big meshes.

@@ -75,8 +75,10 @@ fn head<W: Write>(out: W, meshes: &[&Mesh], thumbnail_png: Option<&[u8]>, level:
         return Err(Error::new(ErrorKind::Usage(format!("object '{}' has no triangle", m.name))));
     }
     let mut zip = ZipWriter::new(out);
-    zip.add("[Content_Types].xml", CONTENT_TYPES.as_bytes(), level)?;
-    zip.add("_rels/.rels", rels(thumbnail_png.is_some()).as_bytes(), level)?;
+    // The small parts take no time at zlib's level 6, whatever the model's level.
+    let small = if level == 0 { 0 } else { 6 };
+    zip.add("[Content_Types].xml", CONTENT_TYPES.as_bytes(), small)?;
+    zip.add("_rels/.rels", rels(thumbnail_png.is_some()).as_bytes(), small)?;
     if let Some(png) = thumbnail_png {
         zip.add(THUMBNAIL_PATH, png, 0)?;
     }

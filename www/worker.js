@@ -131,7 +131,7 @@ async function exportRequest(msg, wasm) {
 // chunks go in turn, so the helper keeps pace and no XML piles up waiting.
 function convertHelped(msg, wasm) {
   const { port } = msg;
-  const level = Math.min(msg.options?.compression_level ?? 2, 9);
+  const level = Math.min(msg.options?.compression_level ?? 1, 9);
   const waiting = new Map();
   // The chunk buffers go to the helper and come back with its answer, to be reused: a few
   // megabytes circulate instead of one new megabyte per chunk.

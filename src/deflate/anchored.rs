@@ -16,7 +16,7 @@
 
 use super::huffman::{distance_symbol, length_symbol, write_dynamic_header, BitWriter, Code};
 
-/// Most candidates tried per anchor.
+/// Candidates tried per anchor.
 const WAYS: usize = 4;
 /// Buckets of anchor keys.
 const BUCKETS: usize = 256;
@@ -31,15 +31,17 @@ const BLOCK: usize = 1 << 18;
 
 /// Reusable buffers of one compressing thread.
 pub(crate) struct Encoder {
-    /// Candidates tried per anchor, 1 to [`WAYS`]: fewer is faster, more finds longer matches.
-    ways: usize,
+    /// Stop trying candidates once a match is this long: lower is faster, higher finds
+    /// longer matches.
+    good_enough: usize,
     tokens: Vec<u32>,
     bits: Vec<u8>,
 }
 
 impl Encoder {
-    pub(crate) fn new(ways: usize) -> Encoder {
-        Encoder { ways: ways.clamp(1, WAYS), tokens: Vec::new(), bits: Vec::new() }
+    /// An encoder that stops looking at a match of `good_enough` bytes.
+    pub(crate) fn new(good_enough: usize) -> Encoder {
+        Encoder { good_enough, tokens: Vec::new(), bits: Vec::new() }
     }
 
     /// Appends `data` to `out` as non-final dynamic blocks ended by a sync flush (an empty
@@ -52,7 +54,7 @@ impl Encoder {
             let mut lit = [0u32; 286];
             let mut dist = [0u32; 30];
             self.tokens.clear();
-            tokenize(data, start, end, self.ways, &mut recent, &mut self.tokens, &mut lit, &mut dist);
+            tokenize(data, start, end, self.good_enough, &mut recent, &mut self.tokens, &mut lit, &mut dist);
             // At most 15 bits per literal byte and 48 per match of 4 or more bytes, plus
             // the header; the writer needs 8 bytes to spare.
             let bound = 2 * (end - start) + 1024;
@@ -79,7 +81,7 @@ fn tokenize(
     data: &[u8],
     start: usize,
     end: usize,
-    ways_tried: usize,
+    good_enough: usize,
     recent: &mut [[u32; WAYS]; BUCKETS],
     tokens: &mut Vec<u32>,
     lit: &mut [u32; 286],
@@ -102,7 +104,7 @@ fn tokenize(
             // Most matches end within 8 bytes: compare one word per candidate and go on
             // only with the candidate whose first word matches completely.
             let here = (p + 8 <= data.len()).then(|| word(data, p));
-            for &c in &ways[..ways_tried] {
+            for &c in ways.iter() {
                 let c = c as usize;
                 if c == 0 || p - c > MAX_DIST {
                     continue;
@@ -116,6 +118,9 @@ fn tokenize(
                 };
                 if len > best {
                     (best, best_from) = (len, c);
+                    if best >= good_enough {
+                        break;
+                    }
                 }
             }
             ways.copy_within(0..WAYS - 1, 1);
@@ -219,7 +224,7 @@ mod tests {
 
     fn roundtrip(data: &[u8]) -> usize {
         let mut out = Vec::new();
-        Encoder::new(WAYS).compress(data, &mut out);
+        Encoder::new(MAX_MATCH).compress(data, &mut out);
         out.extend_from_slice(&crate::deflate::FINAL_BLOCK);
         let mut back = Vec::new();
         flate2::read::DeflateDecoder::new(&out[..]).read_to_end(&mut back).unwrap();

@@ -34,7 +34,7 @@ fn run(c: &mut Compress, data: &[u8], out: &mut Vec<u8>, flush: FlushCompress) {
 }
 
 /// Compresses chunks of one entry. Levels 1 and 2 use the [`anchored`] encoder made for
-/// the model XML of big meshes (1 tries one earlier element per value, 2 four), except on
+/// the model XML of big meshes (1 takes the first match of 8 bytes, 2 the best of four), except on
 /// chunks under [`SMALL`] bytes, where zlib's level 6 gives smaller output in no time to
 /// speak of. Levels 3 to 9 compress each chunk with zlib at that level and, if it is not
 /// small, with the anchored encoder too, and keep the smaller: slow, never larger than 2.
@@ -52,8 +52,8 @@ const SMALL: usize = 256 * 1024;
 impl Chunks {
     pub(crate) fn new(level: u32) -> Chunks {
         let level = level.min(9);
-        let ways = if level == 1 { 1 } else { 4 };
-        Chunks { level, zlib: None, anchored: anchored::Encoder::new(ways), scratch: Vec::new() }
+        let good_enough = if level == 1 { 8 } else { usize::MAX };
+        Chunks { level, zlib: None, anchored: anchored::Encoder::new(good_enough), scratch: Vec::new() }
     }
 
     /// Compresses one chunk into `out` (cleared first), ended by a sync flush (never final).
