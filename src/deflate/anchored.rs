@@ -47,14 +47,15 @@ impl Encoder {
     /// Appends `data` to `out` as non-final dynamic blocks ended by a sync flush (an empty
     /// stored block), so compressed chunks concatenate into one stream. Matches never
     /// reach before `data`: each chunk stands alone.
+    ///
+    /// The first block of a chunk is coded in two passes (tokens, then codes made for
+    /// them). Later blocks take one pass: their codes are made from the block before's
+    /// counts, every symbol counted once more so that each has a code.
     pub(crate) fn compress(&mut self, data: &[u8], out: &mut Vec<u8>) {
         let mut recent = [[0u32; WAYS]; BUCKETS];
+        let mut counts = Counts::default();
         for start in (0..data.len()).step_by(BLOCK) {
             let end = data.len().min(start + BLOCK);
-            let mut lit = [0u32; 286];
-            let mut dist = [0u32; 30];
-            self.tokens.clear();
-            tokenize(data, start, end, self.good_enough, &mut recent, &mut self.tokens, &mut lit, &mut dist);
             // At most 15 bits per literal byte and 48 per match of 4 or more bytes, plus
             // the header; the writer needs 8 bytes to spare.
             let bound = 2 * (end - start) + 1024;
@@ -62,7 +63,23 @@ impl Encoder {
                 self.bits.resize(bound, 0);
             }
             let mut w = BitWriter::new(&mut self.bits);
-            write_block(&mut w, &data[start..end], &self.tokens, &mut lit, &mut dist);
+            if start == 0 {
+                let mut t = Tokens { tokens: std::mem::take(&mut self.tokens), counts: Counts::default() };
+                t.tokens.clear();
+                tokenize(data, start, end, self.good_enough, &mut recent, &mut t);
+                let codes = Codes::new(&t.counts, 0);
+                write_dynamic_header(&mut w, &codes.lit, &codes.dist);
+                write_tokens(&mut w, &codes, &data[start..end], &t.tokens);
+                codes.end(&mut w);
+                (self.tokens, counts) = (t.tokens, t.counts);
+            } else {
+                let codes = Codes::new(&counts, 1);
+                write_dynamic_header(&mut w, &codes.lit, &codes.dist);
+                let mut direct = Direct { w: &mut w, codes: &codes, counts: Counts::default() };
+                tokenize(data, start, end, self.good_enough, &mut recent, &mut direct);
+                counts = direct.counts;
+                codes.end(&mut w);
+            }
             // A sync flush leaves the stream byte-aligned for the next chunk.
             w.put(0, 3);
             let n = w.align();
@@ -75,25 +92,141 @@ impl Encoder {
     }
 }
 
-/// Turns `data[start..end]` into tokens, counting symbol frequencies. A token below
-/// [`MATCH`] is a run of that many literal bytes. Matches may reach back before `start`.
-fn tokenize(
-    data: &[u8],
-    start: usize,
-    end: usize,
-    good_enough: usize,
-    recent: &mut [[u32; WAYS]; BUCKETS],
-    tokens: &mut Vec<u32>,
-    lit: &mut [u32; 286],
-    dist: &mut [u32; 30],
-) {
+/// Symbol counts of a block: literal/length and distance alphabets.
+struct Counts {
+    lit: [u32; 286],
+    dist: [u32; 30],
+}
+
+impl Default for Counts {
+    fn default() -> Counts {
+        Counts { lit: [0; 286], dist: [0; 30] }
+    }
+}
+
+impl Counts {
+    #[inline(always)]
+    fn literals(&mut self, run: &[u8]) {
+        for &b in run {
+            self.lit[b as usize] += 1;
+        }
+    }
+
+    #[inline(always)]
+    fn matched(&mut self, len: u32, d: u32) {
+        self.lit[257 + length_symbol(len).0 as usize] += 1;
+        self.dist[distance_symbol(d).0 as usize] += 1;
+    }
+}
+
+/// The codes of one block, with each byte's code and length in one word (one load per literal).
+struct Codes {
+    lit: Code,
+    dist: Code,
+    byte: [u64; 256],
+}
+
+impl Codes {
+    /// Codes for `counts`, each symbol counted `plus` more times.
+    fn new(counts: &Counts, plus: u32) -> Codes {
+        let mut lit = counts.lit.map(|c| c + plus);
+        lit[256] = lit[256].max(1);
+        let lit = Code::for_frequencies(&lit, 15);
+        let dist = Code::for_frequencies(&counts.dist.map(|c| c + plus), 15);
+        let byte = std::array::from_fn(|b| lit.bits[b] as u64 | (lit.len[b] as u64) << 32);
+        Codes { lit, dist, byte }
+    }
+
+    #[inline(always)]
+    fn literals(&self, w: &mut BitWriter, run: &[u8]) {
+        // Two literals per store: at most 30 bits.
+        let mut pairs = run.chunks_exact(2);
+        for pair in &mut pairs {
+            let (a, b) = (self.byte[pair[0] as usize], self.byte[pair[1] as usize]);
+            let len_a = (a >> 32) as u32;
+            w.put((a & 0xFFFF_FFFF) | (b & 0xFFFF_FFFF) << len_a, len_a + (b >> 32) as u32);
+        }
+        for &x in pairs.remainder() {
+            let a = self.byte[x as usize];
+            w.put(a & 0xFFFF_FFFF, (a >> 32) as u32);
+        }
+    }
+
+    #[inline(always)]
+    fn matched(&self, w: &mut BitWriter, len: u32, d: u32) {
+        let (s, extra, base) = length_symbol(len);
+        let s = 257 + s as usize;
+        let (ds, dextra, dbase) = distance_symbol(d);
+        let ds = ds as usize;
+        let (lit, dist) = (&self.lit, &self.dist);
+        let head = lit.bits[s] as u64 | ((len - base) as u64) << lit.len[s];
+        let head_len = lit.len[s] as u32 + extra;
+        let tail = dist.bits[ds] as u64 | ((d - dbase) as u64) << dist.len[ds];
+        // At most 20 + 28 bits: one store.
+        w.put(head | tail << head_len, head_len + dist.len[ds] as u32 + dextra);
+    }
+
+    /// Ends the block.
+    fn end(&self, w: &mut BitWriter) {
+        w.put(self.lit.bits[256] as u64, self.lit.len[256] as u32);
+    }
+}
+
+/// What the tokenizer finds: runs of literals and matches.
+trait Found {
+    fn literals(&mut self, run: &[u8]);
+    fn matched(&mut self, len: u32, dist: u32);
+}
+
+/// Keeps tokens for a second pass: a token below [`MATCH`] is a run of that many literals.
+struct Tokens {
+    tokens: Vec<u32>,
+    counts: Counts,
+}
+
+impl Found for Tokens {
+    #[inline(always)]
+    fn literals(&mut self, run: &[u8]) {
+        self.tokens.push(run.len() as u32);
+        self.counts.literals(run);
+    }
+
+    #[inline(always)]
+    fn matched(&mut self, len: u32, d: u32) {
+        self.tokens.push(MATCH | len | d << 9);
+        self.counts.matched(len, d);
+    }
+}
+
+/// Writes what is found at once, with codes made beforehand, counting for the next block.
+struct Direct<'a, 'b> {
+    w: &'a mut BitWriter<'b>,
+    codes: &'a Codes,
+    counts: Counts,
+}
+
+impl Found for Direct<'_, '_> {
+    #[inline(always)]
+    fn literals(&mut self, run: &[u8]) {
+        self.codes.literals(self.w, run);
+        self.counts.literals(run);
+    }
+
+    #[inline(always)]
+    fn matched(&mut self, len: u32, d: u32) {
+        self.codes.matched(self.w, len, d);
+        self.counts.matched(len, d);
+    }
+}
+
+/// Finds the literals and matches of `data[start..end]`; matches may reach back before `start`.
+fn tokenize(data: &[u8], start: usize, end: usize, good_enough: usize, recent: &mut [[u32; WAYS]; BUCKETS], found: &mut impl Found) {
     let mut p = start;
     let mut run = start;
     // Anchors need the four bytes after them.
     let anchor_end = end.saturating_sub(4);
     while p < end {
         while p < end && data[p] != b'"' {
-            lit[data[p] as usize] += 1;
             p += 1;
         }
         if p < anchor_end && p > 0 && data[p - 1] != b'=' {
@@ -127,25 +260,19 @@ fn tokenize(
             ways[0] = p as u32;
             if best >= 4 {
                 if p > run {
-                    tokens.push((p - run) as u32);
+                    found.literals(&data[run..p]);
                 }
-                let d = (p - best_from) as u32;
-                tokens.push(MATCH | best as u32 | d << 9);
-                lit[257 + length_symbol(best as u32).0 as usize] += 1;
-                dist[distance_symbol(d).0 as usize] += 1;
+                found.matched(best as u32, (p - best_from) as u32);
                 p += best;
                 run = p;
                 continue;
             }
         }
-        if p < end {
-            // The quote itself is a literal.
-            lit[b'"' as usize] += 1;
-            p += 1;
-        }
+        // A quote that starts no match is a literal like any other byte.
+        p += 1;
     }
     if end > run {
-        tokens.push((end - run) as u32);
+        found.literals(&data[run..end]);
     }
 }
 
@@ -175,46 +302,19 @@ fn common_prefix(a: &[u8], b: &[u8], limit: usize) -> usize {
     n
 }
 
-/// Writes one dynamic block (without the final flag) of `tokens`, which cover `block`.
-fn write_block(w: &mut BitWriter, block: &[u8], tokens: &[u32], lit: &mut [u32; 286], dist: &mut [u32; 30]) {
-    lit[256] += 1;
-    let lit = Code::for_frequencies(lit, 15);
-    let dist = Code::for_frequencies(dist, 15);
-    write_dynamic_header(w, &lit, &dist);
-    // Code and length of each byte in one word: one load per literal.
-    let byte: Vec<u64> = (0..256).map(|b| lit.bits[b] as u64 | (lit.len[b] as u64) << 32).collect();
+/// Writes the tokens of a block, which cover `block`.
+fn write_tokens(w: &mut BitWriter, codes: &Codes, block: &[u8], tokens: &[u32]) {
     let mut at = 0;
     for &t in tokens {
         if t & MATCH == 0 {
-            let run = &block[at..at + t as usize];
+            codes.literals(w, &block[at..at + t as usize]);
             at += t as usize;
-            // Two literals per store: at most 30 bits.
-            let mut pairs = run.chunks_exact(2);
-            for pair in &mut pairs {
-                let (a, b) = (byte[pair[0] as usize], byte[pair[1] as usize]);
-                let len_a = (a >> 32) as u32;
-                w.put((a & 0xFFFF_FFFF) | (b & 0xFFFF_FFFF) << len_a, len_a + (b >> 32) as u32);
-            }
-            for &x in pairs.remainder() {
-                let a = byte[x as usize];
-                w.put(a & 0xFFFF_FFFF, (a >> 32) as u32);
-            }
         } else {
             let len = t & 0x1FF;
-            let d = (t & !MATCH) >> 9;
+            codes.matched(w, len, (t & !MATCH) >> 9);
             at += len as usize;
-            let (s, extra, base) = length_symbol(len);
-            let s = 257 + s as usize;
-            let (ds, dextra, dbase) = distance_symbol(d);
-            let ds = ds as usize;
-            let head = lit.bits[s] as u64 | ((len - base) as u64) << lit.len[s];
-            let head_len = lit.len[s] as u32 + extra;
-            let tail = dist.bits[ds] as u64 | ((d - dbase) as u64) << dist.len[ds];
-            // At most 20 + 28 bits: one store.
-            w.put(head | tail << head_len, head_len + dist.len[ds] as u32 + dextra);
         }
     }
-    w.put(lit.bits[256] as u64, lit.len[256] as u32);
 }
 
 #[cfg(test)]
