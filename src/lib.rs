@@ -44,8 +44,7 @@ pub use error::{Error, ErrorKind, Position, Result};
 pub use mesh::{Mesh, MeshBuilder};
 pub use options::{Layout, Metadata, Options, Unit};
 pub use report::{Bounds, EdgeStats, ErrorReport, InputReport, ObjectReport, Report};
-pub use deflate::deflate_chunk;
-pub use threemf::{write_3mf, write_3mf_split, PackageStats, SplitPackage};
+pub use threemf::{write_3mf, write_3mf_head, ChunkSums, ModelChunks, PackageStats, SplitPackage};
 pub use zip::write_zip;
 
 /// One input, read and welded.
@@ -286,20 +285,20 @@ pub fn convert<R: Read, W: std::io::Write>(
     report
 }
 
-/// Like [`convert`], with the model XML compressed elsewhere (see [`write_3mf_split`]): the
-/// package is returned unfinished, unless nothing could be written (then `Report::error`
-/// says why). Finish it with [`SplitPackage::finish`] and [`Report::written`].
+/// Like [`convert`], with the model XML compressed elsewhere: reads every input and writes
+/// the package's head (see [`write_3mf_head`]), returning the meshes with it, unless nothing
+/// could be written (then `Report::error` says why). Make the [`ModelChunks`] of the meshes,
+/// place them after the head and finish with [`SplitPackage::finish`] and [`Report::written`].
 pub fn convert_split<R: Read, W: std::io::Write>(
     inputs: impl IntoIterator<Item = (String, R, Option<u64>)>,
     out: W,
     options: &Options,
-    progress: &mut dyn FnMut(u64, u64),
-    xml: &mut dyn FnMut(usize, &[u8]),
-) -> (Report, Option<SplitPackage<W>>) {
+) -> (Report, Option<(SplitPackage<W>, Vec<Mesh>)>) {
     let (mut report, read) = read_all(inputs, options);
-    let meshes: Vec<&Mesh> = read.iter().flat_map(|i| i.meshes.iter()).collect();
-    match write_3mf_split(out, &meshes, None, options, progress, xml) {
-        Ok(package) => (report, Some(package)),
+    let meshes: Vec<Mesh> = read.into_iter().flat_map(|i| i.meshes).collect();
+    let refs: Vec<&Mesh> = meshes.iter().collect();
+    match write_3mf_head(out, &refs, None, options) {
+        Ok(package) => (report, Some((package, meshes))),
         Err(e) => {
             report.error = Some((&e).into());
             (report, None)

@@ -57,7 +57,7 @@ pub fn write_3mf<W: Write>(
     let model = Model::new(meshes, options);
     let total = model.elements.iter().sum();
     let mut done = 0;
-    let (crc, model_bytes) = deflate::write_entry(&mut zip, level, threads, model.chunks.len(), &|i, b| model.render(i, b), &mut |i| {
+    let (crc, model_bytes) = deflate::write_entry(&mut zip, level, threads, model.chunks.len(), &|i, b| model.render(meshes, i, b), &mut |i| {
         done += model.elements[i];
         progress(done, total);
     })?;
@@ -86,49 +86,89 @@ fn head<W: Write>(out: W, meshes: &[&Mesh], thumbnail_png: Option<&[u8]>, level:
     Ok(zip)
 }
 
-/// A package written up to its model's compressed data, which is made elsewhere: see
-/// [`write_3mf_split`].
+/// A package written up to its model's compressed data, which is made elsewhere (see
+/// [`ModelChunks`]); [`finish`](SplitPackage::finish) writes the rest.
 pub struct SplitPackage<W: Write> {
     zip: ZipWriter<W>,
-    crc: u32,
-    model_bytes: u64,
     objects: u64,
 }
 
-/// Like [`write_3mf`], but the model XML leaves raw, in chunks of about 1.5 MB, through
-/// `xml(index, chunk)`, so another thread or worker can compress it: each chunk compressed
-/// with [`deflate_chunk`](crate::deflate_chunk)`(level, chunk)`, in order, is the model's
-/// data, to be placed right after what was written to `out`; then
-/// [`SplitPackage::finish`] writes the rest. The bytes are the same as `write_3mf`'s.
-pub fn write_3mf_split<W: Write>(
-    out: W,
-    meshes: &[&Mesh],
-    thumbnail_png: Option<&[u8]>,
-    options: &Options,
-    progress: &mut dyn FnMut(u64, u64),
-    xml: &mut dyn FnMut(usize, &[u8]),
-) -> Result<SplitPackage<W>> {
+/// Writes the parts of a package before its model's compressed data: the same bytes as
+/// [`write_3mf`] writes first. The model's chunks (see [`ModelChunks`]), compressed anywhere
+/// and placed in order after these bytes, and then [`SplitPackage::finish`], make the same
+/// package as `write_3mf` does.
+pub fn write_3mf_head<W: Write>(out: W, meshes: &[&Mesh], thumbnail_png: Option<&[u8]>, options: &Options) -> Result<SplitPackage<W>> {
     let zip = head(out, meshes, thumbnail_png, options.compression_level.min(9))?;
-    let model = Model::new(meshes, options);
-    let total = model.elements.iter().sum();
-    let mut done = 0;
-    let (crc, model_bytes) = deflate::split_entry(model.chunks.len(), &|i, b| model.render(i, b), &mut |i, chunk| {
-        xml(i, chunk);
-        done += model.elements[i];
-        progress(done, total);
-    });
-    Ok(SplitPackage { zip, crc, model_bytes, objects: meshes.len() as u64 })
+    Ok(SplitPackage { zip, objects: meshes.len() as u64 })
 }
 
 impl<W: Write> SplitPackage<W> {
-    /// Ends the package once the `compressed` bytes of the model's chunks were placed after
-    /// what was written so far: the stream's final block, the descriptor, the directory.
-    pub fn finish(mut self, compressed: u64) -> Result<PackageStats> {
+    /// Ends the package once every chunk of the model was placed after what was written so
+    /// far, given each chunk's CRC-32, XML size and compressed size, in order: the stream's
+    /// final block, the descriptor, the directory.
+    pub fn finish(mut self, chunks: impl IntoIterator<Item = ChunkSums>) -> Result<PackageStats> {
+        let (mut crc, mut model_bytes, mut compressed) = (crc32fast::Hasher::new(), 0, 0);
+        for c in chunks {
+            crc.combine(&crc32fast::Hasher::new_with_initial_len(c.crc, c.xml_bytes));
+            model_bytes += c.xml_bytes;
+            compressed += c.compressed_bytes;
+        }
         self.zip.skip(compressed);
         self.zip.write_raw(&deflate::FINAL_BLOCK)?;
-        self.zip.finish_entry(self.crc, self.model_bytes)?;
+        self.zip.finish_entry(crc.finalize(), model_bytes)?;
         let (_, package_bytes) = self.zip.finish()?;
-        Ok(PackageStats { objects: self.objects, model_bytes: self.model_bytes, package_bytes })
+        Ok(PackageStats { objects: self.objects, model_bytes, package_bytes })
+    }
+}
+
+/// What [`SplitPackage::finish`] needs to know of one compressed chunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChunkSums {
+    /// CRC-32 of the chunk's XML.
+    pub crc: u32,
+    /// Size of the chunk's XML.
+    pub xml_bytes: u64,
+    /// Size of the chunk compressed.
+    pub compressed_bytes: u64,
+}
+
+/// The model XML of a package as chunks of whole elements, each compressed on its own,
+/// so that several threads or workers can share the work; see [`write_3mf_head`].
+pub struct ModelChunks {
+    model: Model,
+    deflate: deflate::Chunks,
+}
+
+impl ModelChunks {
+    /// The chunks of the package [`write_3mf`] would write for `meshes` and `options`.
+    pub fn new(meshes: &[&Mesh], options: &Options) -> ModelChunks {
+        ModelChunks { model: Model::new(meshes, options), deflate: deflate::Chunks::new(options.compression_level) }
+    }
+
+    /// How many chunks there are.
+    pub fn len(&self) -> usize {
+        self.model.chunks.len()
+    }
+
+    /// Whether there is no chunk (never the case for a package with an object).
+    pub fn is_empty(&self) -> bool {
+        self.model.chunks.is_empty()
+    }
+
+    /// Vertices and triangles in chunk `i`, for progress.
+    pub fn elements(&self, i: usize) -> u64 {
+        self.model.elements[i]
+    }
+
+    /// Writes and compresses chunk `i` (below [`len`](Self::len)); `meshes` must be those
+    /// the chunks were made for. Returns the compressed bytes and the chunk's sums.
+    pub fn compress(&mut self, meshes: &[&Mesh], i: usize) -> (Vec<u8>, ChunkSums) {
+        let mut xml = Vec::new();
+        self.model.render(meshes, i, &mut xml);
+        let mut out = Vec::new();
+        self.deflate.chunk(&xml, &mut out);
+        let sums = ChunkSums { crc: crc32fast::hash(&xml), xml_bytes: xml.len() as u64, compressed_bytes: out.len() as u64 };
+        (out, sums)
     }
 }
 
@@ -167,16 +207,15 @@ enum Piece {
 /// The model XML cut into chunks of whole elements, so that each chunk can be written and
 /// compressed on its own thread; the cuts depend on the meshes only, so the bytes do not
 /// depend on the thread count.
-struct Model<'a> {
-    meshes: &'a [&'a Mesh],
+struct Model {
     chunks: Vec<Vec<Piece>>,
     /// Elements in each chunk, for progress.
     elements: Vec<u64>,
 }
 
-impl Model<'_> {
-    fn new<'a>(meshes: &'a [&'a Mesh], options: &Options) -> Model<'a> {
-        let mut model = Model { meshes, chunks: vec![Vec::new()], elements: vec![0] };
+impl Model {
+    fn new(meshes: &[&Mesh], options: &Options) -> Model {
+        let mut model = Model { chunks: vec![Vec::new()], elements: vec![0] };
         let mut b = Vec::new();
         b.extend_from_slice(br#"<?xml version="1.0" encoding="UTF-8"?>"#);
         b.extend_from_slice(b"\n<model unit=\"millimeter\" xml:lang=\"en-US\" xmlns=\"http://schemas.microsoft.com/3dmanufacturing/core/2015/02\">\n");
@@ -286,13 +325,13 @@ impl Model<'_> {
         }
     }
 
-    /// Appends chunk `i`'s XML to `b`.
-    fn render(&self, i: usize, b: &mut Vec<u8>) {
+    /// Appends chunk `i`'s XML to `b`; `meshes` are those the model was made for.
+    fn render(&self, meshes: &[&Mesh], i: usize, b: &mut Vec<u8>) {
         for piece in &self.chunks[i] {
             match piece {
                 Piece::Text(t) => b.extend_from_slice(t),
                 Piece::Vertices(m, r) => {
-                    for v in &self.meshes[*m].vertices[r.clone()] {
+                    for v in &meshes[*m].vertices[r.clone()] {
                         b.extend_from_slice(b"<vertex x=\"");
                         push_f32(b, v[0]);
                         b.extend_from_slice(b"\" y=\"");
@@ -303,7 +342,7 @@ impl Model<'_> {
                     }
                 }
                 Piece::Triangles(m, r) => {
-                    for t in &self.meshes[*m].triangles[r.clone()] {
+                    for t in &meshes[*m].triangles[r.clone()] {
                         b.extend_from_slice(b"<triangle v1=\"");
                         push_u32(b, t[0]);
                         b.extend_from_slice(b"\" v2=\"");

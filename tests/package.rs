@@ -3,7 +3,7 @@
 mod common;
 
 use common::{package, parse_3mf, read, translation};
-use to3mf::{Layout, Mesh, Options};
+use to3mf::{ModelChunks, Layout, Mesh, Options};
 
 fn meshes_of(names: &[&str], options: &Options) -> Vec<Mesh> {
     names.iter().flat_map(|n| read(n, options).unwrap().meshes).collect()
@@ -190,18 +190,19 @@ fn a_split_package_compressed_elsewhere_is_the_same_bytes() {
         let options = Options { compression_level: level, ..Options::default() };
         let whole = package(&meshes, &options);
         let out = Shared::default();
-        let mut chunks = Vec::new();
-        let split = to3mf::write_3mf_split(out.clone(), &meshes, None, &options, &mut |_, _| {}, &mut |k, chunk| {
-            assert_eq!(k, chunks.len(), "chunks come in order");
-            chunks.push(to3mf::deflate_chunk(level, chunk));
-        })
-        .unwrap();
-        assert!(chunks.len() >= 2, "{} chunks", chunks.len());
-        let compressed: usize = chunks.iter().map(Vec::len).sum();
-        for c in &chunks {
-            out.0.borrow_mut().extend_from_slice(c);
+        let split = to3mf::write_3mf_head(out.clone(), &meshes, None, &options).unwrap();
+        // Two "workers" take every other chunk; the parts are placed in order afterwards.
+        let (mut even, mut odd) = (ModelChunks::new(&meshes, &options), ModelChunks::new(&meshes, &options));
+        let n = even.len();
+        assert!(n >= 3, "{n} chunks");
+        let parts: Vec<_> = (0..n).map(|i| if i % 2 == 0 { even.compress(&meshes, i) } else { odd.compress(&meshes, i) }).collect();
+        for (bytes, sums) in &parts {
+            assert_eq!(sums.compressed_bytes, bytes.len() as u64);
+            out.0.borrow_mut().extend_from_slice(bytes);
         }
-        let stats = split.finish(compressed as u64).unwrap();
+        let elements: u64 = (0..n).map(|i| even.elements(i)).sum();
+        assert_eq!(elements as usize, meshes[0].vertices.len() + meshes[0].triangles.len());
+        let stats = split.finish(parts.iter().map(|p| p.1)).unwrap();
         assert_eq!(*out.0.borrow(), whole, "level {level}");
         assert_eq!(stats.package_bytes, whole.len() as u64);
     }

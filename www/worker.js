@@ -127,70 +127,85 @@ async function exportRequest(msg, wasm) {
 }
 
 // A big file's model XML is compressed half here, half by a helper: another worker of the
-// pool, idle at the time, reached through `msg.port` (the pool decides; see to3mf.js). The
-// chunks go in turn, so the helper keeps pace and no XML piles up waiting.
-function convertHelped(msg, wasm) {
+// pool, idle at the time, reached through `msg.port` (the pool decides; see to3mf.js). Once
+// the file is read, the helper gets a copy of the meshes and makes the even chunks while this
+// worker makes the odd ones; the package is then put together in order.
+async function convertHelped(msg, wasm) {
   const { port } = msg;
-  const level = Math.min(msg.options?.compression_level ?? 1, 9);
-  const waiting = new Map();
-  // The chunk buffers go to the helper and come back with its answer, to be reused: a few
-  // megabytes circulate instead of one new megabyte per chunk.
-  const free = [];
-  port.onmessage = ({ data }) => {
-    if (data.ended) return waiting.get('ended')?.resolve();
-    const wait = waiting.get(data.k);
-    waiting.delete(data.k);
-    if (data.buffer) free.push(data.buffer);
-    if (data.error) wait?.reject(new Error(data.error));
-    else wait?.resolve(data.bytes);
-  };
+  const onProgress = progressReporter(msg.id);
   let out = [];
   const head = out;
-  const chunks = [];
-  const onRemote = (k, view) => {
-    let buffer = free.pop();
-    if (!buffer || buffer.byteLength < view.byteLength) buffer = new ArrayBuffer(Math.max(view.byteLength, 1 << 20));
-    const data = new Uint8Array(buffer, 0, view.byteLength);
-    data.set(view);
-    chunks[k] = new Promise((resolve, reject) => waiting.set(k, { resolve, reject }));
-    port.postMessage({ k, level, data }, [buffer]);
-  };
-  const onLocal = (k, compressed) => (chunks[k] = compressed);
-  const end = () => new Promise((resolve) => {
-    waiting.set('ended', { resolve });
-    port.postMessage({ end: true });
-  });
   let split;
   try {
-    split = wasm.convertFilesSplit(msg.files, msg.options ?? {}, (c) => out.push(c), onRemote, onLocal, progressReporter(msg.id));
+    split = wasm.convertFilesSplit(msg.files, msg.options ?? {}, (c) => out.push(c), onProgress);
   } catch (e) {
-    return end().then(() => Promise.reject(e));
+    await new Promise((resolve) => {
+      port.onmessage = ({ data }) => data.ended && resolve();
+      port.postMessage({ end: true });
+    });
+    throw e;
   }
-  return Promise.all(chunks).then(async (compressed) => {
-    await end();
-    const tail = (out = []);
-    const report = split.finish(compressed.reduce((n, c) => n + c.byteLength, 0));
-    split.free();
-    return { blob: new Blob([...head, ...compressed, ...tail], { type: 'model/3mf' }), report };
+  const count = split.count;
+  const total = Array.from({ length: count }, (_, k) => split.elements(k)).reduce((a, b) => a + b, 0);
+  let done = 0;
+  const progress = (k) => onProgress('writing', (done += split.elements(k)), total);
+  const chunks = new Array(count);
+  let ended;
+  const helperEnded = new Promise((resolve) => (ended = resolve));
+  const remote = new Promise((resolve, reject) => {
+    let waiting = Math.floor((count + 1) / 2);
+    if (waiting === 0) resolve();
+    port.onmessage = ({ data }) => {
+      if (data.ended) return ended();
+      if (data.error) return reject(new Error(data.error));
+      chunks[data.k] = data.bytes;
+      split.addSums(data.k, data.crc, data.xmlBytes, data.bytes.byteLength);
+      progress(data.k);
+      if (--waiting === 0) resolve();
+    };
   });
+  const meshes = split.meshes();
+  const buffers = meshes.flatMap((m) => [m.vertices.buffer, m.triangles.buffer]);
+  port.postMessage({ meshes, options: msg.options ?? {}, count }, buffers);
+  try {
+    for (let k = 1; k < count; k += 2) {
+      chunks[k] = split.compress(k);
+      progress(k);
+    }
+    await remote;
+  } finally {
+    // The helper says when it is free again, so the pool does not replace it as stuck.
+    port.postMessage({ end: true });
+    await helperEnded;
+  }
+  const tail = (out = []);
+  const result = split.finish();
+  split.free();
+  return { blob: new Blob([...head, ...chunks, ...tail], { type: 'model/3mf' }), report: result };
 }
 
-// The helper's side: compress what comes over the port until the other worker says "end".
+// The helper's side: make the even chunks of the meshes it is sent, until told to end.
 function help(msg, wasm) {
   return new Promise((resolve) => {
+    const end = () => {
+      msg.port.postMessage({ ended: true });
+      msg.port.close();
+      resolve({ blob: null, report: null });
+    };
     msg.port.onmessage = ({ data }) => {
-      if (data.end) {
-        msg.port.postMessage({ ended: true });
-        msg.port.close();
-        resolve({ blob: null, report: null });
-        return;
-      }
+      if (data.end) return end();
+      let compressor;
       try {
-        const bytes = wasm.deflateChunk(data.level, data.data);
-        // The chunk's buffer goes back for the next chunk.
-        msg.port.postMessage({ k: data.k, bytes, buffer: data.data.buffer }, [bytes.buffer, data.data.buffer]);
+        compressor = new wasm.ChunkCompressor(data.meshes, data.options);
+        data.meshes = null; // the copies in JS are garbage now
+        for (let k = 0; k < data.count; k += 2) {
+          const { bytes, crc, xmlBytes } = compressor.compress(k);
+          msg.port.postMessage({ k, bytes, crc, xmlBytes }, [bytes.buffer]);
+        }
       } catch (e) {
-        msg.port.postMessage({ k: data.k, error: String(e && e.message ? e.message : e) });
+        msg.port.postMessage({ error: String(e && e.message ? e.message : e) });
+      } finally {
+        compressor?.free();
       }
     };
   });

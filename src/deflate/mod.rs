@@ -58,7 +58,7 @@ impl Chunks {
 
     /// Compresses one chunk into `out` (cleared first), ended by a sync flush (never final).
     /// Buffers are reused because fresh megabyte allocations cost page faults on every chunk.
-    fn chunk(&mut self, data: &[u8], out: &mut Vec<u8>) {
+    pub(crate) fn chunk(&mut self, data: &[u8], out: &mut Vec<u8>) {
         out.clear();
         let big = data.len() >= SMALL;
         let zlib_level = match self.level {
@@ -83,32 +83,8 @@ impl Chunks {
 /// The empty final block that closes a stream of sync-flushed chunks.
 pub(crate) const FINAL_BLOCK: [u8; 2] = [0x03, 0x00];
 
-/// Compresses one chunk of a split package's model XML (see [`crate::write_3mf_split`]),
-/// ended by a sync flush: the same bytes as the package writer's own compression at that
-/// `level`.
-pub fn deflate_chunk(level: u32, data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    Chunks::new(level).chunk(data, &mut out);
-    out
-}
-
 /// Writes chunk `i` of an entry's bytes into a buffer (appending).
 pub(crate) type Render<'a> = &'a (dyn Fn(usize, &mut Vec<u8>) + Sync);
-
-/// Hands the `n` chunks of one entry out raw, in order, to be compressed elsewhere
-/// (another worker); nothing is written to the zip. Returns the CRC-32 and size.
-pub(crate) fn split_entry(n: usize, render: Render, xml: &mut dyn FnMut(usize, &[u8])) -> (u32, u64) {
-    let (mut crc, mut total) = (crc32fast::Hasher::new(), 0u64);
-    let mut buf = Vec::new();
-    for i in 0..n {
-        buf.clear();
-        render(i, &mut buf);
-        crc.update(&buf);
-        total += buf.len() as u64;
-        xml(i, &buf);
-    }
-    (crc.finalize(), total)
-}
 
 /// Writes one deflated ZIP entry of `n` chunks, rendering and compressing them on `threads`
 /// worker threads (1 = on this thread). `progress(i)` says chunk `i` was written.

@@ -5,7 +5,7 @@
 /// The JS-facing functions; the crate builds natively too (empty) so the workspace stays
 /// one `cargo test`.
 #[cfg(target_arch = "wasm32")]
-pub use web::{convert_bytes, convert_files, convert_files_split, convert_files_streaming, deflate_chunk, zip_blobs, SplitConversion};
+pub use web::{convert_bytes, convert_files, convert_files_split, convert_files_streaming, zip_blobs, ChunkCompressor, SplitConversion};
 #[cfg(all(target_arch = "wasm32", feature = "full"))]
 pub use manyfold::{export_model_files, export_models, extract_file, plan_models};
 
@@ -146,73 +146,163 @@ pub(crate) mod web {
         result(None, &report)
     }
 
-    /// `deflateChunk(level, data)`: one chunk of a split conversion's model XML,
-    /// compressed (in a helper worker) exactly as the package writer would.
-    #[wasm_bindgen(js_name = deflateChunk)]
-    pub fn deflate_chunk(level: u32, data: &[u8]) -> Vec<u8> {
-        to3mf::deflate_chunk(level, data)
-    }
-
-    /// A conversion whose model XML is being compressed by helper workers; `finish` ends it.
+    /// A conversion whose model XML is compressed in chunks, some here and some by a helper
+    /// worker: `count` chunks, `compress(k)` makes one here, `meshes()` gives what the helper
+    /// needs to make the others (with `ChunkCompressor`), `addSums` records those, and
+    /// `finish` ends the package.
     #[wasm_bindgen]
     pub struct SplitConversion {
         package: Option<to3mf::SplitPackage<ChunkOut>>,
         report: to3mf::Report,
+        meshes: Vec<to3mf::Mesh>,
+        chunks: to3mf::ModelChunks,
+        sums: Vec<Option<to3mf::ChunkSums>>,
     }
 
     #[wasm_bindgen]
     impl SplitConversion {
-        /// Writes the package's end through `onChunk` once the chunks' compressed bytes
-        /// (`compressed` in all, in order) were placed after what it wrote so far; returns
-        /// the report.
-        pub fn finish(&mut self, compressed: f64) -> Result<JsValue, JsValue> {
+        /// How many chunks the model XML has.
+        #[wasm_bindgen(getter)]
+        pub fn count(&self) -> u32 {
+            self.chunks.len() as u32
+        }
+
+        /// Vertices and triangles in chunk `k`, for progress.
+        pub fn elements(&self, k: u32) -> f64 {
+            self.chunks.elements(k as usize) as f64
+        }
+
+        /// The meshes, copied out for a helper: `[{name, vertices: Float32Array (x, y, z…),
+        /// triangles: Uint32Array}]`, whose buffers can be transferred.
+        pub fn meshes(&self) -> js_sys::Array {
+            self.meshes.iter().map(|m| mesh_to_js(m)).collect()
+        }
+
+        /// Compresses chunk `k` here; its bytes go after the chunks before it.
+        pub fn compress(&mut self, k: u32) -> Result<js_sys::Uint8Array, JsError> {
+            let k = self.index(k)?;
+            let refs: Vec<&to3mf::Mesh> = self.meshes.iter().collect();
+            let (bytes, sums) = self.chunks.compress(&refs, k);
+            self.sums[k] = Some(sums);
+            Ok(js_sys::Uint8Array::from(&bytes[..]))
+        }
+
+        /// Records chunk `k` as compressed elsewhere (`ChunkCompressor.compress`): the CRC-32
+        /// and size of its XML and the size of its compressed bytes.
+        #[wasm_bindgen(js_name = addSums)]
+        pub fn add_sums(&mut self, k: u32, crc: u32, xml_bytes: f64, compressed_bytes: f64) -> Result<(), JsError> {
+            let k = self.index(k)?;
+            self.sums[k] = Some(to3mf::ChunkSums { crc, xml_bytes: xml_bytes as u64, compressed_bytes: compressed_bytes as u64 });
+            Ok(())
+        }
+
+        /// Writes the package's end through `onChunk` once every chunk's bytes were placed,
+        /// in order, after what it wrote so far; returns the report.
+        pub fn finish(&mut self) -> Result<JsValue, JsValue> {
             let package = self.package.take().ok_or_else(|| JsError::new("finish called twice"))?;
-            let stats = package.finish(compressed as u64).map_err(|e| JsError::new(&e.to_string()))?;
+            let sums: Option<Vec<to3mf::ChunkSums>> = self.sums.iter().copied().collect();
+            let sums = sums.ok_or_else(|| JsError::new("finish called before every chunk was compressed"))?;
+            let stats = package.finish(sums).map_err(|e| JsError::new(&e.to_string()))?;
             self.report.written(stats);
             serde_wasm_bindgen::to_value(&self.report).map_err(|e| JsError::new(&e.to_string()).into())
         }
+
+        fn index(&self, k: u32) -> Result<usize, JsError> {
+            let k = k as usize;
+            if k < self.sums.len() {
+                Ok(k)
+            } else {
+                Err(JsError::new(&format!("no chunk {k}: there are {}", self.sums.len())))
+            }
+        }
     }
 
-    /// Like `convertFilesStreaming`, but half of the model XML is compressed elsewhere: its
-    /// chunks (about 1.5 MB) are numbered from 0; the odd ones are compressed here and handed
-    /// to `onLocal(k, compressed)`, the even ones go raw to `onRemote(k, chunk)` (a view into
-    /// wasm memory: copy it before returning), to be compressed with
-    /// `deflateChunk(level, chunk)` (in a helper worker, while this one goes on). All of them, in order, are placed after what `onChunk` received; then
-    /// `finish(compressedBytes)` on the returned object writes the rest. The package is byte
-    /// for byte the one `convertFilesStreaming` writes. Throws like it.
+    /// Like `convertFilesStreaming`, but the model XML is left to be compressed in chunks
+    /// (see `SplitConversion`), here and in a helper worker: reads the files and hands the
+    /// package's head to `onChunk`. The finished package is byte for byte the one
+    /// `convertFilesStreaming` writes. Throws like it.
     #[wasm_bindgen(js_name = convertFilesSplit)]
     pub fn convert_files_split(
         files: js_sys::Array,
         options: JsValue,
         on_chunk: js_sys::Function,
-        on_remote: js_sys::Function,
-        on_local: js_sys::Function,
         on_progress: Option<js_sys::Function>,
     ) -> Result<SplitConversion, JsValue> {
         let options = self::options(options)?;
         let reader = web_sys::FileReaderSync::new().map_err(|_| JsError::new("FileReaderSync needs a dedicated worker"))?;
         let progress = progress_of(&on_progress);
         let inputs = inputs(&files, &reader, &progress)?;
-        let level = options.compression_level;
-        let mut xml = |k: usize, chunk: &[u8]| {
-            let _ = if k % 2 == 1 {
-                let compressed = to3mf::deflate_chunk(level, chunk);
-                on_local.call2(&JsValue::NULL, &(k as u32).into(), &js_sys::Uint8Array::from(&compressed[..]))
-            } else {
-                // A view into wasm memory, valid during the call only: the callback copies it
-                // into a buffer it reuses (no megabyte of garbage per chunk).
-                // SAFETY: nothing allocates in wasm memory while the callback runs.
-                let chunk = unsafe { js_sys::Uint8Array::view(chunk) };
-                on_remote.call2(&JsValue::NULL, &(k as u32).into(), &chunk)
-            };
-        };
         // No buffering: what `onChunk` gets before the call returns must be the whole head.
-        let (report, package) =
-            to3mf::convert_split(inputs, ChunkOut(on_chunk), &options, &mut |done, total| progress("writing", done as f64, total as f64), &mut xml);
-        match package {
-            Some(package) => Ok(SplitConversion { package: Some(package), report }),
-            None => Err(result(None, &report).expect_err("a report without a package has an error")),
+        match to3mf::convert_split(inputs, ChunkOut(on_chunk), &options) {
+            (report, Some((package, meshes))) => {
+                let refs: Vec<&to3mf::Mesh> = meshes.iter().collect();
+                let chunks = to3mf::ModelChunks::new(&refs, &options);
+                let sums = vec![None; chunks.len()];
+                Ok(SplitConversion { package: Some(package), report, meshes, chunks, sums })
+            }
+            (report, None) => Err(result(None, &report).expect_err("a report without a package has an error")),
         }
+    }
+
+    /// The helper's side of a split conversion: the meshes from `SplitConversion.meshes()`
+    /// and the same options make the same chunks.
+    #[wasm_bindgen]
+    pub struct ChunkCompressor {
+        meshes: Vec<to3mf::Mesh>,
+        chunks: to3mf::ModelChunks,
+    }
+
+    #[wasm_bindgen]
+    impl ChunkCompressor {
+        /// Takes the meshes (as `SplitConversion.meshes()` gives them) and the options.
+        #[wasm_bindgen(constructor)]
+        pub fn new(meshes: js_sys::Array, options: JsValue) -> Result<ChunkCompressor, JsValue> {
+            let options = self::options(options)?;
+            let meshes = meshes.iter().map(mesh_from_js).collect::<Result<Vec<_>, _>>()?;
+            let refs: Vec<&to3mf::Mesh> = meshes.iter().collect();
+            let chunks = to3mf::ModelChunks::new(&refs, &options);
+            Ok(ChunkCompressor { meshes, chunks })
+        }
+
+        /// Compresses chunk `k`: `{bytes: Uint8Array, crc, xmlBytes}`.
+        pub fn compress(&mut self, k: u32) -> Result<js_sys::Object, JsError> {
+            if k as usize >= self.chunks.len() {
+                return Err(JsError::new(&format!("no chunk {k}: there are {}", self.chunks.len())));
+            }
+            let refs: Vec<&to3mf::Mesh> = self.meshes.iter().collect();
+            let (bytes, sums) = self.chunks.compress(&refs, k as usize);
+            let out = js_sys::Object::new();
+            let set = |key: &str, value: &JsValue| js_sys::Reflect::set(&out, &key.into(), value).map(|_| ());
+            set("bytes", &js_sys::Uint8Array::from(&bytes[..]))
+                .and(set("crc", &sums.crc.into()))
+                .and(set("xmlBytes", &(sums.xml_bytes as f64).into()))
+                .map_err(|_| JsError::new("could not build the result"))?;
+            Ok(out)
+        }
+    }
+
+    fn mesh_to_js(m: &to3mf::Mesh) -> JsValue {
+        let out = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&out, &"name".into(), &m.name.as_str().into());
+        let _ = js_sys::Reflect::set(&out, &"vertices".into(), &js_sys::Float32Array::from(m.vertices.as_flattened()));
+        let _ = js_sys::Reflect::set(&out, &"triangles".into(), &js_sys::Uint32Array::from(m.triangles.as_flattened()));
+        out.into()
+    }
+
+    fn mesh_from_js(value: JsValue) -> Result<to3mf::Mesh, JsError> {
+        let get = |key: &str| js_sys::Reflect::get(&value, &key.into()).map_err(|_| JsError::new("not a mesh"));
+        let name = get("name")?.as_string().ok_or_else(|| JsError::new("a mesh needs a name"))?;
+        let vertices: js_sys::Float32Array = get("vertices")?.dyn_into().map_err(|_| JsError::new("vertices must be a Float32Array"))?;
+        let triangles: js_sys::Uint32Array = get("triangles")?.dyn_into().map_err(|_| JsError::new("triangles must be a Uint32Array"))?;
+        let (nv, nt) = (vertices.length() as usize, triangles.length() as usize);
+        if nv % 3 != 0 || nt % 3 != 0 {
+            return Err(JsError::new("vertices and triangles come in threes"));
+        }
+        // Copied straight into the mesh's own arrays: no second copy of a big mesh.
+        let mut mesh = to3mf::Mesh { name, vertices: vec![[0.0; 3]; nv / 3], triangles: vec![[0; 3]; nt / 3] };
+        vertices.copy_to(mesh.vertices.as_flattened_mut());
+        triangles.copy_to(mesh.triangles.as_flattened_mut());
+        Ok(mesh)
     }
 
     fn progress_of(on_progress: &Option<js_sys::Function>) -> impl Fn(&str, f64, f64) + '_ {
