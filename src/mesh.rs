@@ -108,7 +108,13 @@ pub struct MeshBuilder {
     shift: u32,
     read: u64,
     degenerate: u64,
+    /// The last vertices looked up, by the low bits of their hash (same layout as `table`);
+    /// a power of two no longer than the table.
+    recent: Vec<[u32; 4]>,
 }
+
+/// Most entries of the recent-vertex cache: 64 KiB, which stays in a core's L2 cache.
+const RECENT: usize = 4096;
 
 /// Most vertices one mesh may have: edge statistics pack an index into 31 bits.
 const MAX_VERTICES: usize = (1 << 31) - 1;
@@ -134,6 +140,7 @@ impl MeshBuilder {
             shift: 64 - table_len.trailing_zeros(),
             read: 0,
             degenerate: 0,
+            recent: vec![[0; 4]; RECENT.min(table_len)],
         }
     }
 
@@ -253,6 +260,13 @@ impl MeshBuilder {
     #[inline]
     fn vertex(&mut self, v: [f32; 3], h: u64) -> Option<u32> {
         let bits = [v[0].to_bits(), v[1].to_bits(), v[2].to_bits()];
+        // Most corners come back within a few triangles: a small cache that stays in the CPU's
+        // cache answers them without a trip to the table in memory.
+        let cached = (h as usize) & (self.recent.len() - 1);
+        let recent = self.recent[cached];
+        if recent[3] != 0 && [recent[0], recent[1], recent[2]] == bits {
+            return Some(recent[3] - 1);
+        }
         let mask = self.table.len() - 1;
         let mut slot = (h >> self.shift) as usize;
         loop {
@@ -261,6 +275,7 @@ impl MeshBuilder {
                 break;
             }
             if [entry[0], entry[1], entry[2]] == bits {
+                self.recent[cached] = entry;
                 return Some(entry[3] - 1);
             }
             slot = (slot + 1) & mask;
@@ -271,6 +286,7 @@ impl MeshBuilder {
         let index = self.vertices.len() as u32;
         self.vertices.push(v);
         self.table[slot] = [bits[0], bits[1], bits[2], index + 1];
+        self.recent[cached] = self.table[slot];
         if self.vertices.len() * 10 > self.table.len() * 7 {
             self.grow();
         }
