@@ -8,7 +8,8 @@ pub(crate) fn push_f32(out: &mut Vec<u8>, x: f32) {
         out.push(b'0');
         return;
     }
-    let mut buf = ryu::Buffer::new();
+    // zmij (dtolnay's successor to ryu): the same shortest digits, about twice as fast.
+    let mut buf = zmij::Buffer::new();
     let s = buf.format_finite(x).as_bytes();
     if let Some(int) = s.strip_suffix(b".0") {
         out.extend_from_slice(int);
@@ -19,7 +20,7 @@ pub(crate) fn push_f32(out: &mut Vec<u8>, x: f32) {
     }
 }
 
-/// Rewrites ryu's `d.ddde±x` form as a plain decimal.
+/// Rewrites the `d.ddde±x` form as a plain decimal.
 #[cold]
 fn expand_exponent(out: &mut Vec<u8>, s: &[u8]) {
     let (negative, s) = match s.strip_prefix(b"-") {
