@@ -44,6 +44,7 @@ pub use error::{Error, ErrorKind, Position, Result};
 pub use mesh::{Mesh, MeshBuilder};
 pub use options::{Layout, Metadata, Options, Unit};
 pub use report::{Bounds, EdgeStats, ErrorReport, InputReport, ObjectReport, Report};
+pub use deflate::deflate_chunk;
 pub use threemf::{write_3mf, write_3mf_head, ChunkSums, ModelChunks, PackageStats, SplitPackage};
 pub use zip::write_zip;
 

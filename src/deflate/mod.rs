@@ -83,6 +83,15 @@ impl Chunks {
 /// The empty final block that closes a stream of sync-flushed chunks.
 pub(crate) const FINAL_BLOCK: [u8; 2] = [0x03, 0x00];
 
+/// Compresses `data` as the package writer compresses one chunk of model XML at `level`:
+/// raw deflate blocks that end in a sync flush, never final. Chunks compressed this way
+/// concatenate into one stream, which the two bytes `03 00` (an empty final block) end.
+pub fn deflate_chunk(level: u32, data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    Chunks::new(level).chunk(data, &mut out);
+    out
+}
+
 /// Writes chunk `i` of an entry's bytes into a buffer (appending).
 pub(crate) type Render<'a> = &'a (dyn Fn(usize, &mut Vec<u8>) + Sync);
 
@@ -213,6 +222,19 @@ mod tests {
         assert_eq!((crc, n), (crc32fast::hash(data), data.len() as u64));
         zip.finish_entry(crc, n).unwrap();
         zip.finish().unwrap().0
+    }
+
+    #[test]
+    fn chunks_from_deflate_chunk_concatenate_into_one_stream() {
+        let xml: Vec<u8> = (0..60_000u32).flat_map(|i| format!("<vertex x=\"{}\" y=\"{}\"/>", i % 977, i / 3).into_bytes()).collect();
+        let parts = [&xml[..300_000], &xml[300_000..310_000], &xml[310_000..]];
+        for level in [1, 2, 6] {
+            let mut stream: Vec<u8> = parts.iter().flat_map(|p| deflate_chunk(level, p)).collect();
+            stream.extend_from_slice(&FINAL_BLOCK);
+            let mut back = Vec::new();
+            flate2::read::DeflateDecoder::new(&stream[..]).read_to_end(&mut back).unwrap();
+            assert!(back == xml, "level {level}");
+        }
     }
 
     #[test]
