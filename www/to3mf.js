@@ -14,9 +14,10 @@ const WORKER_URL = new URL('./worker.js', import.meta.url);
 // replaced, so an idle page gives the memory back.
 const RECYCLE_BYTES = 96 << 20;
 
-// A single file of this size (bytes) gets an idle worker as its helper: that worker compresses
-// half of the model XML while the file's worker produces the rest (two cores on one file).
-// Below, it is not worth the copies; above, memory matters more than the time saved.
+// A single file of this size (bytes) gets an idle worker as its helper: once the file is read,
+// the helper gets a copy of the meshes and makes half of the model XML's chunks while the
+// file's worker makes the rest (two cores on one file). Below, it is not worth the copy;
+// above, memory matters more than the time saved.
 const HELPED_BYTES = [32 << 20, 512 << 20];
 
 /**
