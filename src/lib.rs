@@ -19,6 +19,7 @@
 pub mod archive;
 pub mod datapackage;
 mod deflate;
+mod early;
 pub mod edit;
 mod error;
 pub mod layout;
@@ -45,7 +46,8 @@ pub use mesh::{Mesh, MeshBuilder};
 pub use options::{Layout, Metadata, Options, Unit};
 pub use report::{Bounds, EdgeStats, ErrorReport, InputReport, ObjectReport, Report};
 pub use deflate::deflate_chunk;
-pub use threemf::{write_3mf, write_3mf_head, ChunkSums, ModelChunks, PackageStats, SplitPackage};
+pub use early::EarlyChunks;
+pub use threemf::{write_3mf, write_3mf_head, write_3mf_inputs, ChunkSums, ModelChunks, PackageStats, SplitPackage};
 pub use zip::write_zip;
 
 /// One input, read and welded.
@@ -55,6 +57,8 @@ pub struct Input {
     pub meshes: Vec<Mesh>,
     /// What was read, kept and dropped.
     pub report: InputReport,
+    /// Model XML compressed while reading (empty unless read by [`read_input_compressing`]).
+    pub early: EarlyChunks,
 }
 
 /// Reading state shared by the format readers.
@@ -66,6 +70,11 @@ pub(crate) struct Parsed<'a> {
     meshes: Vec<Mesh>,
     report: InputReport,
     estimated: bool,
+    /// Where mesh builders send their final chunks, when compressing while reading.
+    early: Option<std::sync::mpsc::SyncSender<early::Job>>,
+    /// Builders made so far, and the number of the builder of each kept mesh.
+    builders: u64,
+    serials: Vec<u64>,
 }
 
 impl Parsed<'_> {
@@ -79,6 +88,16 @@ impl Parsed<'_> {
         self.size_hint.map_or(1024, |s| (s / bytes_per_triangle) as usize)
     }
 
+    /// A new mesh builder with the input's scale and options.
+    pub(crate) fn builder(&mut self, name: String, expected_triangles: usize) -> MeshBuilder {
+        let serial = self.builders;
+        self.builders += 1;
+        MeshBuilder::new(name, self.scale, expected_triangles)
+            .with_tolerance(self.options.weld_tolerance_mm)
+            .with_sealer(self.early.clone().map(|tx| early::Sealer::new(serial, tx)))
+            .with_serial(serial)
+    }
+
     pub(crate) fn warn(&mut self, message: String) {
         self.report.warnings.push(message);
     }
@@ -90,6 +109,7 @@ impl Parsed<'_> {
         if read == 0 {
             return;
         }
+        let serial = builder.serial();
         let (mesh, dropped) = builder.finish();
         let written = !mesh.triangles.is_empty();
         if !written {
@@ -110,6 +130,7 @@ impl Parsed<'_> {
         });
         if written {
             self.meshes.push(mesh);
+            self.serials.push(serial);
         }
     }
 }
@@ -140,7 +161,18 @@ pub fn stem(name: &str) -> &str {
 /// `name` names the input in messages and gives objects without a name of their own
 /// their name (the file stem). `size_hint`, the input's length if known, only sizes
 /// allocations.
-pub fn read_input<R: Read>(name: &str, mut reader: R, size_hint: Option<u64>, options: &Options) -> Result<Input> {
+pub fn read_input<R: Read>(name: &str, reader: R, size_hint: Option<u64>, options: &Options) -> Result<Input> {
+    read(name, reader, size_hint, options, false)
+}
+
+/// Reads one input as [`read_input`] does and, when `options` allow more than one thread,
+/// compresses most of its model XML on the other threads while this one reads: give the
+/// input to [`write_3mf_inputs`], which writes the same bytes as [`write_3mf`] sooner.
+pub fn read_input_compressing<R: Read>(name: &str, reader: R, size_hint: Option<u64>, options: &Options) -> Result<Input> {
+    read(name, reader, size_hint, options, true)
+}
+
+fn read<R: Read>(name: &str, mut reader: R, size_hint: Option<u64>, options: &Options, early: bool) -> Result<Input> {
     let mut head = vec![0u8; 4096];
     let mut got = 0;
     while got < head.len() {
@@ -162,7 +194,7 @@ pub fn read_input<R: Read>(name: &str, mut reader: R, size_hint: Option<u64>, op
         let text = lines::Utf16 { inner: std::io::BufReader::new(std::io::Cursor::new(head).chain(rest)), big_endian, out: Vec::new(), at: 0 };
         // Boxed, so that this call does not make another copy of this function for its type.
         let text: Box<dyn Read + '_> = Box::new(text);
-        let mut input = read_input(name, text, size_hint.map(|s| s / 2), options)?;
+        let mut input = read(name, text, size_hint.map(|s| s / 2), options, early)?;
         input.report.warnings.insert(0, "UTF-16 text: read as UTF-8".to_string());
         return Ok(input);
     }
@@ -176,23 +208,30 @@ pub fn read_input<R: Read>(name: &str, mut reader: R, size_hint: Option<u64>, op
         meshes: Vec::new(),
         report: InputReport { name: name.to_string(), format: format.to_string(), ..InputReport::default() },
         estimated: false,
+        early: None,
+        builders: 0,
+        serials: Vec::new(),
     };
-    match format {
-        "binary-stl" => stl::read_binary(&head, &mut counted, &mut parsed)?,
-        "ascii-stl" => stl::read_ascii(&head, &mut counted, &mut parsed)?,
-        #[cfg(feature = "read3mf")]
-        "3mf" => {
-            // A zip needs seeking: the package is held in memory (it is compressed).
-            let max = options.max_package_bytes;
-            let mut bytes = head.clone();
-            (&mut counted).take(max.saturating_add(1).saturating_sub(got as u64)).read_to_end(&mut bytes)?;
-            if bytes.len() as u64 > max {
-                return Err(Error::limit(Position::Whole, format!("a 3MF package over {} MiB; raise the package size limit to read it", max >> 20)));
-            }
-            threemf::read::read(std::io::Cursor::new(bytes), &mut parsed)?
+    let threads = threads(options);
+    let early = if early && threads > 1 && format != "3mf" {
+        #[cfg(all(feature = "parallel", not(target_arch = "wasm32")))]
+        {
+            let (result, done) = early::compress_while(threads, options.compression_level.min(9), |tx| {
+                parsed.early = Some(tx);
+                let result = read_format(format, &head, &mut counted, &mut parsed, options, got);
+                // The compressing threads stop once every sender is gone.
+                parsed.early = None;
+                result
+            });
+            result?;
+            early::by_mesh(done, &parsed.serials)
         }
-        _ => obj::read(&head, &mut counted, &mut parsed)?,
-    }
+        #[cfg(not(all(feature = "parallel", not(target_arch = "wasm32"))))]
+        unreachable!("one thread only")
+    } else {
+        read_format(format, &head, &mut counted, &mut parsed, options, got)?;
+        EarlyChunks::default()
+    };
     parsed.report.bytes = counted.count;
     if parsed.meshes.is_empty() {
         let read: u64 = parsed.report.objects.iter().map(|o| o.triangles_read).sum();
@@ -202,7 +241,27 @@ pub fn read_input<R: Read>(name: &str, mut reader: R, size_hint: Option<u64>, op
             format!("all {read} triangles are degenerate (corners at the same point): nothing to convert")
         }));
     }
-    Ok(Input { meshes: parsed.meshes, report: parsed.report })
+    Ok(Input { meshes: parsed.meshes, report: parsed.report, early })
+}
+
+/// Reads the meshes of one input of a known format; `head` (`got` bytes) was taken from `counted`.
+fn read_format<R: Read>(format: &str, head: &[u8], counted: &mut Counted<R>, parsed: &mut Parsed, options: &Options, got: usize) -> Result<()> {
+    match format {
+        "binary-stl" => stl::read_binary(head, counted, parsed),
+        "ascii-stl" => stl::read_ascii(head, counted, parsed),
+        #[cfg(feature = "read3mf")]
+        "3mf" => {
+            // A zip needs seeking: the package is held in memory (it is compressed).
+            let max = options.max_package_bytes;
+            let mut bytes = head.to_vec();
+            counted.take(max.saturating_add(1).saturating_sub(got as u64)).read_to_end(&mut bytes)?;
+            if bytes.len() as u64 > max {
+                return Err(Error::limit(Position::Whole, format!("a 3MF package over {} MiB; raise the package size limit to read it", max >> 20)));
+            }
+            threemf::read::read(std::io::Cursor::new(bytes), parsed)
+        }
+        _ => obj::read(head, counted, parsed),
+    }
 }
 
 struct Counted<R> {

@@ -111,6 +111,10 @@ pub struct MeshBuilder {
     /// The last vertices looked up, by the low bits of their hash (same layout as `table`);
     /// a power of two no longer than the table.
     recent: Vec<[u32; 4]>,
+    /// Sends final chunks of model XML to be compressed while reading goes on.
+    sealer: Option<crate::early::Sealer>,
+    /// Which builder of its input this is, so compressed chunks find their mesh.
+    serial: u64,
 }
 
 /// Most entries of the recent-vertex cache: 64 KiB, which stays in a core's L2 cache.
@@ -141,6 +145,8 @@ impl MeshBuilder {
             read: 0,
             degenerate: 0,
             recent: vec![[0; 4]; RECENT.min(table_len)],
+            sealer: None,
+            serial: 0,
         }
     }
 
@@ -150,6 +156,27 @@ impl MeshBuilder {
     pub fn with_tolerance(mut self, mm: f32) -> MeshBuilder {
         self.tolerance = if mm.is_finite() && mm > 0.0 { mm } else { 0.0 };
         self
+    }
+
+    pub(crate) fn with_sealer(mut self, sealer: Option<crate::early::Sealer>) -> MeshBuilder {
+        self.sealer = sealer;
+        self
+    }
+
+    pub(crate) fn with_serial(mut self, serial: u64) -> MeshBuilder {
+        self.serial = serial;
+        self
+    }
+
+    pub(crate) fn serial(&self) -> u64 {
+        self.serial
+    }
+
+    #[inline]
+    fn seal(&mut self) {
+        if let Some(s) = &mut self.sealer {
+            s.seal(&self.vertices, &self.triangles);
+        }
     }
 
     /// The mesh's name.
@@ -180,7 +207,9 @@ impl MeshBuilder {
                 }
             }
         }
-        self.add_keyed(&keys, pos)
+        self.add_keyed(&keys, pos)?;
+        self.seal();
+        Ok(())
     }
 
     /// Adds triangles like [`add`](Self::add) does, one after another, but faster on big
@@ -211,6 +240,7 @@ impl MeshBuilder {
                 }
             }
         }
+        self.seal();
         Ok(())
     }
 

@@ -4,7 +4,6 @@ use std::io::Read;
 
 use crate::error::{Error, ErrorKind, Position, Result};
 use crate::lines::Lines;
-use crate::mesh::MeshBuilder;
 use crate::Parsed;
 
 /// Whether text that is not an ASCII STL looks like an OBJ: some line starts with an OBJ
@@ -27,7 +26,7 @@ pub(crate) fn read<R: Read>(head: &[u8], rest: R, parsed: &mut Parsed) -> Result
     let mut positions: Vec<[f32; 3]> = Vec::new();
     // About 60 bytes of OBJ make one triangle (a `v` line and half an `f` line).
     let expected = parsed.expected_triangles(60);
-    let mut mesh = MeshBuilder::new(parsed.stem.clone(), parsed.scale, expected).with_tolerance(parsed.options.weld_tolerance_mm);
+    let mut mesh = parsed.builder(parsed.stem.clone(), expected);
     // Whether the current object's name came from an `o` line (a following `g` keeps it).
     let mut named_by_o = false;
     let mut corners: Vec<u32> = Vec::new();
@@ -97,7 +96,8 @@ pub(crate) fn read<R: Read>(head: &[u8], rest: R, parsed: &mut Parsed) -> Result
                 let name = String::from_utf8_lossy(line).trim()[1..].trim().to_string();
                 let is_o = keyword == b"o";
                 if mesh.triangles_read() > 0 {
-                    let next = MeshBuilder::new(parsed.stem.clone(), parsed.scale, parsed.expected_triangles(60)).with_tolerance(parsed.options.weld_tolerance_mm);
+                    let expected = parsed.expected_triangles(60);
+                    let next = parsed.builder(parsed.stem.clone(), expected);
                     parsed.push(std::mem::replace(&mut mesh, next));
                     named_by_o = false;
                 }

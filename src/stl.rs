@@ -44,7 +44,7 @@ pub(crate) fn read_binary<R: Read>(head: &[u8], rest: R, parsed: &mut Parsed) ->
     // The declared count only sizes the first allocation after being capped by the real
     // size (when known): a corrupt header must not make us reserve gigabytes.
     let room = parsed.size_hint.map(|s| s.saturating_sub(84) / 50).unwrap_or(1 << 20);
-    let mut mesh = MeshBuilder::new(parsed.stem.clone(), parsed.scale, declared.min(room) as usize).with_tolerance(parsed.options.weld_tolerance_mm);
+    let mut mesh = parsed.builder(parsed.stem.clone(), declared.min(room) as usize);
     let max = parsed.options.max_triangles;
 
     let mut buf = vec![0u8; 50 * 4096];
@@ -170,7 +170,8 @@ pub(crate) fn read_ascii<R: Read>(head: &[u8], rest: R, parsed: &mut Parsed) -> 
                 parsed.push(m);
             }
             let name = solid_name(line, &parsed.stem);
-            current = Some(MeshBuilder::new(name, parsed.scale, parsed.expected_triangles(ASCII_BYTES_PER_TRIANGLE)).with_tolerance(parsed.options.weld_tolerance_mm));
+            let expected = parsed.expected_triangles(ASCII_BYTES_PER_TRIANGLE);
+            current = Some(parsed.builder(name, expected));
         } else if kw(b"endsolid") {
             if in_loop {
                 return Err(Error::syntax(Position::Line(ln), "'endsolid' inside a facet"));
@@ -222,7 +223,7 @@ fn close_loop(
         }
         if current.is_none() {
             let expected = parsed.expected_triangles(ASCII_BYTES_PER_TRIANGLE);
-            *current = Some(MeshBuilder::new(parsed.stem.clone(), parsed.scale, expected).with_tolerance(parsed.options.weld_tolerance_mm));
+            *current = Some(parsed.builder(parsed.stem.clone(), expected));
         }
         let m = current.as_mut().expect("just set");
         m.add([poly[0], poly[k], poly[k + 1]], || Position::Line(ln))?;

@@ -9,7 +9,8 @@ pub(crate) mod read;
 use crate::deflate;
 use crate::error::{Error, ErrorKind, Result};
 use crate::mesh::Mesh;
-use crate::number::{push_f32, push_u32};
+use crate::Input;
+use crate::number::{push_f32, push_u32, Cursor, MAX_PLAIN};
 use crate::options::{Layout, Options};
 use crate::zip::ZipWriter;
 
@@ -51,13 +52,42 @@ pub fn write_3mf<W: Write>(
     options: &Options,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<PackageStats> {
+    write(out, meshes, thumbnail_png, options, &|_, _| None, progress)
+}
+
+/// Writes the meshes of `inputs` as [`write_3mf`] does, the same bytes, taking the chunks
+/// of model XML that [`read_input_compressing`](crate::read_input_compressing) compressed
+/// while reading instead of making them again.
+pub fn write_3mf_inputs<W: Write>(out: W, inputs: &[&Input], options: &Options, progress: &mut dyn FnMut(u64, u64)) -> Result<PackageStats> {
+    let meshes: Vec<&Mesh> = inputs.iter().flat_map(|i| i.meshes.iter()).collect();
+    let owner: Vec<(usize, usize)> = inputs.iter().enumerate().flat_map(|(j, i)| (0..i.meshes.len()).map(move |m| (j, m))).collect();
+    let early = |m: usize, key: (bool, usize)| {
+        let (j, local) = owner[m];
+        inputs[j].early.chunks.get(&(local, key.0, key.1))
+    };
+    write(out, &meshes, None, options, &early, progress)
+}
+
+/// A chunk compressed beforehand: by mesh index, triangles (or vertices), chunk number.
+type Early<'a> = &'a dyn Fn(usize, (bool, usize)) -> Option<&'a deflate::Compressed>;
+
+fn write<W: Write>(
+    out: W,
+    meshes: &[&Mesh],
+    thumbnail_png: Option<&[u8]>,
+    options: &Options,
+    early: Early,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<PackageStats> {
     let level = options.compression_level.min(9);
     let mut zip = head(out, meshes, thumbnail_png, level)?;
     let threads = crate::threads(options);
     let model = Model::new(meshes, options);
     let total = model.elements.iter().sum();
     let mut done = 0;
-    let (crc, model_bytes) = deflate::write_entry(&mut zip, level, threads, model.chunks.len(), &|i, b| model.render(meshes, i, b), &mut |i| {
+    let ready = |i| model.early_key(i).and_then(|(m, key)| early(m, key));
+    let render = |i, b: &mut Vec<u8>| model.render(meshes, i, b);
+    let (crc, model_bytes) = deflate::write_entry(&mut zip, level, threads, model.chunks.len(), &render, &ready, &mut |i| {
         done += model.elements[i];
         progress(done, total);
     })?;
@@ -193,7 +223,7 @@ fn model_size_bound(meshes: &[&Mesh]) -> u64 {
 }
 
 /// Elements (vertices or triangles) per chunk of model XML: about 1.5 MB of text.
-const ELEMENTS_PER_CHUNK: usize = 1 << 15;
+pub(crate) const ELEMENTS_PER_CHUNK: usize = 1 << 15;
 
 /// A piece of the model XML.
 enum Piece {
@@ -309,8 +339,15 @@ impl Model {
         }
     }
 
-    /// Adds `n` elements, opening a new chunk whenever one is full.
+    /// Adds `n` elements, opening a new chunk whenever one is full. A run of more than
+    /// one chunk's worth starts a chunk of its own, so that its later chunks hold exactly
+    /// elements `k·E..(k+1)·E` and nothing else: the reader can compress those while the
+    /// mesh is still growing (see [`crate::early`]).
     fn elements(&mut self, n: usize, piece: impl Fn(std::ops::Range<usize>) -> Piece) {
+        if n > ELEMENTS_PER_CHUNK && *self.elements.last().expect("open") > 0 {
+            self.chunks.push(Vec::new());
+            self.elements.push(0);
+        }
         let mut start = 0;
         while start < n {
             let room = ELEMENTS_PER_CHUNK - *self.elements.last().expect("open") as usize;
@@ -325,36 +362,89 @@ impl Model {
         }
     }
 
+    /// Mesh index, triangles (or vertices) and chunk number in the run, if chunk `i` is
+    /// chunk `k ≥ 1` of a long run and nothing else (see [`crate::early`]).
+    fn early_key(&self, i: usize) -> Option<(usize, (bool, usize))> {
+        let (m, triangles, r) = match &self.chunks[i][..] {
+            [Piece::Vertices(m, r)] => (*m, false, r),
+            [Piece::Triangles(m, r)] => (*m, true, r),
+            _ => return None,
+        };
+        // Only long runs have a full chunk that does not start them.
+        (r.start > 0 && r.len() == ELEMENTS_PER_CHUNK).then_some((m, (triangles, r.start / ELEMENTS_PER_CHUNK)))
+    }
+
     /// Appends chunk `i`'s XML to `b`; `meshes` are those the model was made for.
     fn render(&self, meshes: &[&Mesh], i: usize, b: &mut Vec<u8>) {
         for piece in &self.chunks[i] {
             match piece {
                 Piece::Text(t) => b.extend_from_slice(t),
-                Piece::Vertices(m, r) => {
-                    for v in &meshes[*m].vertices[r.clone()] {
-                        b.extend_from_slice(b"<vertex x=\"");
-                        push_f32(b, v[0]);
-                        b.extend_from_slice(b"\" y=\"");
-                        push_f32(b, v[1]);
-                        b.extend_from_slice(b"\" z=\"");
-                        push_f32(b, v[2]);
-                        b.extend_from_slice(b"\"/>");
-                    }
-                }
-                Piece::Triangles(m, r) => {
-                    for t in &meshes[*m].triangles[r.clone()] {
-                        b.extend_from_slice(b"<triangle v1=\"");
-                        push_u32(b, t[0]);
-                        b.extend_from_slice(b"\" v2=\"");
-                        push_u32(b, t[1]);
-                        b.extend_from_slice(b"\" v3=\"");
-                        push_u32(b, t[2]);
-                        b.extend_from_slice(b"\"/>");
-                    }
-                }
+                Piece::Vertices(m, r) => vertices(b, &meshes[*m].vertices[r.clone()]),
+                Piece::Triangles(m, r) => triangles(b, &meshes[*m].triangles[r.clone()]),
             }
         }
     }
+}
+
+/// Room for one vertex element of plain numbers.
+const VERTEX_ROOM: usize = 24 + 3 * MAX_PLAIN;
+/// Room for one triangle element: 29 bytes of markup and three numbers of up to 10 digits.
+const TRIANGLE_ROOM: usize = 59;
+
+pub(crate) fn vertices(b: &mut Vec<u8>, vertices: &[[f32; 3]]) {
+    let mut i = 0;
+    while i < vertices.len() {
+        let mut c = Cursor::new(b, (vertices.len() - i) * VERTEX_ROOM);
+        while i < vertices.len() && vertex(&mut c, vertices[i]) {
+            i += 1;
+        }
+        c.commit();
+        // A number with an exponent in its shortest form, which `push_f32` expands.
+        if let Some(v) = vertices.get(i) {
+            b.extend_from_slice(b"<vertex x=\"");
+            push_f32(b, v[0]);
+            b.extend_from_slice(b"\" y=\"");
+            push_f32(b, v[1]);
+            b.extend_from_slice(b"\" z=\"");
+            push_f32(b, v[2]);
+            b.extend_from_slice(b"\"/>");
+            i += 1;
+        }
+    }
+}
+
+/// Writes one vertex element, or nothing and false if a number needs `push_f32`.
+#[inline(always)]
+fn vertex(c: &mut Cursor, v: [f32; 3]) -> bool {
+    let start = c.len();
+    c.put(b"<vertex x=\"");
+    let plain = c.put_f32(v[0]) && {
+        c.put(b"\" y=\"");
+        c.put_f32(v[1])
+    } && {
+        c.put(b"\" z=\"");
+        c.put_f32(v[2])
+    };
+    if !plain {
+        c.truncate(start);
+        return false;
+    }
+    c.put(b"\"/>");
+    true
+}
+
+pub(crate) fn triangles(b: &mut Vec<u8>, triangles: &[[u32; 3]]) {
+    let mut c = Cursor::new(b, triangles.len() * TRIANGLE_ROOM);
+    for t in triangles {
+        c.put(b"<triangle v1=\"");
+        c.put_u32(t[0]);
+        c.put(b"\" v2=\"");
+        c.put_u32(t[1]);
+        c.put(b"\" v3=\"");
+        c.put_u32(t[2]);
+        c.put(b"\"/>");
+    }
+    c.commit();
 }
 
 /// Appends `s` escaped for XML text and attributes; characters XML 1.0 forbids are dropped.

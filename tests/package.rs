@@ -208,6 +208,75 @@ fn a_split_package_compressed_elsewhere_is_the_same_bytes() {
     }
 }
 
+/// A binary STL of `tris`.
+fn binary_stl(tris: &[[[f32; 3]; 3]]) -> Vec<u8> {
+    let mut out = vec![0u8; 80];
+    out.extend_from_slice(&(tris.len() as u32).to_le_bytes());
+    for t in tris {
+        out.extend_from_slice(&[0u8; 12]);
+        for x in t.as_flattened() {
+            out.extend_from_slice(&x.to_le_bytes());
+        }
+        out.extend_from_slice(&[0u8; 2]);
+    }
+    out
+}
+
+/// An ASCII STL of `tris`, each number in its shortest round-trip form.
+fn ascii_stl(tris: &[[[f32; 3]; 3]]) -> Vec<u8> {
+    let mut out = String::from("solid part\n");
+    for t in tris {
+        out += " facet normal 0 0 0\n  outer loop\n";
+        for v in t {
+            out += &format!("   vertex {:?} {:?} {:?}\n", v[0], v[1], v[2]);
+        }
+        out += "  endloop\n endfacet\n";
+    }
+    (out + "endsolid part\n").into_bytes()
+}
+
+/// Compressing the model XML while reading (what the CLI does) gives the very bytes of
+/// reading and then writing, with one thread or two, binary or ASCII, alone or beside
+/// another input; and chunks really were compressed early.
+#[test]
+fn compressing_while_reading_gives_the_same_package() {
+    let counter = std::fs::read(common::corpus().join("trimesh/counter.unitsmm.STL")).unwrap();
+    let tris: Vec<[[f32; 3]; 3]> = counter[84..]
+        .chunks_exact(50)
+        .map(|r| {
+            let f = |i: usize| f32::from_le_bytes(r[i..i + 4].try_into().unwrap());
+            [[f(12), f(16), f(20)], [f(24), f(28), f(32)], [f(36), f(40), f(44)]]
+        })
+        .collect();
+    // Three counters side by side: about 250,000 triangles and 125,000 vertices, so both
+    // runs have several chunks that end before the run does.
+    let tripled: Vec<_> = (0..3).flat_map(|i| tris.iter().map(move |t| t.map(|v| [v[0] + 500.0 * i as f32, v[1], v[2]]))).collect();
+    let inputs = [("tripled.stl", binary_stl(&tripled)), ("part.stl", ascii_stl(&tris[..70_000]))];
+    let one = Options { threads: 1, ..Options::default() };
+    let two = Options { threads: 2, ..Options::default() };
+    let mut read = Vec::new();
+    for (name, data) in &inputs {
+        let size = Some(data.len() as u64);
+        let plain = to3mf::read_input(name, &data[..], size, &one).unwrap();
+        assert!(plain.early.is_empty());
+        let early = to3mf::read_input_compressing(name, &data[..], size, &two).unwrap();
+        assert!(!early.early.is_empty(), "{name}: nothing was compressed while reading");
+        assert_eq!(early.report, plain.report, "{name}");
+        let expected = package(&refs(&plain.meshes), &one);
+        for options in [&one, &two] {
+            let mut out = Vec::new();
+            to3mf::write_3mf_inputs(&mut out, &[&early], options, &mut |_, _| {}).unwrap();
+            assert!(out == expected, "{name}, {} thread(s): not the same bytes", options.threads);
+        }
+        read.push((plain, early));
+    }
+    // Both inputs in one package, the early chunks of the second found behind the first's meshes.
+    let meshes: Vec<&Mesh> = read.iter().flat_map(|(plain, _)| plain.meshes.iter()).collect();
+    let mut out = Vec::new();
+    to3mf::write_3mf_inputs(&mut out, &[&read[0].1, &read[1].1], &two, &mut |_, _| {}).unwrap();
+    assert!(out == package(&meshes, &one), "two inputs: not the same bytes");
+}
+
 /// A model whose XML passes 4 GiB takes the ZIP64 path for real: sizes in the local header's
 /// ZIP64 field, the data descriptor and the directory. The slowest test here (about 20 s in
 /// release, 1.2 GB of memory).

@@ -226,9 +226,7 @@ fn tokenize(data: &[u8], start: usize, end: usize, good_enough: usize, recent: &
     // Anchors need the four bytes after them.
     let anchor_end = end.saturating_sub(4);
     while p < end {
-        while p < end && data[p] != b'"' {
-            p += 1;
-        }
+        p = next_quote(data, p, end);
         if p < anchor_end && p > 0 && data[p - 1] != b'=' {
             let key = u32::from_le_bytes([data[p + 1], data[p + 2], data[p + 3], data[p + 4]]);
             let ways = &mut recent[(key.wrapping_mul(0x9E37_79B1) >> 24) as usize];
@@ -274,6 +272,26 @@ fn tokenize(data: &[u8], start: usize, end: usize, good_enough: usize, recent: &
     if end > run {
         found.literals(&data[run..end]);
     }
+}
+
+/// Where the next `"` at or after `p` is, or `end`: eight bytes at a time, since the
+/// runs between quotes (numbers) are about that long.
+#[inline(always)]
+fn next_quote(data: &[u8], mut p: usize, end: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    while p + 8 <= end {
+        let x = word(data, p) ^ (ONES * b'"' as u64);
+        // The lowest set high bit marks the first zero byte, that is the first quote.
+        let zero = x.wrapping_sub(ONES) & !x & (ONES << 7);
+        if zero != 0 {
+            return p + (zero.trailing_zeros() / 8) as usize;
+        }
+        p += 8;
+    }
+    while p < end && data[p] != b'"' {
+        p += 1;
+    }
+    p
 }
 
 /// The 8 bytes at `data[i..]` as one word.

@@ -95,26 +95,51 @@ pub fn deflate_chunk(level: u32, data: &[u8]) -> Vec<u8> {
 /// Writes chunk `i` of an entry's bytes into a buffer (appending).
 pub(crate) type Render<'a> = &'a (dyn Fn(usize, &mut Vec<u8>) + Sync);
 
+/// Chunk `i` of an entry if it was compressed beforehand.
+pub(crate) type Ready<'a> = &'a dyn Fn(usize) -> Option<&'a Compressed>;
+
+/// One chunk compressed: its deflate bytes, the CRC-32 and size of what they hold.
+#[derive(Debug, Clone)]
+pub(crate) struct Compressed {
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) crc: u32,
+    pub(crate) xml_bytes: u64,
+}
+
+impl Compressed {
+    fn crc(&self) -> crc32fast::Hasher {
+        crc32fast::Hasher::new_with_initial_len(self.crc, self.xml_bytes)
+    }
+}
+
 /// Writes one deflated ZIP entry of `n` chunks, rendering and compressing them on `threads`
-/// worker threads (1 = on this thread). `progress(i)` says chunk `i` was written.
-/// Returns the CRC-32 and the size.
+/// worker threads (1 = on this thread), except those `ready` has. `progress(i)` says
+/// chunk `i` was written. Returns the CRC-32 and the size.
 pub(crate) fn write_entry<W: Write>(
     zip: &mut ZipWriter<W>,
     level: u32,
     threads: usize,
     n: usize,
     render: Render,
+    ready: Ready,
     progress: &mut dyn FnMut(usize),
 ) -> std::io::Result<(u32, u64)> {
     #[cfg(all(feature = "parallel", not(target_arch = "wasm32")))]
     if threads > 1 && n > 1 {
-        return parallel::write_entry(zip, level, threads, n, render, progress);
+        return parallel::write_entry(zip, level, threads, n, render, ready, progress);
     }
     let _ = threads;
     let (mut crc, mut total) = (crc32fast::Hasher::new(), 0u64);
     let mut c = Chunks::new(level);
     let (mut buf, mut out) = (Vec::new(), Vec::new());
     for i in 0..n {
+        if let Some(done) = ready(i) {
+            zip.write_raw(&done.bytes)?;
+            crc.combine(&done.crc());
+            total += done.xml_bytes;
+            progress(i);
+            continue;
+        }
         buf.clear();
         render(i, &mut buf);
         crc.update(&buf);
@@ -130,12 +155,14 @@ pub(crate) fn write_entry<W: Write>(
 #[cfg(all(feature = "parallel", not(target_arch = "wasm32")))]
 mod parallel {
     use super::*;
+    use std::borrow::Cow;
     use std::collections::BTreeMap;
-    use std::sync::mpsc::{channel, Receiver};
+    use std::sync::mpsc::channel;
     use std::sync::{Arc, Mutex};
 
-    /// A compressed chunk: its index, deflate bytes, CRC state and raw size.
-    type Done = (usize, Vec<u8>, crc32fast::Hasher, u64);
+    /// A compressed chunk: its index, deflate bytes (made here or beforehand), CRC state
+    /// and raw size.
+    type Done<'a> = (usize, Cow<'a, [u8]>, crc32fast::Hasher, u64);
 
     pub(super) fn write_entry<W: Write>(
         zip: &mut ZipWriter<W>,
@@ -143,12 +170,14 @@ mod parallel {
         threads: usize,
         n: usize,
         render: Render,
+        ready: Ready,
         progress: &mut dyn FnMut(usize),
     ) -> std::io::Result<(u32, u64)> {
         let (job_tx, job_rx) = channel::<usize>();
         let (res_tx, res_rx) = channel::<Done>();
         let job_rx = Arc::new(Mutex::new(job_rx));
         let spare = Mutex::new(Vec::<Vec<u8>>::new());
+        let died = || std::io::Error::other("a compression thread died");
         std::thread::scope(|scope| {
             for _ in 0..threads {
                 let job_rx = Arc::clone(&job_rx);
@@ -165,7 +194,7 @@ mod parallel {
                         crc.update(&buf);
                         let mut out = spare.lock().expect("buffer pool").pop().unwrap_or_default();
                         c.chunk(&buf, &mut out);
-                        if res_tx.send((i, out, crc, buf.len() as u64)).is_err() {
+                        if res_tx.send((i, Cow::Owned(out), crc, buf.len() as u64)).is_err() {
                             return;
                         }
                     }
@@ -176,27 +205,30 @@ mod parallel {
             // output is slower than compression.
             let window = 2 * threads;
             let (mut sent, mut next) = (0, 0);
-            let mut pending = BTreeMap::new();
+            let mut pending: BTreeMap<usize, Done> = BTreeMap::new();
             let (mut crc, mut total) = (crc32fast::Hasher::new(), 0u64);
-            let mut collect = |pending: &mut BTreeMap<usize, Done>, next: &mut usize, res_rx: &Receiver<Done>| -> std::io::Result<()> {
-                let done = res_rx.recv().map_err(|_| std::io::Error::other("a compression thread died"))?;
-                pending.insert(done.0, done);
-                while let Some((i, out, c, len)) = pending.remove(next) {
+            while next < n {
+                while sent < n && sent - next < window {
+                    match ready(sent) {
+                        Some(done) => _ = pending.insert(sent, (sent, Cow::Borrowed(&done.bytes[..]), done.crc(), done.xml_bytes)),
+                        None => job_tx.send(sent).map_err(|_| died())?,
+                    }
+                    sent += 1;
+                }
+                if !pending.contains_key(&next) {
+                    let done = res_rx.recv().map_err(|_| died())?;
+                    pending.insert(done.0, done);
+                }
+                while let Some((i, out, c, len)) = pending.remove(&next) {
                     zip.write_raw(&out)?;
-                    spare.lock().expect("buffer pool").push(out);
+                    if let Cow::Owned(out) = out {
+                        spare.lock().expect("buffer pool").push(out);
+                    }
                     crc.combine(&c);
                     total += len;
                     progress(i);
-                    *next += 1;
+                    next += 1;
                 }
-                Ok(())
-            };
-            while next < n {
-                while sent < n && sent - next < window {
-                    job_tx.send(sent).map_err(|_| std::io::Error::other("a compression thread died"))?;
-                    sent += 1;
-                }
-                collect(&mut pending, &mut next, &res_rx)?;
             }
             drop(job_tx);
             zip.write_raw(&FINAL_BLOCK)?;
@@ -217,7 +249,7 @@ mod tests {
         let chunks = data.len().div_ceil(CHUNK);
         let render = |i: usize, buf: &mut Vec<u8>| buf.extend_from_slice(&data[i * CHUNK..data.len().min((i + 1) * CHUNK)]);
         let mut written = Vec::new();
-        let (crc, n) = write_entry(&mut zip, level, threads, chunks, &render, &mut |i| written.push(i)).unwrap();
+        let (crc, n) = write_entry(&mut zip, level, threads, chunks, &render, &|_| None, &mut |i| written.push(i)).unwrap();
         assert_eq!(written, (0..chunks).collect::<Vec<_>>(), "progress in order");
         assert_eq!((crc, n), (crc32fast::hash(data), data.len() as u64));
         zip.finish_entry(crc, n).unwrap();

@@ -84,7 +84,7 @@ pub(crate) fn read<R: Read + Seek>(reader: R, parsed: &mut Parsed) -> Result<()>
         }
         let name = object.name.clone().unwrap_or_else(|| format!("{}-{}", parsed.stem, i + 1));
         let expected = count(&parts, part, item.object, 0).min(1 << 24);
-        let mut mesh = MeshBuilder::new(name, parsed.scale, expected as usize).with_tolerance(parsed.options.weld_tolerance_mm);
+        let mut mesh = parsed.builder(name, expected as usize);
         emit(&parts, part, item.object, &item.transform, 0, &mut mesh)?;
         parsed.push(mesh);
     }

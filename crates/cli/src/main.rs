@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand};
-use to3mf::{Input, InputReport, Layout, Mesh, Options, Report, Unit};
+use to3mf::{Input, InputReport, Layout, Options, Report, Unit};
 
 #[derive(Parser)]
 #[command(name = "to3mf", version, about = "Convert STL, OBJ and 3MF meshes into clean 3MF packages")]
@@ -116,8 +116,8 @@ fn convert(args: ConvertArgs) -> ExitCode {
             reports.push(report);
             read.extend(input);
         }
-        let meshes: Vec<&Mesh> = read.iter().flat_map(|i: &Input| i.meshes.iter()).collect();
-        let (path, report) = write_package(out, &meshes, reports, &options, &mut ui);
+        let read: Vec<&Input> = read.iter().collect();
+        let (path, report) = write_package(out, &read, reports, &options, &mut ui);
         all_ok &= path.is_some();
         packages.push(PackageOut { path, report });
     } else if let Some(dir) = &args.out_dir {
@@ -138,8 +138,7 @@ fn convert(args: ConvertArgs) -> ExitCode {
             if opts.metadata.title.is_none() {
                 opts.metadata.title = Some(to3mf::stem(&path.to_string_lossy()).to_string());
             }
-            let meshes: Vec<&Mesh> = input.meshes.iter().collect();
-            let (written, report) = write_package(&out, &meshes, vec![report], &opts, &mut ui);
+            let (written, report) = write_package(&out, &[&input], vec![report], &opts, &mut ui);
             all_ok &= written.is_some();
             packages.push(PackageOut { path: written, report });
         }
@@ -240,7 +239,7 @@ fn read_one(path: &Path, options: &Options, ui: &mut Ui) -> (bool, InputReport, 
     };
     let size = file.metadata().ok().map(|m| m.len());
     let reader = ProgressRead { inner: file, done: 0, total: size.unwrap_or(0), ui, label: "reading", name: &name };
-    match to3mf::read_input(&name, reader, size, options) {
+    match to3mf::read_input_compressing(&name, reader, size, options) {
         Ok(input) => {
             ui.clear();
             ui.summary_input(&input.report);
@@ -255,9 +254,9 @@ fn read_one(path: &Path, options: &Options, ui: &mut Ui) -> (bool, InputReport, 
 }
 
 /// Writes the package atomically: a temporary file beside the target, renamed at the end.
-fn write_package(out: &Path, meshes: &[&Mesh], inputs: Vec<InputReport>, options: &Options, ui: &mut Ui) -> (Option<PathBuf>, Report) {
+fn write_package(out: &Path, read: &[&Input], inputs: Vec<InputReport>, options: &Options, ui: &mut Ui) -> (Option<PathBuf>, Report) {
     let mut report = Report { inputs, ..Report::default() };
-    if meshes.is_empty() {
+    if read.iter().all(|i| i.meshes.is_empty()) {
         let e = to3mf::Error::new(to3mf::ErrorKind::NoGeometry { message: "nothing to write: every input failed".into() });
         eprintln!("error: {}: {e}", out.display());
         report.error = Some((&e).into());
@@ -276,7 +275,7 @@ fn write_package(out: &Path, meshes: &[&Mesh], inputs: Vec<InputReport>, options
         let tmp = builder.tempfile_in(&dir)?;
         let mut w = BufWriter::with_capacity(1 << 20, tmp);
         let name = out.to_string_lossy().into_owned();
-        let stats = to3mf::write_3mf(&mut w, meshes, None, options, &mut |done, total| {
+        let stats = to3mf::write_3mf_inputs(&mut w, read, options, &mut |done, total| {
             ui.progress("writing", &name, done, total)
         })?;
         let tmp = w.into_inner().map_err(|e| e.into_error())?;

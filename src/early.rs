@@ -1,0 +1,140 @@
+//! Compressing a mesh's model XML while the mesh is still being read.
+//!
+//! The package writer cuts a run of more than one chunk's worth of vertices (or triangles)
+//! at multiples of [`E`], so once a mesh has more than `(k + 1)·E` of them, its chunk
+//! `k ≥ 1` is final: nothing but those elements, never the last of the run. The reader
+//! sends a copy of it to another thread, which writes and compresses it exactly as the
+//! writer would, and the writer takes these chunks instead of making them again. With two
+//! threads, most of the compression is then done before the file is read to its end.
+
+use std::collections::HashMap;
+use std::sync::mpsc::SyncSender;
+
+use crate::deflate::Compressed;
+use crate::threemf::ELEMENTS_PER_CHUNK as E;
+
+/// Chunks of an input's model XML compressed while it was read (see
+/// [`read_input_compressing`](crate::read_input_compressing)), for
+/// [`write_3mf_inputs`](crate::write_3mf_inputs).
+#[derive(Debug, Clone, Default)]
+pub struct EarlyChunks {
+    /// By mesh index (in `Input::meshes`), triangles (or vertices), chunk number in the run.
+    pub(crate) chunks: HashMap<(usize, bool, usize), Compressed>,
+}
+
+impl EarlyChunks {
+    /// How many chunks are ready.
+    pub fn len(&self) -> usize {
+        self.chunks.len()
+    }
+
+    /// Whether none is.
+    pub fn is_empty(&self) -> bool {
+        self.chunks.is_empty()
+    }
+}
+
+/// The elements of one final chunk.
+pub(crate) enum Elements {
+    Vertices(Vec<[f32; 3]>),
+    Triangles(Vec<[u32; 3]>),
+}
+
+/// A chunk to compress: which mesh builder made it, its number in the run, its elements.
+pub(crate) struct Job {
+    serial: u64,
+    k: usize,
+    elements: Elements,
+}
+
+/// What a mesh builder holds to send its final chunks.
+#[derive(Debug)]
+pub(crate) struct Sealer {
+    serial: u64,
+    tx: SyncSender<Job>,
+    /// The last chunk number sent of each run (0: none, chunk 0 is never sent).
+    vertices: usize,
+    triangles: usize,
+}
+
+impl Sealer {
+    pub(crate) fn new(serial: u64, tx: SyncSender<Job>) -> Sealer {
+        Sealer { serial, tx, vertices: 0, triangles: 0 }
+    }
+
+    /// Sends the chunks of `vertices` and `triangles` that became final since last time.
+    #[inline]
+    pub(crate) fn seal(&mut self, vertices: &[[f32; 3]], triangles: &[[u32; 3]]) {
+        if vertices.len() > (self.vertices + 2) * E || triangles.len() > (self.triangles + 2) * E {
+            self.send(vertices, triangles);
+        }
+    }
+
+    #[cold]
+    fn send(&mut self, vertices: &[[f32; 3]], triangles: &[[u32; 3]]) {
+        while vertices.len() > (self.vertices + 2) * E {
+            let k = self.vertices + 1;
+            self.vertices = k;
+            // When the compressing threads are busy (or gone) the writer makes the chunk
+            // later: the reader never waits for them.
+            let _ = self.tx.try_send(Job { serial: self.serial, k, elements: Elements::Vertices(vertices[k * E..(k + 1) * E].to_vec()) });
+        }
+        while triangles.len() > (self.triangles + 2) * E {
+            let k = self.triangles + 1;
+            self.triangles = k;
+            let _ = self.tx.try_send(Job { serial: self.serial, k, elements: Elements::Triangles(triangles[k * E..(k + 1) * E].to_vec()) });
+        }
+    }
+}
+
+/// A compressed chunk: the serial of the mesh builder that sent it, triangles (or
+/// vertices), chunk number.
+pub(crate) type Done = (u64, bool, usize, Compressed);
+
+/// Runs `read` on this thread while `threads - 1` other threads compress the chunks sent
+/// to the channel it is given; `read` must drop every sender it made before it returns.
+#[cfg(all(feature = "parallel", not(target_arch = "wasm32")))]
+pub(crate) fn compress_while<T>(threads: usize, level: u32, read: impl FnOnce(SyncSender<Job>) -> T) -> (T, Vec<Done>) {
+    use std::sync::Mutex;
+    // A few chunks in the queue: when it is full the reader sends no more, rather than wait
+    // or copy a whole mesh into it.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Job>(2 * threads);
+    let rx = Mutex::new(rx);
+    let done = Mutex::new(Vec::new());
+    let t = std::thread::scope(|scope| {
+        for _ in 1..threads {
+            scope.spawn(|| {
+                let mut c = crate::deflate::Chunks::new(level);
+                let mut xml = Vec::new();
+                loop {
+                    let Ok(job) = rx.lock().expect("job queue").recv() else { return };
+                    xml.clear();
+                    let triangles = match &job.elements {
+                        Elements::Vertices(v) => {
+                            crate::threemf::vertices(&mut xml, v);
+                            false
+                        }
+                        Elements::Triangles(t) => {
+                            crate::threemf::triangles(&mut xml, t);
+                            true
+                        }
+                    };
+                    let mut bytes = Vec::new();
+                    c.chunk(&xml, &mut bytes);
+                    let chunk = Compressed { bytes, crc: crc32fast::hash(&xml), xml_bytes: xml.len() as u64 };
+                    done.lock().expect("results").push((job.serial, triangles, job.k, chunk));
+                }
+            });
+        }
+        read(tx)
+    });
+    (t, done.into_inner().expect("results"))
+}
+
+/// Sorts compressed chunks to the meshes they belong to: `serials[i]` is the serial of the
+/// builder of mesh `i`. Chunks of meshes that were left out are dropped.
+pub(crate) fn by_mesh(done: Vec<Done>, serials: &[u64]) -> EarlyChunks {
+    let index: HashMap<u64, usize> = serials.iter().enumerate().map(|(i, &s)| (s, i)).collect();
+    let chunks = done.into_iter().filter_map(|(serial, tri, k, c)| Some(((*index.get(&serial)?, tri, k), c))).collect();
+    EarlyChunks { chunks }
+}
