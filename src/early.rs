@@ -35,12 +35,14 @@ impl EarlyChunks {
 }
 
 /// The elements of one final chunk.
+#[cfg_attr(not(all(feature = "parallel", not(target_arch = "wasm32"))), allow(dead_code))]
 pub(crate) enum Elements {
     Vertices(Vec<[f32; 3]>),
     Triangles(Vec<[u32; 3]>),
 }
 
 /// A chunk to compress: which mesh builder made it, its number in the run, its elements.
+#[cfg_attr(not(all(feature = "parallel", not(target_arch = "wasm32"))), allow(dead_code))]
 pub(crate) struct Job {
     serial: u64,
     k: usize,
@@ -89,6 +91,7 @@ impl Sealer {
 
 /// A compressed chunk: the serial of the mesh builder that sent it, triangles (or
 /// vertices), chunk number.
+#[cfg(all(feature = "parallel", not(target_arch = "wasm32")))]
 pub(crate) type Done = (u64, bool, usize, Compressed);
 
 /// Runs `read` on this thread while `threads - 1` other threads compress the chunks sent
@@ -133,6 +136,7 @@ pub(crate) fn compress_while<T>(threads: usize, level: u32, read: impl FnOnce(Sy
 
 /// Sorts compressed chunks to the meshes they belong to: `serials[i]` is the serial of the
 /// builder of mesh `i`. Chunks of meshes that were left out are dropped.
+#[cfg(all(feature = "parallel", not(target_arch = "wasm32")))]
 pub(crate) fn by_mesh(done: Vec<Done>, serials: &[u64]) -> EarlyChunks {
     let index: HashMap<u64, usize> = serials.iter().enumerate().map(|(i, &s)| (s, i)).collect();
     let chunks = done.into_iter().filter_map(|(serial, tri, k, c)| Some(((*index.get(&serial)?, tri, k), c))).collect();

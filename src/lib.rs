@@ -218,7 +218,7 @@ fn read<R: Read>(name: &str, mut reader: R, size_hint: Option<u64>, options: &Op
         {
             let (result, done) = early::compress_while(threads, options.compression_level.min(9), |tx| {
                 parsed.early = Some(tx);
-                let result = read_format(format, &head, &mut counted, &mut parsed, options, got);
+                let result = read_format(format, &head, &mut counted, &mut parsed);
                 // The compressing threads stop once every sender is gone.
                 parsed.early = None;
                 result
@@ -229,7 +229,7 @@ fn read<R: Read>(name: &str, mut reader: R, size_hint: Option<u64>, options: &Op
         #[cfg(not(all(feature = "parallel", not(target_arch = "wasm32"))))]
         unreachable!("one thread only")
     } else {
-        read_format(format, &head, &mut counted, &mut parsed, options, got)?;
+        read_format(format, &head, &mut counted, &mut parsed)?;
         EarlyChunks::default()
     };
     parsed.report.bytes = counted.count;
@@ -244,17 +244,17 @@ fn read<R: Read>(name: &str, mut reader: R, size_hint: Option<u64>, options: &Op
     Ok(Input { meshes: parsed.meshes, report: parsed.report, early })
 }
 
-/// Reads the meshes of one input of a known format; `head` (`got` bytes) was taken from `counted`.
-fn read_format<R: Read>(format: &str, head: &[u8], counted: &mut Counted<R>, parsed: &mut Parsed, options: &Options, got: usize) -> Result<()> {
+/// Reads the meshes of one input of a known format; `head` was taken from `counted`.
+fn read_format<R: Read>(format: &str, head: &[u8], counted: &mut Counted<R>, parsed: &mut Parsed) -> Result<()> {
     match format {
         "binary-stl" => stl::read_binary(head, counted, parsed),
         "ascii-stl" => stl::read_ascii(head, counted, parsed),
         #[cfg(feature = "read3mf")]
         "3mf" => {
             // A zip needs seeking: the package is held in memory (it is compressed).
-            let max = options.max_package_bytes;
+            let max = parsed.options.max_package_bytes;
             let mut bytes = head.to_vec();
-            counted.take(max.saturating_add(1).saturating_sub(got as u64)).read_to_end(&mut bytes)?;
+            counted.take(max.saturating_add(1).saturating_sub(head.len() as u64)).read_to_end(&mut bytes)?;
             if bytes.len() as u64 > max {
                 return Err(Error::limit(Position::Whole, format!("a 3MF package over {} MiB; raise the package size limit to read it", max >> 20)));
             }
