@@ -472,6 +472,34 @@ fn escape(out: &mut Vec<u8>, s: &str) {
 mod tests {
     use super::*;
 
+    /// The fast element writers give the text of the plain ones, exponent values (which
+    /// take the slow path) and the longest numbers included.
+    #[test]
+    fn element_writers_match_push_f32_and_push_u32() {
+        let mut vs: Vec<[f32; 3]> = (0..30_000u32).map(|i| [f32::from_bits(i.wrapping_mul(2_654_435_761)), i as f32 * 0.1, -(i as f32)]).collect();
+        vs.retain(|v| v.iter().all(|x| x.is_finite()));
+        vs.extend([[f32::MAX, f32::MIN, f32::MIN_POSITIVE], [1e-45, -1e-45, 1e30], [-0.0, 0.0, 1.0]]);
+        let (mut fast, mut plain) = (Vec::new(), Vec::new());
+        vertices(&mut fast, &vs);
+        for v in &vs {
+            plain.extend_from_slice(b"<vertex x=\"");
+            push_f32(&mut plain, v[0]);
+            plain.extend_from_slice(b"\" y=\"");
+            push_f32(&mut plain, v[1]);
+            plain.extend_from_slice(b"\" z=\"");
+            push_f32(&mut plain, v[2]);
+            plain.extend_from_slice(b"\"/>");
+        }
+        assert!(vs.len() > 20_000 && fast == plain);
+        let ts: Vec<[u32; 3]> = (0..20_000u32).map(|i| [i, i.wrapping_mul(2_654_435_761), u32::MAX - i]).chain([[0, 9, 10], [99, 100, 999_999_999]]).collect();
+        let (mut fast, mut plain) = (Vec::new(), Vec::new());
+        triangles(&mut fast, &ts);
+        for t in &ts {
+            plain.extend_from_slice(format!("<triangle v1=\"{}\" v2=\"{}\" v3=\"{}\"/>", t[0], t[1], t[2]).as_bytes());
+        }
+        assert!(fast == plain);
+    }
+
     #[test]
     fn escape_handles_markup_and_control_characters() {
         let mut v = Vec::new();
