@@ -124,6 +124,8 @@ pub(crate) fn compress_while<T>(threads: usize, level: u32, read: impl FnOnce(Sy
                     };
                     let mut bytes = Vec::new();
                     c.chunk(&xml, &mut bytes);
+                    // Kept until the writer takes it: no spare room.
+                    bytes.shrink_to_fit();
                     let chunk = Compressed { bytes, crc: crc32fast::hash(&xml), xml_bytes: xml.len() as u64 };
                     done.lock().expect("results").push((job.serial, triangles, job.k, chunk));
                 }
