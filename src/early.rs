@@ -20,6 +20,8 @@ use crate::threemf::ELEMENTS_PER_CHUNK as E;
 pub struct EarlyChunks {
     /// By mesh index (in `Input::meshes`), triangles (or vertices), chunk number in the run.
     pub(crate) chunks: HashMap<(usize, bool, usize), Compressed>,
+    /// The compression level they were made at; a writer at another level ignores them.
+    pub(crate) level: u32,
 }
 
 impl EarlyChunks {
@@ -139,8 +141,8 @@ pub(crate) fn compress_while<T>(threads: usize, level: u32, read: impl FnOnce(Sy
 /// Sorts compressed chunks to the meshes they belong to: `serials[i]` is the serial of the
 /// builder of mesh `i`. Chunks of meshes that were left out are dropped.
 #[cfg(all(feature = "parallel", not(target_arch = "wasm32")))]
-pub(crate) fn by_mesh(done: Vec<Done>, serials: &[u64]) -> EarlyChunks {
+pub(crate) fn by_mesh(done: Vec<Done>, serials: &[u64], level: u32) -> EarlyChunks {
     let index: HashMap<u64, usize> = serials.iter().enumerate().map(|(i, &s)| (s, i)).collect();
     let chunks = done.into_iter().filter_map(|(serial, tri, k, c)| Some(((*index.get(&serial)?, tri, k), c))).collect();
-    EarlyChunks { chunks }
+    EarlyChunks { chunks, level }
 }

@@ -224,7 +224,7 @@ fn read<R: Read>(name: &str, mut reader: R, size_hint: Option<u64>, options: &Op
                 result
             });
             result?;
-            early::by_mesh(done, &parsed.serials)
+            early::by_mesh(done, &parsed.serials, options.compression_level.min(9))
         }
         #[cfg(not(all(feature = "parallel", not(target_arch = "wasm32"))))]
         unreachable!("one thread only")

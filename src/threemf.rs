@@ -61,9 +61,11 @@ pub fn write_3mf<W: Write>(
 pub fn write_3mf_inputs<W: Write>(out: W, inputs: &[&Input], options: &Options, progress: &mut dyn FnMut(u64, u64)) -> Result<PackageStats> {
     let meshes: Vec<&Mesh> = inputs.iter().flat_map(|i| i.meshes.iter()).collect();
     let owner: Vec<(usize, usize)> = inputs.iter().enumerate().flat_map(|(j, i)| (0..i.meshes.len()).map(move |m| (j, m))).collect();
+    let level = options.compression_level.min(9);
     let early = |m: usize, key: (bool, usize)| {
         let (j, local) = owner[m];
-        inputs[j].early.chunks.get(&(local, key.0, key.1))
+        let early = &inputs[j].early;
+        early.chunks.get(&(local, key.0, key.1)).filter(|_| early.level == level)
     };
     write(out, &meshes, None, options, &early, progress)
 }

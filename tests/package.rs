@@ -263,6 +263,11 @@ fn compressing_while_reading_gives_the_same_package() {
         assert!(!early.early.is_empty(), "{name}: nothing was compressed while reading");
         assert_eq!(early.report, plain.report, "{name}");
         let expected = package(&refs(&plain.meshes), &one);
+        // Chunks made at level 1 are not taken by a writer at another level.
+        let compact = Options { compression_level: 2, ..two.clone() };
+        let mut out = Vec::new();
+        to3mf::write_3mf_inputs(&mut out, &[&early], &compact, &mut |_, _| {}).unwrap();
+        assert!(out == package(&refs(&plain.meshes), &compact), "{name}: level 2 from chunks made at level 1");
         for options in [&one, &two] {
             let mut out = Vec::new();
             to3mf::write_3mf_inputs(&mut out, &[&early], options, &mut |_, _| {}).unwrap();
