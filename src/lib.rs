@@ -213,7 +213,7 @@ fn read<R: Read>(name: &str, mut reader: R, size_hint: Option<u64>, options: &Op
         serials: Vec::new(),
     };
     let threads = threads(options);
-    let early = if early && threads > 1 && format != "3mf" {
+    let early = if early && threads > 1 {
         #[cfg(all(feature = "parallel", not(target_arch = "wasm32")))]
         {
             let (result, done) = early::compress_while(threads, options.compression_level.min(9), |tx| {
