@@ -112,10 +112,18 @@ impl Parsed<'_> {
         let serial = builder.serial();
         let (mesh, dropped) = builder.finish();
         let written = !mesh.triangles.is_empty();
+        let bounds = mesh.bounds();
         if !written {
             self.warn(format!(
                 "object '{}' left out: all {read} of its triangles are degenerate (corners at the same point)",
                 mesh.name
+            ));
+        } else if let Some(axis) = bounds.and_then(|b| b.size().iter().position(|&d| d == 0.0)) {
+            // Slicers cannot print a sheet, and some fail to load one.
+            self.warn(format!(
+                "object '{}' is flat: all its points have the same {}, so it has no volume to print",
+                mesh.name,
+                ["x", "y", "z"][axis]
             ));
         }
         self.report.objects.push(ObjectReport {
@@ -124,7 +132,7 @@ impl Parsed<'_> {
             triangles_written: mesh.triangles.len() as u64,
             dropped_degenerate: dropped,
             vertices: mesh.vertices.len() as u64,
-            bounds: mesh.bounds(),
+            bounds,
             edges: mesh.edge_stats(),
             written,
         });

@@ -111,6 +111,18 @@ fn ascii_multi_solid_gives_one_object_per_solid() {
     assert_eq!(names(&i), ["first part", "ascii_multi_solid"]);
     assert_eq!(i.meshes[1].triangles.len(), 2);
     assert_eq!(i.meshes[1].vertices.len(), 4);
+    // Both solids lie in a plane of constant z: each gets a warning, and is still written.
+    let flat: Vec<&String> = i.report.warnings.iter().filter(|w| w.contains("is flat") && w.contains("the same z")).collect();
+    assert_eq!(flat.len(), 2, "{:?}", i.report.warnings);
+    assert!(flat[0].contains("'first part'"));
+}
+
+#[test]
+fn a_solid_gets_no_flat_warning() {
+    let bytes = std::fs::read(common::corpus().join("trimesh/unit_cube.STL")).unwrap();
+    let i = to3mf::read_input("cube.stl", &bytes[..], None, &Options::default()).unwrap();
+    assert_eq!(i.meshes[0].triangles.len(), 12);
+    assert!(!i.report.warnings.iter().any(|w| w.contains("flat")), "{:?}", i.report.warnings);
 }
 
 #[test]
