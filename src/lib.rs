@@ -110,7 +110,7 @@ impl Parsed<'_> {
             return;
         }
         let serial = builder.serial();
-        let (mesh, dropped) = builder.finish();
+        let (mesh, dropped, edges) = builder.finish_with_stats();
         let written = !mesh.triangles.is_empty();
         let bounds = mesh.bounds();
         if !written {
@@ -133,7 +133,7 @@ impl Parsed<'_> {
             dropped_degenerate: dropped,
             vertices: mesh.vertices.len() as u64,
             bounds,
-            edges: mesh.edge_stats(),
+            edges,
             written,
         });
         if written {

@@ -31,11 +31,20 @@ impl Mesh {
     /// Counts boundary edges, edges shared by more than two triangles and edges whose two
     /// triangles disagree on orientation. All three zero means the mesh is watertight.
     pub fn edge_stats(&self) -> EdgeStats {
+        self.edge_stats_in(&mut Vec::new())
+    }
+
+    /// [`edge_stats`](Self::edge_stats), working in `scratch` (whatever it holds): memory
+    /// the process has touched once costs no page faults the second time.
+    fn edge_stats_in(&self, scratch: &mut Vec<u32>) -> EdgeStats {
         // Bucket every directed edge under its lower vertex (counting sort), storing
         // `higher << 1 | forward`: 4 bytes per edge use instead of sorting 8-byte keys.
         // Indices fit in 31 bits because `MeshBuilder` refuses more vertices than that.
         let n = self.vertices.len();
-        let mut start = vec![0u32; n + 1];
+        // Every entry is written before it is read; only the bucket starts need zeros.
+        scratch.resize(n + 1 + self.triangles.len() * 3, 0);
+        let (start, entries) = scratch.split_at_mut(n + 1);
+        start.fill(0);
         for t in &self.triangles {
             for (a, b) in [(t[0], t[1]), (t[1], t[2]), (t[2], t[0])] {
                 start[a.min(b) as usize + 1] += 1;
@@ -44,7 +53,6 @@ impl Mesh {
         for i in 0..n {
             start[i + 1] += start[i];
         }
-        let mut entries = vec![0u32; self.triangles.len() * 3];
         {
             // `start[lo]` serves as the fill cursor, then is restored by the shift below.
             for t in &self.triangles {
@@ -339,6 +347,19 @@ impl MeshBuilder {
 
     /// Finishes the mesh, returning it with the count of degenerate triangles dropped.
     pub fn finish(self) -> (Mesh, u64) {
+        let (mesh, dropped, _) = self.finish_parts();
+        (mesh, dropped)
+    }
+
+    /// Finishes the mesh as [`finish`](Self::finish) does, with its edge statistics,
+    /// counted in the weld table's memory.
+    pub fn finish_with_stats(self) -> (Mesh, u64, EdgeStats) {
+        let (mesh, dropped, table) = self.finish_parts();
+        let stats = mesh.edge_stats_in(&mut words(table));
+        (mesh, dropped, stats)
+    }
+
+    fn finish_parts(self) -> (Mesh, u64, Vec<[u32; 4]>) {
         // Give back a reservation that turned out far too big (a small first group of a big
         // file), but never copy a big mesh for a few spare slots.
         let (mut vertices, mut triangles) = (self.vertices, self.triangles);
@@ -348,8 +369,17 @@ impl MeshBuilder {
         if triangles.capacity() > 2 * triangles.len() + 1024 {
             triangles.shrink_to_fit();
         }
-        (Mesh { name: self.name, vertices, triangles }, self.degenerate)
+        (Mesh { name: self.name, vertices, triangles }, self.degenerate, self.table)
     }
+}
+
+/// The weld table's allocation as numbers, to be reused without touching new memory.
+fn words(table: Vec<[u32; 4]>) -> Vec<u32> {
+    let mut table = std::mem::ManuallyDrop::new(table);
+    let (ptr, len, capacity) = (table.as_mut_ptr(), table.len(), table.capacity());
+    // SAFETY: `[u32; 4]` has the alignment of `u32` and four times its size, so this is the
+    // same allocation with the same layout, and every `u32` in it is initialised.
+    unsafe { Vec::from_raw_parts(ptr.cast::<u32>(), len * 4, capacity * 4) }
 }
 
 /// Multiplicative (Fibonacci) hashing of the three coordinate bit patterns; the top bits index.

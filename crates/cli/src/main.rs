@@ -1,6 +1,12 @@
 //! `to3mf`: the command-line face of the to3mf core.
 
+#[cfg(target_os = "linux")]
+mod alloc;
 mod process;
+
+#[cfg(target_os = "linux")]
+#[global_allocator]
+static ALLOCATOR: alloc::HugePages = alloc::HugePages;
 
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Read};
