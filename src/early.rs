@@ -37,32 +37,64 @@ impl EarlyChunks {
 }
 
 /// The elements of one final chunk.
-#[cfg_attr(not(all(feature = "parallel", not(target_arch = "wasm32"))), allow(dead_code))]
-pub(crate) enum Elements {
+#[derive(Debug, Clone, PartialEq)]
+pub enum Elements {
+    /// Vertices, in millimetres.
     Vertices(Vec<[f32; 3]>),
+    /// Triangles, as vertex indices.
     Triangles(Vec<[u32; 3]>),
 }
 
-/// A chunk to compress: which mesh builder made it, its number in the run, its elements.
-#[cfg_attr(not(all(feature = "parallel", not(target_arch = "wasm32"))), allow(dead_code))]
-pub(crate) struct Job {
-    serial: u64,
-    k: usize,
-    elements: Elements,
+impl Elements {
+    /// Writes these elements' model XML and compresses it at `level`, as the package writer
+    /// makes a chunk of exactly these elements (see [`ModelChunks::run`](crate::ModelChunks::run)):
+    /// the same bytes and sums.
+    pub fn compress(&self, level: u32) -> (Vec<u8>, crate::ChunkSums) {
+        let mut bytes = Vec::new();
+        let sums = self.compress_into(&mut crate::deflate::Chunks::new(level), &mut Vec::new(), &mut bytes);
+        (bytes, sums)
+    }
+
+    /// [`compress`](Self::compress) into `out`, with buffers kept from chunk to chunk.
+    pub(crate) fn compress_into(&self, c: &mut crate::deflate::Chunks, xml: &mut Vec<u8>, out: &mut Vec<u8>) -> crate::ChunkSums {
+        xml.clear();
+        match self {
+            Elements::Vertices(v) => crate::threemf::vertices(xml, v),
+            Elements::Triangles(t) => crate::threemf::triangles(xml, t),
+        }
+        c.chunk(xml, out);
+        crate::ChunkSums { crc: crc32fast::hash(xml), xml_bytes: xml.len() as u64, compressed_bytes: out.len() as u64 }
+    }
+
+    /// Whether these are triangles.
+    pub fn is_triangles(&self) -> bool {
+        matches!(self, Elements::Triangles(_))
+    }
+}
+
+/// A chunk of model XML that became final while its mesh was read (see
+/// [`read_input_sealing`](crate::read_input_sealing)); [`Split::chunk_of`](crate::Split::chunk_of)
+/// says which chunk of the package it is.
+#[derive(Debug)]
+pub struct Sealed {
+    pub(crate) serial: u64,
+    pub(crate) k: usize,
+    /// The chunk's vertices or triangles.
+    pub elements: Elements,
 }
 
 /// What a mesh builder holds to send its final chunks.
 #[derive(Debug)]
 pub(crate) struct Sealer {
     serial: u64,
-    tx: SyncSender<Job>,
+    tx: SyncSender<Sealed>,
     /// The last chunk number sent of each run (0: none, chunk 0 is never sent).
     vertices: usize,
     triangles: usize,
 }
 
 impl Sealer {
-    pub(crate) fn new(serial: u64, tx: SyncSender<Job>) -> Sealer {
+    pub(crate) fn new(serial: u64, tx: SyncSender<Sealed>) -> Sealer {
         Sealer { serial, tx, vertices: 0, triangles: 0 }
     }
 
@@ -81,12 +113,12 @@ impl Sealer {
             self.vertices = k;
             // When the compressing threads are busy (or gone) the writer makes the chunk
             // later: the reader never waits for them.
-            let _ = self.tx.try_send(Job { serial: self.serial, k, elements: Elements::Vertices(vertices[k * E..(k + 1) * E].to_vec()) });
+            let _ = self.tx.try_send(Sealed { serial: self.serial, k, elements: Elements::Vertices(vertices[k * E..(k + 1) * E].to_vec()) });
         }
         while triangles.len() > (self.triangles + 2) * E {
             let k = self.triangles + 1;
             self.triangles = k;
-            let _ = self.tx.try_send(Job { serial: self.serial, k, elements: Elements::Triangles(triangles[k * E..(k + 1) * E].to_vec()) });
+            let _ = self.tx.try_send(Sealed { serial: self.serial, k, elements: Elements::Triangles(triangles[k * E..(k + 1) * E].to_vec()) });
         }
     }
 }
@@ -99,37 +131,25 @@ pub(crate) type Done = (u64, bool, usize, Compressed);
 /// Runs `read` on this thread while `threads - 1` other threads compress the chunks sent
 /// to the channel it is given; `read` must drop every sender it made before it returns.
 #[cfg(all(feature = "parallel", not(target_arch = "wasm32")))]
-pub(crate) fn compress_while<T>(threads: usize, level: u32, read: impl FnOnce(SyncSender<Job>) -> T) -> (T, Vec<Done>) {
+pub(crate) fn compress_while<T>(threads: usize, level: u32, read: impl FnOnce(SyncSender<Sealed>) -> T) -> (T, Vec<Done>) {
     use std::sync::Mutex;
     // A few chunks in the queue: when it is full the reader sends no more, rather than wait
     // or copy a whole mesh into it.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Job>(2 * threads);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Sealed>(2 * threads);
     let rx = Mutex::new(rx);
     let done = Mutex::new(Vec::new());
     let t = std::thread::scope(|scope| {
         for _ in 1..threads {
             scope.spawn(|| {
-                let mut c = crate::deflate::Chunks::new(level);
-                let mut xml = Vec::new();
+                let (mut c, mut xml) = (crate::deflate::Chunks::new(level), Vec::new());
                 loop {
-                    let Ok(job) = rx.lock().expect("job queue").recv() else { return };
-                    xml.clear();
-                    let triangles = match &job.elements {
-                        Elements::Vertices(v) => {
-                            crate::threemf::vertices(&mut xml, v);
-                            false
-                        }
-                        Elements::Triangles(t) => {
-                            crate::threemf::triangles(&mut xml, t);
-                            true
-                        }
-                    };
-                    let mut bytes = Vec::new();
-                    c.chunk(&xml, &mut bytes);
-                    // Kept until the writer takes it: no spare room.
-                    bytes.shrink_to_fit();
-                    let chunk = Compressed { bytes, crc: crc32fast::hash(&xml), xml_bytes: xml.len() as u64 };
-                    done.lock().expect("results").push((job.serial, triangles, job.k, chunk));
+                let Ok(job) = rx.lock().expect("job queue").recv() else { return };
+                let mut bytes = Vec::new();
+                let sums = job.elements.compress_into(&mut c, &mut xml, &mut bytes);
+                // Kept until the writer takes it: no spare room.
+                bytes.shrink_to_fit();
+                let chunk = Compressed { bytes, crc: sums.crc, xml_bytes: sums.xml_bytes };
+                done.lock().expect("results").push((job.serial, job.elements.is_triangles(), job.k, chunk));
                 }
             });
         }

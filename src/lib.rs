@@ -46,7 +46,7 @@ pub use mesh::{Mesh, MeshBuilder};
 pub use options::{Layout, Metadata, Options, Unit};
 pub use report::{Bounds, EdgeStats, ErrorReport, InputReport, ObjectReport, Report};
 pub use deflate::deflate_chunk;
-pub use early::EarlyChunks;
+pub use early::{EarlyChunks, Elements, Sealed};
 pub use threemf::{write_3mf, write_3mf_head, write_3mf_inputs, ChunkSums, ModelChunks, PackageStats, SplitPackage};
 pub use zip::write_zip;
 
@@ -59,6 +59,8 @@ pub struct Input {
     pub report: InputReport,
     /// Model XML compressed while reading (empty unless read by [`read_input_compressing`]).
     pub early: EarlyChunks,
+    /// The number of the builder of each mesh, to place chunks sealed while reading.
+    serials: Vec<u64>,
 }
 
 /// Reading state shared by the format readers.
@@ -71,9 +73,8 @@ pub(crate) struct Parsed<'a> {
     report: InputReport,
     estimated: bool,
     /// Where mesh builders send their final chunks, when compressing while reading.
-    early: Option<std::sync::mpsc::SyncSender<early::Job>>,
-    /// Builders made so far, and the number of the builder of each kept mesh.
-    builders: u64,
+    early: Option<std::sync::mpsc::SyncSender<Sealed>>,
+    /// The number of the builder of each kept mesh.
     serials: Vec<u64>,
 }
 
@@ -90,8 +91,9 @@ impl Parsed<'_> {
 
     /// A new mesh builder with the input's scale and options.
     pub(crate) fn builder(&mut self, name: String, expected_triangles: usize) -> MeshBuilder {
-        let serial = self.builders;
-        self.builders += 1;
+        // Numbered across every input read, so a chunk sealed in one never finds another's mesh.
+        static BUILDERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let serial = BUILDERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         MeshBuilder::new(name, self.scale, expected_triangles)
             .with_tolerance(self.options.weld_tolerance_mm)
             .with_sealer(self.early.clone().map(|tx| early::Sealer::new(serial, tx)))
@@ -170,17 +172,34 @@ pub fn stem(name: &str) -> &str {
 /// their name (the file stem). `size_hint`, the input's length if known, only sizes
 /// allocations.
 pub fn read_input<R: Read>(name: &str, reader: R, size_hint: Option<u64>, options: &Options) -> Result<Input> {
-    read(name, reader, size_hint, options, false)
+    read(name, reader, size_hint, options, Early::None)
 }
 
 /// Reads one input as [`read_input`] does and, when `options` allow more than one thread,
 /// compresses most of its model XML on the other threads while this one reads: give the
 /// input to [`write_3mf_inputs`], which writes the same bytes as [`write_3mf`] sooner.
 pub fn read_input_compressing<R: Read>(name: &str, reader: R, size_hint: Option<u64>, options: &Options) -> Result<Input> {
-    read(name, reader, size_hint, options, true)
+    read(name, reader, size_hint, options, Early::Threads)
 }
 
-fn read<R: Read>(name: &str, mut reader: R, size_hint: Option<u64>, options: &Options, early: bool) -> Result<Input> {
+/// Reads one input as [`read_input`] does and sends a copy of each chunk of model XML
+/// that becomes final while a mesh is read to `sealed`, when it has room (the reader never
+/// waits), so that they can be compressed elsewhere meanwhile: see [`Sealed::key`] and
+/// [`ModelChunks::sealed`] for where each belongs once the input is read.
+pub fn read_input_sealing<R: Read>(name: &str, reader: R, size_hint: Option<u64>, options: &Options, sealed: std::sync::mpsc::SyncSender<Sealed>) -> Result<Input> {
+    read(name, reader, size_hint, options, Early::To(sealed))
+}
+
+/// Where chunks that become final while reading go.
+enum Early {
+    None,
+    /// To other threads, which compress them.
+    Threads,
+    /// To the caller.
+    To(std::sync::mpsc::SyncSender<Sealed>),
+}
+
+fn read<R: Read>(name: &str, mut reader: R, size_hint: Option<u64>, options: &Options, early: Early) -> Result<Input> {
     let mut head = vec![0u8; 4096];
     let mut got = 0;
     while got < head.len() {
@@ -217,11 +236,15 @@ fn read<R: Read>(name: &str, mut reader: R, size_hint: Option<u64>, options: &Op
         report: InputReport { name: name.to_string(), format: format.to_string(), ..InputReport::default() },
         estimated: false,
         early: None,
-        builders: 0,
         serials: Vec::new(),
     };
     let threads = threads(options);
-    let early = if early && threads > 1 {
+    let early = if let Early::To(tx) = early {
+        parsed.early = Some(tx);
+        read_format(format, &head, &mut counted, &mut parsed)?;
+        parsed.early = None;
+        EarlyChunks::default()
+    } else if matches!(early, Early::Threads) && threads > 1 {
         #[cfg(all(feature = "parallel", not(target_arch = "wasm32")))]
         {
             let (result, done) = early::compress_while(threads, options.compression_level.min(9), |tx| {
@@ -249,7 +272,7 @@ fn read<R: Read>(name: &str, mut reader: R, size_hint: Option<u64>, options: &Op
             format!("all {read} triangles are degenerate (corners at the same point): nothing to convert")
         }));
     }
-    Ok(Input { meshes: parsed.meshes, report: parsed.report, early })
+    Ok(Input { meshes: parsed.meshes, report: parsed.report, early, serials: parsed.serials })
 }
 
 /// Reads the meshes of one input of a known format; `head` was taken from `counted`.
@@ -353,24 +376,64 @@ pub fn convert<R: Read, W: std::io::Write>(
     report
 }
 
-/// Like [`convert`], with the model XML compressed elsewhere: reads every input and writes
-/// the package's head (see [`write_3mf_head`]), returning the meshes with it, unless nothing
-/// could be written (then `Report::error` says why). Make the [`ModelChunks`] of the meshes,
-/// place them after the head and finish with [`SplitPackage::finish`] and [`Report::written`].
+/// Like [`convert`], with the model XML compressed elsewhere: reads every input (sending
+/// the chunks that become final meanwhile to `sealed`, if given, as [`read_input_sealing`]
+/// does) and writes the package's head (see [`write_3mf_head`]), unless nothing could be
+/// written (then `Report::error` says why). Place the [`Split`]'s chunks after the head, in
+/// order, and finish with [`SplitPackage::finish`] and [`Report::written`].
 pub fn convert_split<R: Read, W: std::io::Write>(
     inputs: impl IntoIterator<Item = (String, R, Option<u64>)>,
     out: W,
     options: &Options,
-) -> (Report, Option<(SplitPackage<W>, Vec<Mesh>)>) {
-    let (mut report, read) = read_all(inputs, options);
-    let meshes: Vec<Mesh> = read.into_iter().flat_map(|i| i.meshes).collect();
+    sealed: Option<std::sync::mpsc::SyncSender<Sealed>>,
+) -> (Report, Option<Split<W>>) {
+    let mut report = Report::default();
+    let (mut meshes, mut serials) = (Vec::new(), Vec::new());
+    for (name, reader, size) in inputs {
+        let input = match &sealed {
+            Some(tx) => read_input_sealing(&name, reader, size, options, tx.clone()),
+            None => read_input(&name, reader, size, options),
+        };
+        match input {
+            Ok(input) => {
+                report.inputs.push(input.report);
+                meshes.extend(input.meshes);
+                serials.extend(input.serials);
+            }
+            Err(e) => report.inputs.push(failed_report(&name, &e)),
+        }
+    }
     let refs: Vec<&Mesh> = meshes.iter().collect();
     match write_3mf_head(out, &refs, None, options) {
-        Ok(package) => (report, Some((package, meshes))),
+        Ok(package) => {
+            let chunks = ModelChunks::new(&refs, options);
+            (report, Some(Split { package, meshes, chunks, serials }))
+        }
         Err(e) => {
             report.error = Some((&e).into());
             (report, None)
         }
+    }
+}
+
+/// A package whose head is written (see [`convert_split`]): its meshes and the chunks of
+/// model XML left to place after the head.
+pub struct Split<W: std::io::Write> {
+    /// The package, to finish once every chunk is placed.
+    pub package: SplitPackage<W>,
+    /// Every mesh of the package, in order.
+    pub meshes: Vec<Mesh>,
+    /// The model XML's chunks.
+    pub chunks: ModelChunks,
+    serials: Vec<u64>,
+}
+
+impl<W: std::io::Write> Split<W> {
+    /// Which chunk a chunk sealed while reading is (its bytes are then those of its
+    /// [`Elements::compress`]), or `None` if its mesh was left out.
+    pub fn chunk_of(&self, sealed: &Sealed) -> Option<usize> {
+        let mesh = self.serials.iter().position(|&s| s == sealed.serial)?;
+        self.chunks.sealed((mesh, sealed.elements.is_triangles(), sealed.k))
     }
 }
 

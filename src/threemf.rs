@@ -192,6 +192,24 @@ impl ModelChunks {
         self.model.elements[i]
     }
 
+    /// Chunk `k ≥ 1` of mesh `m`'s long run of vertices (or triangles), if there is one.
+    pub(crate) fn sealed(&self, key: (usize, bool, usize)) -> Option<usize> {
+        let (m, triangles, k) = key;
+        // A long run's chunk k ≥ 1 lies k chunks after the run's first.
+        (0..self.len()).find(|&i| self.model.early_key(i) == Some((m, (triangles, 1)))).map(|first| first + k - 1).filter(|&i| self.model.early_key(i) == Some((m, (triangles, k))))
+    }
+
+    /// A copy of chunk `i`'s elements if they are all it holds (no markup around them), so
+    /// that it can be made elsewhere with [`Elements::compress`](crate::Elements::compress):
+    /// the same bytes as [`compress`](Self::compress).
+    pub fn run(&self, meshes: &[&Mesh], i: usize) -> Option<crate::Elements> {
+        match &self.model.chunks[i][..] {
+            [Piece::Vertices(m, r)] => Some(crate::Elements::Vertices(meshes[*m].vertices[r.clone()].to_vec())),
+            [Piece::Triangles(m, r)] => Some(crate::Elements::Triangles(meshes[*m].triangles[r.clone()].to_vec())),
+            _ => None,
+        }
+    }
+
     /// Writes and compresses chunk `i` (below [`len`](Self::len)); `meshes` must be those
     /// the chunks were made for. Returns the compressed bytes and the chunk's sums.
     pub fn compress(&mut self, meshes: &[&Mesh], i: usize) -> (Vec<u8>, ChunkSums) {

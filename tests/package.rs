@@ -282,6 +282,74 @@ fn compressing_while_reading_gives_the_same_package() {
     assert!(out == package(&meshes, &one), "two inputs: not the same bytes");
 }
 
+/// The split conversion the page uses: chunks sealed while reading (sent as elements to be
+/// compressed elsewhere), chunks given as runs after reading and chunks made in place make
+/// the same package as `write_3mf`, byte for byte; two inputs (the second's long mesh behind
+/// a left-out one) and a full channel that drops seals included.
+#[test]
+fn sealed_and_run_chunks_make_the_same_package() {
+    let counter = std::fs::read(common::corpus().join("trimesh/counter.unitsmm.STL")).unwrap();
+    let tris: Vec<[[f32; 3]; 3]> = counter[84..]
+        .chunks_exact(50)
+        .map(|r| {
+            let f = |i: usize| f32::from_le_bytes(r[i..i + 4].try_into().unwrap());
+            [[f(12), f(16), f(20)], [f(24), f(28), f(32)], [f(36), f(40), f(44)]]
+        })
+        .collect();
+    let tripled: Vec<_> = (0..3).flat_map(|i| tris.iter().map(move |t| t.map(|v| [v[0] + 500.0 * i as f32, v[1], v[2]]))).collect();
+    // A solid whose only triangle is degenerate is left out; its neighbours are kept.
+    let mut ascii = b"solid gone\nfacet normal 0 0 1\nouter loop\nvertex 0 0 0\nvertex 0 0 0\nvertex 1 1 1\nendloop\nendfacet\nendsolid gone\n".to_vec();
+    ascii.extend(ascii_stl(&tris[..70_000]));
+    let inputs = [("tripled.stl", binary_stl(&tripled)), ("part.stl", ascii)];
+    let options = Options::default();
+    for capacity in [1000, 2] {
+        let (tx, rx) = std::sync::mpsc::sync_channel(capacity);
+        let readers = inputs.iter().map(|(name, data)| (name.to_string(), &data[..], Some(data.len() as u64)));
+        let out = Shared::default();
+        let (report, split) = to3mf::convert_split(readers, out.clone(), &options, Some(tx));
+        let split = split.expect("a package");
+        let sealed: Vec<to3mf::Sealed> = rx.try_iter().collect();
+        assert_eq!(report.inputs.len(), 2);
+        let meshes = refs(&split.meshes);
+        let expected = package(&meshes, &options);
+        let n = split.chunks.len();
+        let mut bytes: Vec<Option<Vec<u8>>> = vec![None; n];
+        let mut sums = vec![None; n];
+        for run in &sealed {
+            let k = split.chunk_of(run).expect("every sealed chunk belongs to a kept mesh");
+            assert!(bytes[k].is_none(), "chunk {k} sealed twice");
+            let (b, s) = run.elements.compress(options.compression_level);
+            (bytes[k], sums[k]) = (Some(b), Some(s));
+        }
+        if capacity > 2 {
+            assert!(sealed.len() > n / 2, "only {} of {n} chunks sealed", sealed.len());
+        } else {
+            assert!(sealed.len() < n / 2, "a full channel drops seals: {} of {n}", sealed.len());
+        }
+        let mut chunks = to3mf::ModelChunks::new(&meshes, &options);
+        let mut runs = 0;
+        for k in 0..n {
+            if bytes[k].is_some() {
+                continue;
+            }
+            let (b, s) = match chunks.run(&meshes, k) {
+                Some(elements) if k % 2 == 0 => {
+                    runs += 1;
+                    elements.compress(options.compression_level)
+                }
+                _ => chunks.compress(&meshes, k),
+            };
+            (bytes[k], sums[k]) = (Some(b), Some(s));
+        }
+        assert!(runs > 0 || capacity > 2);
+        for b in bytes {
+            out.0.borrow_mut().extend_from_slice(&b.unwrap());
+        }
+        split.package.finish(sums.into_iter().map(|s| s.unwrap())).unwrap();
+        assert!(*out.0.borrow() == expected, "channel of {capacity}: not the same bytes");
+    }
+}
+
 /// A model whose XML passes 4 GiB takes the ZIP64 path for real: sizes in the local header's
 /// ZIP64 field, the data descriptor and the directory. The slowest test here (about 20 s in
 /// release, 1.2 GB of memory).

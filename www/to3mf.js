@@ -14,10 +14,11 @@ const WORKER_URL = new URL('./worker.js', import.meta.url);
 // replaced, so an idle page gives the memory back.
 const RECYCLE_BYTES = 96 << 20;
 
-// A single file of this size (bytes) gets an idle worker as its helper: once the file is read,
-// the helper gets a copy of the meshes and makes half of the model XML's chunks while the
-// file's worker makes the rest (two cores on one file). Below, it is not worth the copy;
-// above, memory matters more than the time saved.
+// A single file of this size (bytes) gets an idle worker as its helper, which compresses the
+// model XML's chunks as they become final while the file is read, and shares the rest with the
+// file's worker afterwards (two cores on one file; see worker.js). Below, it is not worth the
+// messages; above, the compressed chunks held until the end cost more memory than the time
+// saved is worth.
 const HELPED_BYTES = [32 << 20, 512 << 20];
 
 /**

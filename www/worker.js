@@ -126,18 +126,26 @@ async function exportRequest(msg, wasm) {
   return { blob: sink.blob(), report: out };
 }
 
-// A big file's model XML is compressed half here, half by a helper: another worker of the
-// pool, idle at the time, reached through `msg.port` (the pool decides; see to3mf.js). Once
-// the file is read, the helper gets a copy of the meshes and makes the even chunks while this
-// worker makes the odd ones; the package is then put together in order.
+// A big file's model XML is compressed here and by a helper: another worker of the pool,
+// idle at the time, reached through `msg.port` (the pool decides; see to3mf.js). While the
+// file is read, each chunk of elements that becomes final is sent to the helper, which
+// compresses it meanwhile. Once read, this worker makes the remaining chunks, handing the
+// helper those of plain elements whenever it has less than two to do; the package is then
+// put together in order.
 async function convertHelped(msg, wasm) {
   const { port } = msg;
+  const options = msg.options ?? {};
   const onProgress = progressReporter(msg.id);
   let out = [];
   const head = out;
+  let sent = 0;
+  const onSealed = (run, triangles, data) => {
+    port.postMessage({ run, triangles, data, options }, [data.buffer]);
+    sent++;
+  };
   let split;
   try {
-    split = wasm.convertFilesSplit(msg.files, msg.options ?? {}, (c) => out.push(c), onProgress);
+    split = wasm.convertFilesSplit(msg.files, options, (c) => out.push(c), onProgress, onSealed);
   } catch (e) {
     await new Promise((resolve) => {
       port.onmessage = ({ data }) => data.ended && resolve();
@@ -150,29 +158,48 @@ async function convertHelped(msg, wasm) {
   let done = 0;
   const progress = (k) => onProgress('writing', (done += split.elements(k)), total);
   const chunks = new Array(count);
+  const sealed = Array.from({ length: split.sealedCount }, (_, id) => split.chunkOfSealed(id));
+  const helped = new Set(sealed.filter((k) => k >= 0));
+  let received = 0;
+  let failed = null;
   let ended;
   const helperEnded = new Promise((resolve) => (ended = resolve));
-  const remote = new Promise((resolve, reject) => {
-    let waiting = Math.floor((count + 1) / 2);
-    if (waiting === 0) resolve();
-    port.onmessage = ({ data }) => {
-      if (data.ended) return ended();
-      if (data.error) return reject(new Error(data.error));
-      chunks[data.k] = data.bytes;
-      split.addSums(data.k, data.crc, data.xmlBytes, data.bytes.byteLength);
-      progress(data.k);
-      if (--waiting === 0) resolve();
-    };
-  });
-  const meshes = split.meshes();
-  const buffers = meshes.flatMap((m) => [m.vertices.buffer, m.triangles.buffer]);
-  port.postMessage({ meshes, options: msg.options ?? {}, count }, buffers);
+  let wake = () => {};
+  port.onmessage = ({ data }) => {
+    if (data.ended) return ended();
+    if (data.error) failed = new Error(data.error);
+    else {
+      const k = data.run !== undefined ? sealed[data.run] : data.chunk;
+      if (k >= 0) {
+        chunks[k] = data.bytes;
+        split.addSums(k, data.crc, data.xmlBytes, data.bytes.byteLength);
+        progress(k);
+      }
+    }
+    received++;
+    wake();
+  };
+  // Until the helper's next answer.
+  const answer = () => new Promise((resolve) => (wake = resolve));
   try {
-    for (let k = 1; k < count; k += 2) {
+    const todo = Array.from({ length: count }, (_, k) => k).filter((k) => !helped.has(k));
+    while (todo.length) {
+      // The helper gets plain runs from the end while this worker works from the start.
+      while (sent - received < 2 && todo.length > 1) {
+        const run = split.run(todo[todo.length - 1]);
+        if (!run) break;
+        const k = todo.pop();
+        port.postMessage({ chunk: k, triangles: run.triangles, data: run.data, options }, [run.data.buffer]);
+        sent++;
+      }
+      const k = todo.shift();
       chunks[k] = split.compress(k);
       progress(k);
+      await tick();
+      if (failed) throw failed;
     }
-    await remote;
+    while (received < sent && !failed) await answer();
+    if (failed) throw failed;
   } finally {
     // The helper says when it is free again, so the pool does not replace it as stuck.
     port.postMessage({ end: true });
@@ -184,28 +211,32 @@ async function convertHelped(msg, wasm) {
   return { blob: new Blob([...head, ...chunks, ...tail], { type: 'model/3mf' }), report: result };
 }
 
-// The helper's side: make the even chunks of the meshes it is sent, until told to end.
+// Lets the messages that came meanwhile in (a zero timeout would wait 4 ms once nested).
+function tick() {
+  return new Promise((resolve) => {
+    const { port1, port2 } = new MessageChannel();
+    port1.onmessage = () => {
+      port1.close();
+      resolve();
+    };
+    port2.postMessage(null);
+  });
+}
+
+// The helper's side: compress the chunks of elements it is sent, until told to end.
 function help(msg, wasm) {
   return new Promise((resolve) => {
-    const end = () => {
-      msg.port.postMessage({ ended: true });
-      msg.port.close();
-      resolve({ blob: null, report: null });
-    };
     msg.port.onmessage = ({ data }) => {
-      if (data.end) return end();
-      let compressor;
+      if (data.end) {
+        msg.port.postMessage({ ended: true });
+        msg.port.close();
+        return resolve({ blob: null, report: null });
+      }
       try {
-        compressor = new wasm.ChunkCompressor(data.meshes, data.options);
-        data.meshes = null; // the copies in JS are garbage now
-        for (let k = 0; k < data.count; k += 2) {
-          const { bytes, crc, xmlBytes } = compressor.compress(k);
-          msg.port.postMessage({ k, bytes, crc, xmlBytes }, [bytes.buffer]);
-        }
+        const { bytes, crc, xmlBytes } = wasm.compressElements(data.triangles, data.data, data.options);
+        msg.port.postMessage({ run: data.run, chunk: data.chunk, bytes, crc, xmlBytes }, [bytes.buffer]);
       } catch (e) {
         msg.port.postMessage({ error: String(e && e.message ? e.message : e) });
-      } finally {
-        compressor?.free();
       }
     };
   });

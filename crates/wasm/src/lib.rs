@@ -5,7 +5,7 @@
 /// The JS-facing functions; the crate builds natively too (empty) so the workspace stays
 /// one `cargo test`.
 #[cfg(target_arch = "wasm32")]
-pub use web::{convert_bytes, convert_files, convert_files_split, convert_files_streaming, zip_blobs, ChunkCompressor, SplitConversion};
+pub use web::{compress_elements, convert_bytes, convert_files, convert_files_split, convert_files_streaming, zip_blobs, SplitConversion};
 #[cfg(all(target_arch = "wasm32", feature = "full"))]
 pub use manyfold::{export_model_files, export_models, extract_file, plan_models};
 
@@ -25,34 +25,39 @@ pub(crate) mod web {
         console_error_panic_hook::set_once();
     }
 
-    /// Reads a `Blob` (or `File`) in 4 MiB slices through `FileReaderSync` (dedicated
+    /// Reads a `Blob` (or `File`) in 16 MiB slices through `FileReaderSync` (dedicated
     /// workers only), so a large file never sits in memory whole. Each slice is one round
-    /// trip to the browser's blob store, so slices are read whole and the core's smaller
-    /// reads are served from them.
+    /// trip to the browser's blob store (fewer, bigger ones are faster: 4 MiB slices took
+    /// half as long again), so slices are read whole and the core's smaller reads are copied
+    /// straight from them into wasm memory.
     pub(crate) struct FileRead<'a> {
         file: web_sys::Blob,
         name: String,
         reader: web_sys::FileReaderSync,
         pos: f64,
         size: f64,
-        slice: Vec<u8>,
-        taken: usize,
+        slice: js_sys::Uint8Array,
+        taken: u32,
         progress: &'a dyn Fn(&str, f64, f64),
     }
 
-    const SLICE: f64 = 4.0 * 1024.0 * 1024.0;
+    const SLICE: f64 = 16.0 * 1024.0 * 1024.0;
 
     impl<'a> FileRead<'a> {
         pub(crate) fn new(file: web_sys::Blob, name: String, reader: web_sys::FileReaderSync, progress: &'a dyn Fn(&str, f64, f64)) -> Self {
             let size = file.size();
-            FileRead { file, name, reader, pos: 0.0, size, slice: Vec::new(), taken: 0, progress }
+            FileRead { file, name, reader, pos: 0.0, size, slice: js_sys::Uint8Array::new_with_length(0), taken: 0, progress }
+        }
+
+        fn left(&self) -> u32 {
+            self.slice.length() - self.taken
         }
     }
 
     /// Archives are read with seeks (their directory is at the end).
     impl std::io::Seek for FileRead<'_> {
         fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
-            let here = self.pos - (self.slice.len() - self.taken) as f64;
+            let here = self.pos - self.left() as f64;
             let target = match to {
                 std::io::SeekFrom::Start(n) => n as f64,
                 std::io::SeekFrom::End(d) => self.size + d as f64,
@@ -62,7 +67,7 @@ pub(crate) mod web {
                 return Err(std::io::Error::other("seek before the start of the file"));
             }
             self.pos = target.min(self.size);
-            self.slice.clear();
+            self.slice = js_sys::Uint8Array::new_with_length(0);
             self.taken = 0;
             Ok(self.pos as u64)
         }
@@ -70,7 +75,7 @@ pub(crate) mod web {
 
     impl Read for FileRead<'_> {
         fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-            if self.taken == self.slice.len() {
+            if self.left() == 0 {
                 if self.pos >= self.size {
                     return Ok(0);
                 }
@@ -78,17 +83,15 @@ pub(crate) mod web {
                 let io = |e: JsValue| std::io::Error::other(format!("reading {}: {e:?}", self.name));
                 let blob = self.file.slice_with_f64_and_f64(self.pos, end).map_err(io)?;
                 let array = self.reader.read_as_array_buffer(&blob).map_err(io)?;
-                let bytes = js_sys::Uint8Array::new(&array);
-                self.slice.resize(bytes.length() as usize, 0);
-                bytes.copy_to(&mut self.slice);
+                self.slice = js_sys::Uint8Array::new(&array);
                 self.taken = 0;
-                self.pos += self.slice.len() as f64;
+                self.pos += self.slice.length() as f64;
                 (self.progress)("reading", self.pos, self.size);
             }
-            let n = buf.len().min(self.slice.len() - self.taken);
-            buf[..n].copy_from_slice(&self.slice[self.taken..self.taken + n]);
+            let n = (buf.len() as u32).min(self.left());
+            self.slice.subarray(self.taken, self.taken + n).copy_to(&mut buf[..n as usize]);
             self.taken += n;
-            Ok(n)
+            Ok(n as usize)
         }
     }
 
@@ -147,9 +150,10 @@ pub(crate) mod web {
     }
 
     /// A conversion whose model XML is compressed in chunks, some here and some by a helper
-    /// worker: `count` chunks, `compress(k)` makes one here, `meshes()` gives what the helper
-    /// needs to make the others (with `ChunkCompressor`), `addSums` records those, and
-    /// `finish` ends the package.
+    /// worker: `count` chunks; `compress(k)` makes one here; the helper makes the others from
+    /// their elements (`compressElements`): those sent while the files were read
+    /// (`chunkOfSealed` says which chunk each is) and those `run(k)` gives; `addSums` records
+    /// those, and `finish` ends the package.
     #[wasm_bindgen]
     pub struct SplitConversion {
         package: Option<to3mf::SplitPackage<ChunkOut>>,
@@ -157,6 +161,8 @@ pub(crate) mod web {
         meshes: Vec<to3mf::Mesh>,
         chunks: to3mf::ModelChunks,
         sums: Vec<Option<to3mf::ChunkSums>>,
+        /// The chunk each sealed run is, in the order they were sent (-1: its mesh was left out).
+        sealed: Vec<i32>,
     }
 
     #[wasm_bindgen]
@@ -172,10 +178,24 @@ pub(crate) mod web {
             self.chunks.elements(k as usize) as f64
         }
 
-        /// The meshes, copied out for a helper: `[{name, vertices: Float32Array (x, y, z…),
-        /// triangles: Uint32Array}]`, whose buffers can be transferred.
-        pub fn meshes(&self) -> js_sys::Array {
-            self.meshes.iter().map(|m| mesh_to_js(m)).collect()
+        /// How many runs were sent to `onSealed` while reading.
+        #[wasm_bindgen(getter, js_name = sealedCount)]
+        pub fn sealed_count(&self) -> u32 {
+            self.sealed.len() as u32
+        }
+
+        /// The chunk that the run sent as `id` is, or -1 if its mesh was left out.
+        #[wasm_bindgen(js_name = chunkOfSealed)]
+        pub fn chunk_of_sealed(&self, id: u32) -> i32 {
+            self.sealed.get(id as usize).copied().unwrap_or(-1)
+        }
+
+        /// Chunk `k`'s elements, `{triangles, data: Float32Array | Uint32Array}` (a copy whose
+        /// buffer can be transferred), if that is all it holds; else `null`: make it here.
+        pub fn run(&self, k: u32) -> Result<JsValue, JsError> {
+            let k = self.index(k)?;
+            let refs: Vec<&to3mf::Mesh> = self.meshes.iter().collect();
+            Ok(self.chunks.run(&refs, k).map_or(JsValue::NULL, |e| run_to_js(&e)))
         }
 
         /// Compresses chunk `k` here; its bytes go after the chunks before it.
@@ -187,7 +207,7 @@ pub(crate) mod web {
             Ok(js_sys::Uint8Array::from(&bytes[..]))
         }
 
-        /// Records chunk `k` as compressed elsewhere (`ChunkCompressor.compress`): the CRC-32
+        /// Records chunk `k` as compressed elsewhere (`compressElements`): the CRC-32
         /// and size of its XML and the size of its compressed bytes.
         #[wasm_bindgen(js_name = addSums)]
         pub fn add_sums(&mut self, k: u32, crc: u32, xml_bytes: f64, compressed_bytes: f64) -> Result<(), JsError> {
@@ -219,7 +239,10 @@ pub(crate) mod web {
 
     /// Like `convertFilesStreaming`, but the model XML is left to be compressed in chunks
     /// (see `SplitConversion`), here and in a helper worker: reads the files and hands the
-    /// package's head to `onChunk`. The finished package is byte for byte the one
+    /// package's head to `onChunk`. While a file is read, each chunk that becomes final goes
+    /// to `onSealed(id, triangles, data)` (numbered from 0; `data` a Float32Array of vertices
+    /// or a Uint32Array of triangles, whose buffer can be transferred), so the helper can
+    /// compress it meanwhile. The finished package is byte for byte the one
     /// `convertFilesStreaming` writes. Throws like it.
     #[wasm_bindgen(js_name = convertFilesSplit)]
     pub fn convert_files_split(
@@ -227,82 +250,93 @@ pub(crate) mod web {
         options: JsValue,
         on_chunk: js_sys::Function,
         on_progress: Option<js_sys::Function>,
+        on_sealed: Option<js_sys::Function>,
     ) -> Result<SplitConversion, JsValue> {
         let options = self::options(options)?;
         let reader = web_sys::FileReaderSync::new().map_err(|_| JsError::new("FileReaderSync needs a dedicated worker"))?;
-        let progress = progress_of(&on_progress);
+        // A few runs wait here between two slices of a file; when full, the reader keeps the
+        // rest for later rather than wait.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<to3mf::Sealed>(16);
+        let sent = std::cell::RefCell::new(Vec::new());
+        let drain = || {
+            let Some(f) = &on_sealed else { return };
+            while let Ok(mut run) = rx.try_recv() {
+                let id = sent.borrow().len() as u32;
+                let data = run_to_js(&run.elements);
+                // A throwing callback only loses the help: the chunk is then made here.
+                let _ = f.call3(&JsValue::NULL, &id.into(), &run.elements.is_triangles().into(), &js_sys::Reflect::get(&data, &"data".into()).unwrap_or(JsValue::NULL));
+                // Only which chunk it is matters from now on.
+                run.elements = match run.elements {
+                    to3mf::Elements::Vertices(_) => to3mf::Elements::Vertices(Vec::new()),
+                    to3mf::Elements::Triangles(_) => to3mf::Elements::Triangles(Vec::new()),
+                };
+                sent.borrow_mut().push(run);
+            }
+        };
+        let report_progress = progress_of(&on_progress);
+        let progress = |stage: &str, done: f64, total: f64| {
+            drain();
+            report_progress(stage, done, total);
+        };
         let inputs = inputs(&files, &reader, &progress)?;
         // No buffering: what `onChunk` gets before the call returns must be the whole head.
-        match to3mf::convert_split(inputs, ChunkOut(on_chunk), &options) {
-            (report, Some((package, meshes))) => {
-                let refs: Vec<&to3mf::Mesh> = meshes.iter().collect();
-                let chunks = to3mf::ModelChunks::new(&refs, &options);
-                let sums = vec![None; chunks.len()];
-                Ok(SplitConversion { package: Some(package), report, meshes, chunks, sums })
+        let (report, split) = to3mf::convert_split(inputs, ChunkOut(on_chunk), &options, on_sealed.is_some().then_some(tx));
+        drain();
+        match split {
+            Some(split) => {
+                let sealed = sent.borrow().iter().map(|run| split.chunk_of(run).map_or(-1, |k| k as i32)).collect();
+                let sums = vec![None; split.chunks.len()];
+                let to3mf::Split { package, meshes, chunks, .. } = split;
+                Ok(SplitConversion { package: Some(package), report, meshes, chunks, sums, sealed })
             }
-            (report, None) => Err(result(None, &report).expect_err("a report without a package has an error")),
+            None => Err(result(None, &report).expect_err("a report without a package has an error")),
         }
     }
 
-    /// The helper's side of a split conversion: the meshes from `SplitConversion.meshes()`
-    /// and the same options make the same chunks.
-    #[wasm_bindgen]
-    pub struct ChunkCompressor {
-        meshes: Vec<to3mf::Mesh>,
-        chunks: to3mf::ModelChunks,
-    }
-
-    #[wasm_bindgen]
-    impl ChunkCompressor {
-        /// Takes the meshes (as `SplitConversion.meshes()` gives them) and the options.
-        #[wasm_bindgen(constructor)]
-        pub fn new(meshes: js_sys::Array, options: JsValue) -> Result<ChunkCompressor, JsValue> {
-            let options = self::options(options)?;
-            let meshes = meshes.iter().map(mesh_from_js).collect::<Result<Vec<_>, _>>()?;
-            let refs: Vec<&to3mf::Mesh> = meshes.iter().collect();
-            let chunks = to3mf::ModelChunks::new(&refs, &options);
-            Ok(ChunkCompressor { meshes, chunks })
-        }
-
-        /// Compresses chunk `k`: `{bytes: Uint8Array, crc, xmlBytes}`.
-        pub fn compress(&mut self, k: u32) -> Result<js_sys::Object, JsError> {
-            if k as usize >= self.chunks.len() {
-                return Err(JsError::new(&format!("no chunk {k}: there are {}", self.chunks.len())));
-            }
-            let refs: Vec<&to3mf::Mesh> = self.meshes.iter().collect();
-            let (bytes, sums) = self.chunks.compress(&refs, k as usize);
-            let out = js_sys::Object::new();
-            let set = |key: &str, value: &JsValue| js_sys::Reflect::set(&out, &key.into(), value).map(|_| ());
-            set("bytes", &js_sys::Uint8Array::from(&bytes[..]))
-                .and(set("crc", &sums.crc.into()))
-                .and(set("xmlBytes", &(sums.xml_bytes as f64).into()))
-                .map_err(|_| JsError::new("could not build the result"))?;
-            Ok(out)
-        }
-    }
-
-    fn mesh_to_js(m: &to3mf::Mesh) -> JsValue {
+    /// The helper's side of a split conversion: compresses a chunk of `triangles` (a
+    /// Uint32Array) or vertices (a Float32Array), as `onSealed` or `SplitConversion.run`
+    /// gave it, at the level `options` say: `{bytes: Uint8Array, crc, xmlBytes}`.
+    #[wasm_bindgen(js_name = compressElements)]
+    pub fn compress_elements(triangles: bool, data: JsValue, options: JsValue) -> Result<js_sys::Object, JsValue> {
+        let options = self::options(options)?;
+        let elements = if triangles {
+            let data: js_sys::Uint32Array = data.dyn_into().map_err(|_| JsError::new("triangles must be a Uint32Array"))?;
+            let mut t = vec![[0u32; 3]; threes(data.length())?];
+            data.copy_to(t.as_flattened_mut());
+            to3mf::Elements::Triangles(t)
+        } else {
+            let data: js_sys::Float32Array = data.dyn_into().map_err(|_| JsError::new("vertices must be a Float32Array"))?;
+            let mut v = vec![[0f32; 3]; threes(data.length())?];
+            data.copy_to(v.as_flattened_mut());
+            to3mf::Elements::Vertices(v)
+        };
+        let (bytes, sums) = elements.compress(options.compression_level);
         let out = js_sys::Object::new();
-        let _ = js_sys::Reflect::set(&out, &"name".into(), &m.name.as_str().into());
-        let _ = js_sys::Reflect::set(&out, &"vertices".into(), &js_sys::Float32Array::from(m.vertices.as_flattened()));
-        let _ = js_sys::Reflect::set(&out, &"triangles".into(), &js_sys::Uint32Array::from(m.triangles.as_flattened()));
-        out.into()
+        let set = |key: &str, value: &JsValue| js_sys::Reflect::set(&out, &key.into(), value).map(|_| ());
+        set("bytes", &js_sys::Uint8Array::from(&bytes[..]))
+            .and(set("crc", &sums.crc.into()))
+            .and(set("xmlBytes", &(sums.xml_bytes as f64).into()))?;
+        Ok(out)
     }
 
-    fn mesh_from_js(value: JsValue) -> Result<to3mf::Mesh, JsError> {
-        let get = |key: &str| js_sys::Reflect::get(&value, &key.into()).map_err(|_| JsError::new("not a mesh"));
-        let name = get("name")?.as_string().ok_or_else(|| JsError::new("a mesh needs a name"))?;
-        let vertices: js_sys::Float32Array = get("vertices")?.dyn_into().map_err(|_| JsError::new("vertices must be a Float32Array"))?;
-        let triangles: js_sys::Uint32Array = get("triangles")?.dyn_into().map_err(|_| JsError::new("triangles must be a Uint32Array"))?;
-        let (nv, nt) = (vertices.length() as usize, triangles.length() as usize);
-        if nv % 3 != 0 || nt % 3 != 0 {
-            return Err(JsError::new("vertices and triangles come in threes"));
+    fn threes(n: u32) -> Result<usize, JsError> {
+        if n % 3 == 0 {
+            Ok(n as usize / 3)
+        } else {
+            Err(JsError::new("vertices and triangles come in threes"))
         }
-        // Copied straight into the mesh's own arrays: no second copy of a big mesh.
-        let mut mesh = to3mf::Mesh { name, vertices: vec![[0.0; 3]; nv / 3], triangles: vec![[0; 3]; nt / 3] };
-        vertices.copy_to(mesh.vertices.as_flattened_mut());
-        triangles.copy_to(mesh.triangles.as_flattened_mut());
-        Ok(mesh)
+    }
+
+    /// `{triangles, data}`, the data copied out of wasm memory.
+    fn run_to_js(elements: &to3mf::Elements) -> JsValue {
+        let out = js_sys::Object::new();
+        let (triangles, data): (bool, JsValue) = match elements {
+            to3mf::Elements::Vertices(v) => (false, js_sys::Float32Array::from(v.as_flattened()).into()),
+            to3mf::Elements::Triangles(t) => (true, js_sys::Uint32Array::from(t.as_flattened()).into()),
+        };
+        let _ = js_sys::Reflect::set(&out, &"triangles".into(), &triangles.into());
+        let _ = js_sys::Reflect::set(&out, &"data".into(), &data);
+        out.into()
     }
 
     fn progress_of(on_progress: &Option<js_sys::Function>) -> impl Fn(&str, f64, f64) + '_ {

@@ -137,3 +137,101 @@ fn zip_blobs_stores_each_package_as_it_is() {
     assert!(find(b"a-2.3mf").is_some(), "a repeated name is made unique");
     assert_eq!(&zip[zip.len() - 22..zip.len() - 18], b"PK\x05\x06");
 }
+
+/// A binary STL of an `n × n` grid of squares (two triangles each), with a little relief.
+fn grid_stl(n: u32) -> Vec<u8> {
+    let mut out = vec![0u8; 80];
+    out.extend_from_slice(&(2 * n * n).to_le_bytes());
+    let p = |i: u32, j: u32| [i as f32 * 0.5, j as f32 * 0.25, ((i * 7 + j * 3) % 11) as f32 * 0.1];
+    for i in 0..n {
+        for j in 0..n {
+            for t in [[p(i, j), p(i + 1, j), p(i, j + 1)], [p(i + 1, j), p(i + 1, j + 1), p(i, j + 1)]] {
+                out.extend_from_slice(&[0u8; 12]);
+                for v in t {
+                    for x in v {
+                        out.extend_from_slice(&x.to_le_bytes());
+                    }
+                }
+                out.extend_from_slice(&[0, 0]);
+            }
+        }
+    }
+    out
+}
+
+/// The page's split conversion: chunks sent while reading and chunks handed out as runs
+/// afterwards, compressed by `compressElements` (as the helper worker does), with the rest
+/// made in place, give the bytes `convertFilesStreaming` gives.
+#[wasm_bindgen_test]
+fn sealed_runs_compressed_elsewhere_make_the_streamed_package() {
+    let stl = grid_stl(300);
+    let collect = |array: &js_sys::Array| {
+        let array = array.clone();
+        Closure::<dyn Fn(JsValue)>::new(move |c: JsValue| {
+            array.push(&c);
+        })
+    };
+    let streamed = js_sys::Array::new();
+    let on_chunk = collect(&streamed);
+    let files = js_sys::Array::of1(&file("grid.stl", &stl));
+    to3mf_wasm::convert_files_streaming(files, JsValue::UNDEFINED, on_chunk.as_ref().unchecked_ref::<js_sys::Function>().clone(), None)
+        .map_err(JsValue::from)
+        .unwrap();
+    let want: Vec<u8> = streamed.iter().flat_map(|c| js_sys::Uint8Array::new(&c).to_vec()).collect();
+
+    let (head, sealed) = (js_sys::Array::new(), js_sys::Array::new());
+    let on_chunk = collect(&head);
+    let on_sealed = {
+        let sealed = sealed.clone();
+        Closure::<dyn Fn(JsValue, JsValue, JsValue)>::new(move |id: JsValue, triangles: JsValue, data: JsValue| {
+            sealed.push(&js_sys::Array::of3(&id, &triangles, &data));
+        })
+    };
+    let files = js_sys::Array::of1(&file("grid.stl", &stl));
+    let mut split = to3mf_wasm::convert_files_split(
+        files,
+        JsValue::UNDEFINED,
+        on_chunk.as_ref().unchecked_ref::<js_sys::Function>().clone(),
+        None,
+        Some(on_sealed.as_ref().unchecked_ref::<js_sys::Function>().clone()),
+    )
+    .map_err(JsValue::from)
+    .unwrap();
+    let count = split.count() as usize;
+    assert!(sealed.length() >= 4 && split.sealed_count() == sealed.length(), "{} runs sealed of {count} chunks", sealed.length());
+    let mut chunks: Vec<Option<Vec<u8>>> = vec![None; count];
+    let place = |split: &mut to3mf_wasm::SplitConversion, chunks: &mut Vec<Option<Vec<u8>>>, k: usize, triangles: JsValue, data: JsValue| {
+        let out = to3mf_wasm::compress_elements(triangles.as_bool().unwrap(), data, JsValue::UNDEFINED).map_err(JsValue::from).unwrap();
+        let bytes = js_sys::Uint8Array::new(&get(&out, &["bytes"])).to_vec();
+        let crc = get(&out, &["crc"]).as_f64().unwrap() as u32;
+        split.add_sums(k as u32, crc, get(&out, &["xmlBytes"]).as_f64().unwrap(), bytes.len() as f64).map_err(JsValue::from).unwrap();
+        assert!(chunks[k].replace(bytes).is_none(), "chunk {k} made twice");
+    };
+    for run in sealed.iter() {
+        let k = split.chunk_of_sealed(get(&run, &["0"]).as_f64().unwrap() as u32);
+        assert!(k >= 0);
+        place(&mut split, &mut chunks, k as usize, get(&run, &["1"]), get(&run, &["2"]));
+    }
+    let mut runs = 0;
+    for k in 0..count {
+        if chunks[k].is_some() {
+            continue;
+        }
+        let run = split.run(k as u32).map_err(JsValue::from).unwrap();
+        if run.is_null() {
+            chunks[k] = Some(split.compress(k as u32).map_err(JsValue::from).unwrap().to_vec());
+        } else {
+            runs += 1;
+            place(&mut split, &mut chunks, k, get(&run, &["triangles"]), get(&run, &["data"]));
+        }
+    }
+    assert!(runs > 0, "some chunks are plain runs after reading");
+    // The package's end goes through the same onChunk as its head, after the chunks.
+    let head_chunks = head.length() as usize;
+    split.finish().unwrap();
+    let parts: Vec<Vec<u8>> = head.iter().map(|c| js_sys::Uint8Array::new(&c).to_vec()).collect();
+    let mut got: Vec<u8> = parts[..head_chunks].concat();
+    got.extend(chunks.into_iter().flat_map(|c| c.unwrap()));
+    got.extend(parts[head_chunks..].concat());
+    assert!(got == want, "not the streamed package");
+}
