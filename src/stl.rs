@@ -22,80 +22,154 @@ pub(crate) fn read_binary<R: Read>(head: &[u8], rest: R, parsed: &mut Parsed) ->
     let mut input = head.chain(rest);
     let mut header = [0u8; 84];
     let got = read_full(&mut input, &mut header)?;
-    if got < 84 {
-        return Err(Error::truncated(
-            Position::Byte(got as u64),
-            format!("only {got} bytes: a binary STL has an 80-byte header and a 4-byte triangle count"),
-        ));
-    }
-    let declared = u32::from_le_bytes([header[80], header[81], header[82], header[83]]) as u64;
-    if let Some(size) = parsed.size_hint {
-        let room = size.saturating_sub(84) / 50;
-        if declared > room {
-            return Err(Error::truncated(
-                Position::Triangle(room + 1),
-                format!(
-                    "not a complete binary STL: the header declares {declared} triangles ({} bytes) but the file has {size} bytes, room for {room}",
-                    84 + 50 * declared
-                ),
-            ));
+    let mut records = Records::start(&header[..got], parsed)?;
+    let mut buf = vec![0u8; 50 * 4096];
+    loop {
+        // Never past the declared count: what follows it is counted, not parsed.
+        let want = (records.left().min(4096) * 50) as usize;
+        if want == 0 {
+            records.trailing(std::io::copy(&mut input, &mut std::io::sink())?);
+            break;
+        }
+        let got = read_full(&mut input, &mut buf[..want])?;
+        records.feed(&buf[..got], parsed)?;
+        if got < want {
+            break;
         }
     }
-    // The declared count only sizes the first allocation after being capped by the real
-    // size (when known): a corrupt header must not make us reserve gigabytes.
-    let room = parsed.size_hint.map(|s| s.saturating_sub(84) / 50).unwrap_or(1 << 20);
-    let mut mesh = parsed.builder(parsed.stem.clone(), declared.min(room) as usize);
-    let max = parsed.options.max_triangles;
+    records.finish(parsed)
+}
 
-    let mut buf = vec![0u8; 50 * 4096];
-    let mut tris = Vec::with_capacity(4096);
-    let mut done: u64 = 0;
-    let to_read = if declared == 0 { u64::MAX } else { declared };
-    let mut trailing = 0u64;
-    'outer: while done < to_read {
-        let want = ((to_read - done).min(4096) * 50) as usize;
-        let got = read_full(&mut input, &mut buf[..want])?;
-        let records = got / 50;
-        if done + records as u64 > max {
+/// The triangle records of a binary STL after its header, given in pieces of any size.
+pub(crate) struct Records {
+    mesh: MeshBuilder,
+    declared: u64,
+    done: u64,
+    /// The start of a record split between two pieces.
+    carry: Vec<u8>,
+    trailing: u64,
+    tris: Vec<[[f32; 3]; 3]>,
+}
+
+impl Records {
+    /// Checks the 84-byte header (`header` may be shorter: the whole file) against the file
+    /// size, when known, and starts the mesh.
+    pub(crate) fn start(header: &[u8], parsed: &mut Parsed) -> Result<Records> {
+        let got = header.len();
+        if got < 84 {
+            return Err(Error::truncated(
+                Position::Byte(got as u64),
+                format!("only {got} bytes: a binary STL has an 80-byte header and a 4-byte triangle count"),
+            ));
+        }
+        let declared = u32::from_le_bytes([header[80], header[81], header[82], header[83]]) as u64;
+        if let Some(size) = parsed.size_hint {
+            let room = size.saturating_sub(84) / 50;
+            if declared > room {
+                return Err(Error::truncated(
+                    Position::Triangle(room + 1),
+                    format!(
+                        "not a complete binary STL: the header declares {declared} triangles ({} bytes) but the file has {size} bytes, room for {room}",
+                        84 + 50 * declared
+                    ),
+                ));
+            }
+        }
+        // The declared count only sizes the first allocation after being capped by the real
+        // size (when known): a corrupt header must not make us reserve gigabytes.
+        let room = parsed.size_hint.map(|s| s.saturating_sub(84) / 50).unwrap_or(1 << 20);
+        let mesh = parsed.builder(parsed.stem.clone(), declared.min(room) as usize);
+        Ok(Records { mesh, declared, done: 0, carry: Vec::new(), trailing: 0, tris: Vec::with_capacity(4096) })
+    }
+
+    /// Records still to read (all there are when the header declares 0).
+    pub(crate) fn left(&self) -> u64 {
+        if self.declared == 0 {
+            u64::MAX
+        } else {
+            self.declared - self.done
+        }
+    }
+
+    /// Bytes after the declared records, which are only counted.
+    pub(crate) fn trailing(&mut self, n: u64) {
+        self.trailing += n;
+    }
+
+    /// Reads the records in `bytes`, which follow the bytes fed before.
+    pub(crate) fn feed(&mut self, mut bytes: &[u8], parsed: &mut Parsed) -> Result<()> {
+        if !self.carry.is_empty() {
+            let n = (50 - self.carry.len()).min(bytes.len());
+            self.carry.extend_from_slice(&bytes[..n]);
+            bytes = &bytes[n..];
+            if self.carry.len() < 50 {
+                return Ok(());
+            }
+            let record = std::mem::take(&mut self.carry);
+            self.records(&record, parsed)?;
+        }
+        while !bytes.is_empty() {
+            let n = (self.left().min(4096) * 50).min(bytes.len() as u64) as usize;
+            if n == 0 {
+                self.trailing += bytes.len() as u64;
+                return Ok(());
+            }
+            let whole = n / 50 * 50;
+            self.records(&bytes[..whole], parsed)?;
+            if whole < n {
+                self.carry.extend_from_slice(&bytes[whole..n]);
+            }
+            bytes = &bytes[n..];
+        }
+        Ok(())
+    }
+
+    /// Adds whole records.
+    fn records(&mut self, bytes: &[u8], parsed: &Parsed) -> Result<()> {
+        let records = bytes.len() / 50;
+        let max = parsed.options.max_triangles;
+        if self.done + records as u64 > max {
             return Err(Error::limit(
                 Position::Triangle(max + 1),
                 format!("more than {max} triangles; raise the triangle limit to convert this file"),
             ));
         }
-        tris.clear();
-        tris.extend(buf[..records * 50].chunks_exact(50).map(|rec| {
+        self.tris.clear();
+        self.tris.extend(bytes.chunks_exact(50).map(|rec| {
             let f = |i: usize| f32::from_le_bytes([rec[i], rec[i + 1], rec[i + 2], rec[i + 3]]);
             [[f(12), f(16), f(20)], [f(24), f(28), f(32)], [f(36), f(40), f(44)]]
         }));
-        let first = done;
-        mesh.add_batch(&tris, |i| Position::Triangle(first + i as u64 + 1))?;
-        done += records as u64;
-        if got < want {
-            if declared != 0 {
-                return Err(Error::truncated(
-                    Position::Triangle(done + 1),
-                    format!(
-                        "the file ends inside triangle {} of the {declared} its header declares ({} bytes expected)",
-                        done + 1,
-                        84 + 50 * declared
-                    ),
-                ));
-            }
-            trailing = (got % 50) as u64;
-            break 'outer;
+        let first = self.done;
+        self.mesh.add_batch(&self.tris, |i| Position::Triangle(first + i as u64 + 1))?;
+        self.done += records as u64;
+        Ok(())
+    }
+
+    /// Ends the file: an error if it ended inside the declared records, warnings for a
+    /// count of 0 and for bytes after the last record; the mesh is handed to `parsed`.
+    pub(crate) fn finish(mut self, parsed: &mut Parsed) -> Result<()> {
+        let declared = self.declared;
+        if declared != 0 && self.done < declared {
+            return Err(Error::truncated(
+                Position::Triangle(self.done + 1),
+                format!(
+                    "the file ends inside triangle {} of the {declared} its header declares ({} bytes expected)",
+                    self.done + 1,
+                    84 + 50 * declared
+                ),
+            ));
         }
+        // With a count of 0, a last partial record is what follows the data.
+        self.trailing += self.carry.len() as u64;
+        if declared == 0 && self.done > 0 {
+            parsed.warn(format!("the header declares 0 triangles; read {} from the data that follows", self.done));
+        }
+        if self.trailing > 0 {
+            parsed.warn(format!("{} bytes after the last triangle were ignored", self.trailing));
+        }
+        parsed.push(self.mesh);
+        Ok(())
     }
-    if declared == 0 && done > 0 {
-        parsed.warn(format!("the header declares 0 triangles; read {done} from the data that follows"));
-    }
-    if declared != 0 {
-        trailing = std::io::copy(&mut input, &mut std::io::sink())?;
-    }
-    if trailing > 0 {
-        parsed.warn(format!("{trailing} bytes after the last triangle were ignored"));
-    }
-    parsed.push(mesh);
-    Ok(())
 }
 
 /// Fills `buf` as far as the input goes; returns how many bytes were read.
