@@ -64,11 +64,11 @@ pub struct Input {
 }
 
 /// Reading state shared by the format readers.
-pub(crate) struct Parsed<'a> {
+pub(crate) struct Parsed {
     pub(crate) stem: String,
     pub(crate) scale: f32,
     pub(crate) size_hint: Option<u64>,
-    pub(crate) options: &'a Options,
+    pub(crate) options: Options,
     meshes: Vec<Mesh>,
     report: InputReport,
     estimated: bool,
@@ -78,7 +78,7 @@ pub(crate) struct Parsed<'a> {
     serials: Vec<u64>,
 }
 
-impl Parsed<'_> {
+impl Parsed {
     /// How many triangles to reserve for a new mesh: the file size divided by
     /// `bytes_per_triangle` for the first mesh, a little for later ones (which grow as
     /// needed), so a file of many groups does not reserve its size once per group.
@@ -227,17 +227,7 @@ fn read<R: Read>(name: &str, mut reader: R, size_hint: Option<u64>, options: &Op
     }
     let format = sniff(&head)?;
     let mut counted = Counted { inner: reader, count: got as u64 };
-    let mut parsed = Parsed {
-        stem: stem(name).to_string(),
-        scale: options.unit.to_mm(),
-        size_hint,
-        options,
-        meshes: Vec::new(),
-        report: InputReport { name: name.to_string(), format: format.to_string(), ..InputReport::default() },
-        estimated: false,
-        early: None,
-        serials: Vec::new(),
-    };
+    let mut parsed = Parsed::new(name, format, size_hint, options);
     let threads = threads(options);
     let early = if let Early::To(tx) = early {
         parsed.early = Some(tx);
@@ -263,16 +253,110 @@ fn read<R: Read>(name: &str, mut reader: R, size_hint: Option<u64>, options: &Op
         read_format(format, &head, &mut counted, &mut parsed)?;
         EarlyChunks::default()
     };
-    parsed.report.bytes = counted.count;
-    if parsed.meshes.is_empty() {
-        let read: u64 = parsed.report.objects.iter().map(|o| o.triangles_read).sum();
-        return Err(Error::no_geometry(if read == 0 {
-            "no triangles in this file: nothing to convert".to_string()
-        } else {
-            format!("all {read} triangles are degenerate (corners at the same point): nothing to convert")
-        }));
+    parsed.finish(counted.count, early)
+}
+
+/// Reads a binary STL handed over in pieces (as a browser's `File` stream gives them), with
+/// the results [`read_input`] gives for the whole file; the chunks that become final go to
+/// `sealed`, if given, as [`read_input_sealing`] sends them. Give it only files that
+/// [`is_binary_stl`] says are binary STLs: others are refused.
+pub struct BinaryStlFeed {
+    parsed: Parsed,
+    /// The first bytes, until there are enough to know the format.
+    head: Vec<u8>,
+    records: Option<stl::Records>,
+    count: u64,
+}
+
+/// How many first bytes tell a file's format.
+const HEAD: usize = 4096;
+
+/// Whether a file whose first bytes (4096, or the whole file if shorter) are `head` is read
+/// as a binary STL.
+pub fn is_binary_stl(head: &[u8]) -> bool {
+    !matches!(head.get(..2), Some([0xfe, 0xff] | [0xff, 0xfe])) && matches!(sniff(head), Ok("binary-stl"))
+}
+
+impl BinaryStlFeed {
+    /// A feed for the file `name`, of `size_hint` bytes if known (only to size allocations
+    /// and to check the header's triangle count, as in [`read_input`]).
+    pub fn new(name: &str, size_hint: Option<u64>, options: &Options, sealed: Option<std::sync::mpsc::SyncSender<Sealed>>) -> BinaryStlFeed {
+        let mut parsed = Parsed::new(name, "binary-stl", size_hint, options);
+        parsed.early = sealed;
+        BinaryStlFeed { parsed, head: Vec::new(), records: None, count: 0 }
     }
-    Ok(Input { meshes: parsed.meshes, report: parsed.report, early, serials: parsed.serials })
+
+    /// Reads the next piece of the file. After an error the feed is of no more use.
+    pub fn push(&mut self, mut bytes: &[u8]) -> Result<()> {
+        self.count += bytes.len() as u64;
+        if self.records.is_none() {
+            let n = (HEAD - self.head.len()).min(bytes.len());
+            self.head.extend_from_slice(&bytes[..n]);
+            bytes = &bytes[n..];
+            if self.head.len() < HEAD {
+                return Ok(());
+            }
+            self.start()?;
+        }
+        match &mut self.records {
+            Some(records) => records.feed(bytes, &mut self.parsed),
+            None => unreachable!("started above"),
+        }
+    }
+
+    /// Reads the head once it is known to be a binary STL's.
+    fn start(&mut self) -> Result<()> {
+        if !is_binary_stl(&self.head) {
+            sniff(&self.head)?;
+            return Err(Error::unsupported("not a binary STL: read it whole instead"));
+        }
+        let head = std::mem::take(&mut self.head);
+        let mut records = stl::Records::start(&head[..head.len().min(84)], &mut self.parsed)?;
+        records.feed(&head[84..], &mut self.parsed)?;
+        self.records = Some(records);
+        Ok(())
+    }
+
+    /// Ends the file: its meshes and report, or the error [`read_input`] gives.
+    pub fn finish(mut self) -> Result<Input> {
+        if self.records.is_none() {
+            self.start()?;
+        }
+        let records = self.records.take().expect("started above");
+        records.finish(&mut self.parsed)?;
+        self.parsed.early = None;
+        self.parsed.finish(self.count, EarlyChunks::default())
+    }
+}
+
+impl Parsed {
+    fn new(name: &str, format: &str, size_hint: Option<u64>, options: &Options) -> Parsed {
+        Parsed {
+            stem: stem(name).to_string(),
+            scale: options.unit.to_mm(),
+            size_hint,
+            options: options.clone(),
+            meshes: Vec::new(),
+            report: InputReport { name: name.to_string(), format: format.to_string(), ..InputReport::default() },
+            estimated: false,
+            early: None,
+            serials: Vec::new(),
+        }
+    }
+
+    /// The input read, `bytes` long, or an error if no mesh has a triangle.
+    fn finish(mut self, bytes: u64, early: EarlyChunks) -> Result<Input> {
+        self.report.bytes = bytes;
+        if self.meshes.is_empty() {
+            let read: u64 = self.report.objects.iter().map(|o| o.triangles_read).sum();
+            return Err(Error::no_geometry(if read == 0 {
+                "no triangles in this file: nothing to convert".to_string()
+            } else {
+                format!("all {read} triangles are degenerate (corners at the same point): nothing to convert")
+            }));
+        }
+        Ok(Input { meshes: self.meshes, report: self.report, early, serials: self.serials })
+    }
 }
 
 /// Reads the meshes of one input of a known format; `head` was taken from `counted`.
@@ -387,13 +471,22 @@ pub fn convert_split<R: Read, W: std::io::Write>(
     options: &Options,
     sealed: Option<std::sync::mpsc::SyncSender<Sealed>>,
 ) -> (Report, Option<Split<W>>) {
-    let mut report = Report::default();
-    let (mut meshes, mut serials) = (Vec::new(), Vec::new());
-    for (name, reader, size) in inputs {
+    let read = inputs.into_iter().map(|(name, reader, size)| {
         let input = match &sealed {
             Some(tx) => read_input_sealing(&name, reader, size, options, tx.clone()),
             None => read_input(&name, reader, size, options),
         };
+        (name, input)
+    });
+    split_inputs(read.collect(), out, options)
+}
+
+/// [`convert_split`] for inputs already read (each with its name, or the error reading it
+/// gave), as a [`BinaryStlFeed`] reads them.
+pub fn split_inputs<W: std::io::Write>(inputs: Vec<(String, Result<Input>)>, out: W, options: &Options) -> (Report, Option<Split<W>>) {
+    let mut report = Report::default();
+    let (mut meshes, mut serials) = (Vec::new(), Vec::new());
+    for (name, input) in inputs {
         match input {
             Ok(input) => {
                 report.inputs.push(input.report);

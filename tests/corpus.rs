@@ -135,6 +135,27 @@ fn degenerate(t: &Tri) -> bool {
     b(t[0]) == b(t[1]) || b(t[1]) == b(t[2]) || b(t[0]) == b(t[2])
 }
 
+/// Every binary STL of the corpus, fed in pieces as the page's file streams give them, reads
+/// as it does whole (meshes, report, or error).
+#[test]
+fn corpus_binary_stls_fed_in_pieces_read_as_whole() {
+    let mut files = Vec::new();
+    mesh_files(&corpus(), &mut files);
+    let options = Options::default();
+    let mut fed = 0;
+    for path in &files {
+        let bytes = std::fs::read(path).unwrap();
+        if !to3mf::is_binary_stl(&bytes[..bytes.len().min(4096)]) {
+            continue;
+        }
+        let name = path.to_string_lossy();
+        let whole = to3mf::read_input(&name, &bytes[..], Some(bytes.len() as u64), &options);
+        common::same_as_fed(&name, &bytes, 65_536 + 7, &whole, &options);
+        fed += 1;
+    }
+    assert!(fed > 60, "only {fed} binary STLs in the corpus");
+}
+
 #[test]
 fn every_corpus_mesh_converts_exactly_or_fails_as_expected() {
     let root = corpus();

@@ -36,7 +36,27 @@ pub fn read(name: &str, options: &to3mf::Options) -> to3mf::Result<to3mf::Input>
         (Err(a), Err(b)) => assert_eq!(a.code(), b.code(), "{name}: {a} / {b}"),
         (a, b) => panic!("{name}: sized read gave {:?}, streamed {:?}", a.as_ref().err(), b.as_ref().err()),
     }
+    if to3mf::is_binary_stl(&bytes[..bytes.len().min(4096)]) {
+        for piece in [7, 50, 4096 + 13, bytes.len().max(1)] {
+            same_as_fed(name, &bytes, piece, &sized, options);
+        }
+    }
     sized
+}
+
+/// Checks that a binary STL fed to a `BinaryStlFeed` in pieces of `piece` bytes gives what
+/// `read_input` gave for the whole file: the same meshes and report, or the same error.
+pub fn same_as_fed(name: &str, bytes: &[u8], piece: usize, read: &to3mf::Result<to3mf::Input>, options: &to3mf::Options) {
+    let mut feed = to3mf::BinaryStlFeed::new(name, Some(bytes.len() as u64), options, None);
+    let fed = bytes.chunks(piece).try_for_each(|p| feed.push(p)).and_then(|()| feed.finish());
+    match (read, &fed) {
+        (Ok(a), Ok(b)) => {
+            assert_eq!(a.meshes, b.meshes, "{name}: fed in pieces of {piece}: other meshes");
+            assert_eq!(a.report, b.report, "{name}: fed in pieces of {piece}: another report");
+        }
+        (Err(a), Err(b)) => assert_eq!((a.code(), a.position(), a.to_string()), (b.code(), b.position(), b.to_string()), "{name}, pieces of {piece}"),
+        (a, b) => panic!("{name}: read whole gave {:?}, fed in pieces of {piece} {:?}", a.as_ref().err(), b.as_ref().err()),
+    }
 }
 
 /// A reader that hands out a few bytes per call, as slow streams do.
