@@ -136,30 +136,31 @@ async function convertHelped(msg, wasm) {
   const { port } = msg;
   const options = msg.options ?? {};
   const onProgress = progressReporter(msg.id);
-  let out = [];
-  const head = out;
-  let sent = 0;
-  const onSealed = (run, triangles, data) => {
-    port.postMessage({ run, triangles, data, options }, [data.buffer]);
-    sent++;
-  };
-  let split;
-  try {
-    split = wasm.convertFilesSplit(msg.files, options, (c) => out.push(c), onProgress, onSealed);
-  } catch (e) {
-    await new Promise((resolve) => {
-      port.onmessage = ({ data }) => data.ended && resolve();
-      port.postMessage({ end: true });
-    });
-    throw e;
-  }
-  const count = split.count;
-  const total = Array.from({ length: count }, (_, k) => split.elements(k)).reduce((a, b) => a + b, 0);
+  // The package goes into Blob parts in order as its chunks come, out of this worker's memory.
+  const sink = blobSink('model/3mf');
+  let split = null;
+  let sealed = null; // the chunk of each run sent while reading, known once it is read
+  const answered = []; // answers that came before that
+  const chunks = [];
+  let next = 0;
   let done = 0;
+  let total = 0;
   const progress = (k) => onProgress('writing', (done += split.elements(k)), total);
-  const chunks = new Array(count);
-  const sealed = Array.from({ length: split.sealedCount }, (_, id) => split.chunkOfSealed(id));
-  const helped = new Set(sealed.filter((k) => k >= 0));
+  const place = (k, bytes) => {
+    chunks[k] = bytes;
+    for (; next < split.count && chunks[next]; next++) {
+      sink.onChunk(chunks[next]);
+      chunks[next] = null;
+    }
+  };
+  const take = (data) => {
+    const k = data.run !== undefined ? sealed[data.run] : data.chunk;
+    if (k < 0) return; // its mesh was left out
+    split.addSums(k, data.crc, data.xmlBytes, data.bytes.byteLength);
+    place(k, data.bytes);
+    progress(k);
+  };
+  let sent = 0;
   let received = 0;
   let failed = null;
   let ended;
@@ -168,32 +169,63 @@ async function convertHelped(msg, wasm) {
   port.onmessage = ({ data }) => {
     if (data.ended) return ended();
     if (data.error) failed = new Error(data.error);
-    else {
-      const k = data.run !== undefined ? sealed[data.run] : data.chunk;
-      if (k >= 0) {
-        chunks[k] = data.bytes;
-        split.addSums(k, data.crc, data.xmlBytes, data.bytes.byteLength);
-        progress(k);
-      }
-    }
+    else if (sealed) take(data);
+    else answered.push(data);
     received++;
     wake();
   };
+  // A streamed file lets answers in while it is read: then the helper is sent at most 12
+  // chunks ahead of what it answered (so its backlog stays a few MB, and is small when the
+  // read ends), and what it is not sent is shared out at the end. Read from slices, the
+  // worker hears nothing until the end, so everything is sent.
+  const streaming = await isBinaryStl(msg.files, wasm);
+  const onSealed = (run, triangles, data) => {
+    if (streaming && sent - received >= 12) return false;
+    port.postMessage({ run, triangles, data, options }, [data.buffer]);
+    sent++;
+    return true;
+  };
+  try {
+    split = streaming
+      ? await streamed(msg.files[0], wasm, options, sink.onChunk, onProgress, onSealed)
+      : wasm.convertFilesSplit(msg.files, options, sink.onChunk, onProgress, onSealed);
+  } catch (e) {
+    await new Promise((resolve) => {
+      ended = resolve;
+      port.postMessage({ end: true });
+    });
+    throw e;
+  }
+  const count = split.count;
+  total = Array.from({ length: count }, (_, k) => split.elements(k)).reduce((a, b) => a + b, 0);
+  sealed = Array.from({ length: split.sealedCount }, (_, id) => split.chunkOfSealed(id));
+  answered.splice(0).forEach(take);
+  const helped = new Set(sealed.filter((k) => k >= 0));
   // Until the helper's next answer.
   const answer = () => new Promise((resolve) => (wake = resolve));
   try {
     const todo = Array.from({ length: count }, (_, k) => k).filter((k) => !helped.has(k));
-    while (todo.length) {
-      // The helper gets plain runs from the end while this worker works from the start.
-      while (sent - received < 2 && todo.length > 1) {
-        const run = split.run(todo[todo.length - 1]);
-        if (!run) break;
-        const k = todo.pop();
+    const mixed = new Set(); // chunks with markup, made here
+    // The helper gets plain runs from the end while this worker works from the start.
+    const handOut = () => {
+      for (let j = todo.length - 1; j > 0; j--) {
+        if (mixed.has(todo[j])) continue;
+        const run = split.run(todo[j]);
+        if (!run) {
+          mixed.add(todo[j]);
+          continue;
+        }
+        const [k] = todo.splice(j, 1);
         port.postMessage({ chunk: k, triangles: run.triangles, data: run.data, options }, [run.data.buffer]);
         sent++;
+        return true;
       }
+      return false;
+    };
+    while (todo.length) {
+      while (sent - received < 2 && handOut());
       const k = todo.shift();
-      chunks[k] = split.compress(k);
+      place(k, split.compress(k));
       progress(k);
       await tick();
       if (failed) throw failed;
@@ -205,10 +237,39 @@ async function convertHelped(msg, wasm) {
     port.postMessage({ end: true });
     await helperEnded;
   }
-  const tail = (out = []);
-  const result = split.finish();
+  const result = split.finish(); // the package's end, through sink.onChunk
   split.free();
-  return { blob: new Blob([...head, ...chunks, ...tail], { type: 'model/3mf' }), report: result };
+  return { blob: sink.blob(), report: result };
+}
+
+/** Whether `files` is one binary STL, which can be read from a stream. */
+async function isBinaryStl(files, wasm) {
+  if (files.length !== 1) return false;
+  return wasm.isBinaryStl(new Uint8Array(await files[0].slice(0, 4096).arrayBuffer()));
+}
+
+// A binary STL is read from `File.stream()`: the browser reads ahead while the core welds,
+// where `FileReaderSync` makes the worker wait for every slice.
+async function streamed(file, wasm, options, onChunk, onProgress, onSealed) {
+  const feed = new wasm.StlFeed(file.name, file.size, options, onSealed);
+  try {
+    const reader = file.stream().getReader();
+    let done = 0;
+    for (;;) {
+      const { done: end, value } = await reader.read();
+      if (end) break;
+      onProgress('reading', (done += value.byteLength), file.size);
+      // A bad file is known before its end: its error comes with finish.
+      if (!feed.push(value)) {
+        await reader.cancel();
+        break;
+      }
+      await tick(); // the helper's answers, which say how far behind it is
+    }
+    return feed.finish(onChunk);
+  } finally {
+    feed.free();
+  }
 }
 
 // Lets the messages that came meanwhile in (a zero timeout would wait 4 ms once nested).
@@ -234,6 +295,7 @@ function help(msg, wasm) {
       }
       try {
         const { bytes, crc, xmlBytes } = wasm.compressElements(data.triangles, data.data, data.options);
+        data.data.buffer.transfer?.(0); // its copy in wasm memory is all that was needed
         msg.port.postMessage({ run: data.run, chunk: data.chunk, bytes, crc, xmlBytes }, [bytes.buffer]);
       } catch (e) {
         msg.port.postMessage({ error: String(e && e.message ? e.message : e) });

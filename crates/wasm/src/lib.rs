@@ -5,7 +5,7 @@
 /// The JS-facing functions; the crate builds natively too (empty) so the workspace stays
 /// one `cargo test`.
 #[cfg(target_arch = "wasm32")]
-pub use web::{compress_elements, convert_bytes, convert_files, convert_files_split, convert_files_streaming, zip_blobs, SplitConversion};
+pub use web::{compress_elements, convert_bytes, convert_files, convert_files_split, convert_files_streaming, is_binary_stl, zip_blobs, SplitConversion, StlFeed};
 #[cfg(all(target_arch = "wasm32", feature = "full"))]
 pub use manyfold::{export_model_files, export_models, extract_file, plan_models};
 
@@ -67,10 +67,25 @@ pub(crate) mod web {
                 return Err(std::io::Error::other("seek before the start of the file"));
             }
             self.pos = target.min(self.size);
+            free(&self.slice);
             self.slice = js_sys::Uint8Array::new_with_length(0);
             self.taken = 0;
             Ok(self.pos as u64)
         }
+    }
+
+    impl Drop for FileRead<'_> {
+        fn drop(&mut self) {
+            free(&self.slice);
+        }
+    }
+
+    /// Gives a slice's memory back now: left to the garbage collector, a 100 MB file's
+    /// slices stayed in the tab long after they were read.
+    fn free(slice: &js_sys::Uint8Array) {
+        // Detaching frees the buffer (ArrayBuffer.prototype.transfer; where a browser lacks
+        // it, the collector does it later).
+        let _ = slice.buffer().transfer_with_length(0);
     }
 
     impl Read for FileRead<'_> {
@@ -83,6 +98,7 @@ pub(crate) mod web {
                 let io = |e: JsValue| std::io::Error::other(format!("reading {}: {e:?}", self.name));
                 let blob = self.file.slice_with_f64_and_f64(self.pos, end).map_err(io)?;
                 let array = self.reader.read_as_array_buffer(&blob).map_err(io)?;
+                free(&self.slice);
                 self.slice = js_sys::Uint8Array::new(&array);
                 self.taken = 0;
                 self.pos += self.slice.length() as f64;
@@ -242,7 +258,8 @@ pub(crate) mod web {
     /// package's head to `onChunk`. While a file is read, each chunk that becomes final goes
     /// to `onSealed(id, triangles, data)` (numbered from 0; `data` a Float32Array of vertices
     /// or a Uint32Array of triangles, whose buffer can be transferred), so the helper can
-    /// compress it meanwhile. The finished package is byte for byte the one
+    /// compress it meanwhile; a callback that returns `false` keeps it to be made later (and
+    /// the next one gets the same id). The finished package is byte for byte the one
     /// `convertFilesStreaming` writes. Throws like it.
     #[wasm_bindgen(js_name = convertFilesSplit)]
     pub fn convert_files_split(
@@ -254,42 +271,125 @@ pub(crate) mod web {
     ) -> Result<SplitConversion, JsValue> {
         let options = self::options(options)?;
         let reader = web_sys::FileReaderSync::new().map_err(|_| JsError::new("FileReaderSync needs a dedicated worker"))?;
-        // A few runs wait here between two slices of a file; when full, the reader keeps the
-        // rest for later rather than wait.
-        let (tx, rx) = std::sync::mpsc::sync_channel::<to3mf::Sealed>(16);
-        let sent = std::cell::RefCell::new(Vec::new());
-        let drain = || {
-            let Some(f) = &on_sealed else { return };
-            while let Ok(mut run) = rx.try_recv() {
-                let id = sent.borrow().len() as u32;
-                let data = run_to_js(&run.elements);
-                // A throwing callback only loses the help: the chunk is then made here.
-                let _ = f.call3(&JsValue::NULL, &id.into(), &run.elements.is_triangles().into(), &js_sys::Reflect::get(&data, &"data".into()).unwrap_or(JsValue::NULL));
-                // Only which chunk it is matters from now on.
-                run.elements = match run.elements {
-                    to3mf::Elements::Vertices(_) => to3mf::Elements::Vertices(Vec::new()),
-                    to3mf::Elements::Triangles(_) => to3mf::Elements::Triangles(Vec::new()),
-                };
-                sent.borrow_mut().push(run);
-            }
-        };
+        let sealer = Sealer::new(on_sealed);
         let report_progress = progress_of(&on_progress);
         let progress = |stage: &str, done: f64, total: f64| {
-            drain();
+            sealer.drain();
             report_progress(stage, done, total);
         };
         let inputs = inputs(&files, &reader, &progress)?;
         // No buffering: what `onChunk` gets before the call returns must be the whole head.
-        let (report, split) = to3mf::convert_split(inputs, ChunkOut(on_chunk), &options, on_sealed.is_some().then_some(tx));
-        drain();
-        match split {
-            Some(split) => {
-                let sealed = sent.borrow().iter().map(|run| split.chunk_of(run).map_or(-1, |k| k as i32)).collect();
-                let sums = vec![None; split.chunks.len()];
-                let to3mf::Split { package, meshes, chunks, .. } = split;
-                Ok(SplitConversion { package: Some(package), report, meshes, chunks, sums, sealed })
+        let (report, split) = to3mf::convert_split(inputs, ChunkOut(on_chunk), &options, sealer.sender());
+        sealer.conversion(report, split)
+    }
+
+    /// Hands the chunks sealed while reading to JS, numbered in the order sent.
+    struct Sealer {
+        on_sealed: Option<js_sys::Function>,
+        tx: std::sync::mpsc::SyncSender<to3mf::Sealed>,
+        rx: std::sync::mpsc::Receiver<to3mf::Sealed>,
+        /// What was sent, without its elements: only which chunk it is matters afterwards.
+        sent: std::cell::RefCell<Vec<to3mf::Sealed>>,
+    }
+
+    impl Sealer {
+        fn new(on_sealed: Option<js_sys::Function>) -> Sealer {
+            // A few runs wait here between two pieces of a file; when full, the reader keeps
+            // the rest for later rather than wait.
+            let (tx, rx) = std::sync::mpsc::sync_channel(16);
+            Sealer { on_sealed, tx, rx, sent: Default::default() }
+        }
+
+        /// Where the reader sends sealed chunks, if anyone takes them.
+        fn sender(&self) -> Option<std::sync::mpsc::SyncSender<to3mf::Sealed>> {
+            self.on_sealed.as_ref().map(|_| self.tx.clone())
+        }
+
+        fn drain(&self) {
+            let Some(f) = &self.on_sealed else { return };
+            while let Ok(mut run) = self.rx.try_recv() {
+                let id = self.sent.borrow().len() as u32;
+                let (triangles, data) = elements_to_js(&run.elements);
+                // A chunk the callback declines (false) or throws on is made later instead.
+                let taken = f.call3(&JsValue::NULL, &id.into(), &triangles.into(), &data).is_ok_and(|v| v != JsValue::FALSE);
+                if !taken {
+                    continue;
+                }
+                run.elements = match run.elements {
+                    to3mf::Elements::Vertices(_) => to3mf::Elements::Vertices(Vec::new()),
+                    to3mf::Elements::Triangles(_) => to3mf::Elements::Triangles(Vec::new()),
+                };
+                self.sent.borrow_mut().push(run);
             }
-            None => Err(result(None, &report).expect_err("a report without a package has an error")),
+        }
+
+        /// The conversion once every input is read, or the error thrown when nothing can be written.
+        fn conversion(&self, report: to3mf::Report, split: Option<to3mf::Split<ChunkOut>>) -> Result<SplitConversion, JsValue> {
+            self.drain();
+            let Some(split) = split else {
+                return Err(result(None, &report).expect_err("a report without a package has an error"));
+            };
+            let sealed = self.sent.borrow().iter().map(|run| split.chunk_of(run).map_or(-1, |k| k as i32)).collect();
+            let sums = vec![None; split.chunks.len()];
+            let to3mf::Split { package, meshes, chunks, .. } = split;
+            Ok(SplitConversion { package: Some(package), report, meshes, chunks, sums, sealed })
+        }
+    }
+
+    /// Whether a file whose first bytes (4096, or all if it is shorter) are `head` is a
+    /// binary STL, which `StlFeed` reads from a stream.
+    #[wasm_bindgen(js_name = isBinaryStl)]
+    pub fn is_binary_stl(head: &[u8]) -> bool {
+        to3mf::is_binary_stl(head)
+    }
+
+    /// A binary STL read from pieces pushed as they come (`File.stream()`, which reads ahead
+    /// while the core works, unlike `FileReaderSync`), for a split conversion: `push` each
+    /// piece, then `finish(onChunk)` gives the `SplitConversion`, as `convertFilesSplit`
+    /// does for the same file. Chunks that become final go to `onSealed` meanwhile.
+    #[wasm_bindgen]
+    pub struct StlFeed {
+        name: String,
+        options: to3mf::Options,
+        feed: Option<to3mf::BinaryStlFeed>,
+        error: Option<to3mf::Error>,
+        sealer: Sealer,
+    }
+
+    #[wasm_bindgen]
+    impl StlFeed {
+        /// A feed for the file `name` of `size` bytes, with the conversion's `options`.
+        #[wasm_bindgen(constructor)]
+        pub fn new(name: String, size: f64, options: JsValue, on_sealed: Option<js_sys::Function>) -> Result<StlFeed, JsValue> {
+            let options = self::options(options)?;
+            let sealer = Sealer::new(on_sealed);
+            let feed = to3mf::BinaryStlFeed::new(&name, Some(size as u64), &options, sealer.sender());
+            Ok(StlFeed { name, options, feed: Some(feed), error: None, sealer })
+        }
+
+        /// Reads the next piece; false once the file is known to be bad (the error comes with
+        /// `finish`), so the rest need not be read.
+        pub fn push(&mut self, bytes: &[u8]) -> bool {
+            if let Some(feed) = &mut self.feed {
+                if let Err(e) = feed.push(bytes) {
+                    self.error = Some(e);
+                    self.feed = None;
+                }
+            }
+            self.sealer.drain();
+            self.feed.is_some()
+        }
+
+        /// Ends the file and writes the package's head to `onChunk`; throws like
+        /// `convertFilesSplit` when nothing can be written.
+        pub fn finish(&mut self, on_chunk: js_sys::Function) -> Result<SplitConversion, JsValue> {
+            let input = match (self.feed.take(), self.error.take()) {
+                (Some(feed), _) => feed.finish(),
+                (None, Some(e)) => Err(e),
+                (None, None) => return Err(JsError::new("finish called twice").into()),
+            };
+            let (report, split) = to3mf::split_inputs(vec![(self.name.clone(), input)], ChunkOut(on_chunk), &self.options);
+            self.sealer.conversion(report, split)
         }
     }
 
@@ -327,13 +427,18 @@ pub(crate) mod web {
         }
     }
 
+    /// Whether `elements` are triangles, and their numbers copied out of wasm memory.
+    fn elements_to_js(elements: &to3mf::Elements) -> (bool, JsValue) {
+        match elements {
+            to3mf::Elements::Vertices(v) => (false, js_sys::Float32Array::from(v.as_flattened()).into()),
+            to3mf::Elements::Triangles(t) => (true, js_sys::Uint32Array::from(t.as_flattened()).into()),
+        }
+    }
+
     /// `{triangles, data}`, the data copied out of wasm memory.
     fn run_to_js(elements: &to3mf::Elements) -> JsValue {
         let out = js_sys::Object::new();
-        let (triangles, data): (bool, JsValue) = match elements {
-            to3mf::Elements::Vertices(v) => (false, js_sys::Float32Array::from(v.as_flattened()).into()),
-            to3mf::Elements::Triangles(t) => (true, js_sys::Uint32Array::from(t.as_flattened()).into()),
-        };
+        let (triangles, data) = elements_to_js(elements);
         let _ = js_sys::Reflect::set(&out, &"triangles".into(), &triangles.into());
         let _ = js_sys::Reflect::set(&out, &"data".into(), &data);
         out.into()

@@ -159,44 +159,22 @@ fn grid_stl(n: u32) -> Vec<u8> {
     out
 }
 
-/// The page's split conversion: chunks sent while reading and chunks handed out as runs
-/// afterwards, compressed by `compressElements` (as the helper worker does), with the rest
-/// made in place, give the bytes `convertFilesStreaming` gives.
-#[wasm_bindgen_test]
-fn sealed_runs_compressed_elsewhere_make_the_streamed_package() {
-    let stl = grid_stl(300);
-    let collect = |array: &js_sys::Array| {
-        let array = array.clone();
-        Closure::<dyn Fn(JsValue)>::new(move |c: JsValue| {
-            array.push(&c);
-        })
-    };
-    let streamed = js_sys::Array::new();
-    let on_chunk = collect(&streamed);
-    let files = js_sys::Array::of1(&file("grid.stl", &stl));
-    to3mf_wasm::convert_files_streaming(files, JsValue::UNDEFINED, on_chunk.as_ref().unchecked_ref::<js_sys::Function>().clone(), None)
-        .map_err(JsValue::from)
-        .unwrap();
-    let want: Vec<u8> = streamed.iter().flat_map(|c| js_sys::Uint8Array::new(&c).to_vec()).collect();
+/// Collects what a JS callback of one argument is given.
+fn collect(array: &js_sys::Array) -> Closure<dyn Fn(JsValue)> {
+    let array = array.clone();
+    Closure::<dyn Fn(JsValue)>::new(move |c: JsValue| {
+        array.push(&c);
+    })
+}
 
-    let (head, sealed) = (js_sys::Array::new(), js_sys::Array::new());
-    let on_chunk = collect(&head);
-    let on_sealed = {
-        let sealed = sealed.clone();
-        Closure::<dyn Fn(JsValue, JsValue, JsValue)>::new(move |id: JsValue, triangles: JsValue, data: JsValue| {
-            sealed.push(&js_sys::Array::of3(&id, &triangles, &data));
-        })
-    };
-    let files = js_sys::Array::of1(&file("grid.stl", &stl));
-    let mut split = to3mf_wasm::convert_files_split(
-        files,
-        JsValue::UNDEFINED,
-        on_chunk.as_ref().unchecked_ref::<js_sys::Function>().clone(),
-        None,
-        Some(on_sealed.as_ref().unchecked_ref::<js_sys::Function>().clone()),
-    )
-    .map_err(JsValue::from)
-    .unwrap();
+fn function<T: ?Sized>(closure: &Closure<T>) -> js_sys::Function {
+    closure.as_ref().unchecked_ref::<js_sys::Function>().clone()
+}
+
+/// Finishes a split conversion as the page's workers do: the sealed runs (`[id, triangles,
+/// data]`) and the plain runs left after reading compressed by `compressElements`, the rest in
+/// place; `head` holds what onChunk got. Returns the package.
+fn assemble(mut split: to3mf_wasm::SplitConversion, head: &js_sys::Array, sealed: &js_sys::Array) -> Vec<u8> {
     let count = split.count() as usize;
     assert!(sealed.length() >= 4 && split.sealed_count() == sealed.length(), "{} runs sealed of {count} chunks", sealed.length());
     let mut chunks: Vec<Option<Vec<u8>>> = vec![None; count];
@@ -233,5 +211,60 @@ fn sealed_runs_compressed_elsewhere_make_the_streamed_package() {
     let mut got: Vec<u8> = parts[..head_chunks].concat();
     got.extend(chunks.into_iter().flat_map(|c| c.unwrap()));
     got.extend(parts[head_chunks..].concat());
-    assert!(got == want, "not the streamed package");
+    got
+}
+
+/// The page's split conversions: chunks sent while reading (from `FileReaderSync` slices
+/// or from pieces pushed to an `StlFeed`) and chunks handed out as runs afterwards,
+/// compressed by `compressElements` as the helper worker does, with the rest made in place,
+/// give the bytes `convertFilesStreaming` gives.
+#[wasm_bindgen_test]
+fn sealed_runs_compressed_elsewhere_make_the_streamed_package() {
+    let stl = grid_stl(300);
+    let streamed = js_sys::Array::new();
+    let on_chunk = collect(&streamed);
+    let files = js_sys::Array::of1(&file("grid.stl", &stl));
+    to3mf_wasm::convert_files_streaming(files, JsValue::UNDEFINED, function(&on_chunk), None).map_err(JsValue::from).unwrap();
+    let want: Vec<u8> = streamed.iter().flat_map(|c| js_sys::Uint8Array::new(&c).to_vec()).collect();
+    assert!(to3mf_wasm::is_binary_stl(&stl[..4096]));
+
+    let (head, sealed) = (js_sys::Array::new(), js_sys::Array::new());
+    let on_chunk = collect(&head);
+    let on_sealed = {
+        let sealed = sealed.clone();
+        Closure::<dyn Fn(JsValue, JsValue, JsValue)>::new(move |id: JsValue, triangles: JsValue, data: JsValue| {
+            sealed.push(&js_sys::Array::of3(&id, &triangles, &data));
+        })
+    };
+    let files = js_sys::Array::of1(&file("grid.stl", &stl));
+    let split = to3mf_wasm::convert_files_split(files, JsValue::UNDEFINED, function(&on_chunk), None, Some(function(&on_sealed)))
+        .map_err(JsValue::from)
+        .unwrap();
+    assert!(assemble(split, &head, &sealed) == want, "read from slices: not the streamed package");
+
+    head.set_length(0);
+    sealed.set_length(0);
+    let mut feed = to3mf_wasm::StlFeed::new("grid.stl".into(), stl.len() as f64, JsValue::UNDEFINED, Some(function(&on_sealed))).unwrap();
+    for piece in stl.chunks(65_536 + 7) {
+        assert!(feed.push(piece));
+    }
+    let split = feed.finish(function(&on_chunk)).map_err(JsValue::from).unwrap();
+    assert!(assemble(split, &head, &sealed) == want, "fed in pieces: not the streamed package");
+}
+
+/// A bad binary STL pushed to an `StlFeed` stops being read at its first bad triangle, and
+/// `finish` throws the JS Error with the report, as `convertFilesSplit` does.
+#[wasm_bindgen_test]
+fn a_bad_stl_fed_in_pieces_throws_with_its_report() {
+    let mut stl = grid_stl(20);
+    let at = 84 + 50 * 100 + 12; // triangle 101's first corner
+    stl[at..at + 4].copy_from_slice(&f32::NAN.to_le_bytes());
+    let mut feed = to3mf_wasm::StlFeed::new("nan.stl".into(), stl.len() as f64, JsValue::UNDEFINED, None).unwrap();
+    let pushed: Vec<bool> = stl.chunks(4096).map(|p| feed.push(p)).collect();
+    assert_eq!(pushed.iter().filter(|&&ok| ok).count(), 1, "{pushed:?}");
+    let err = feed.finish(js_sys::Function::new_no_args("")).map(|_| ()).unwrap_err();
+    assert_eq!(get(&err, &["code"]), "no_geometry", "nothing to write");
+    assert_eq!(get(&err, &["report", "inputs", "0", "error", "code"]), "non_finite");
+    let message = String::from(err.dyn_into::<js_sys::Error>().unwrap().message());
+    assert!(message.starts_with("nan.stl: ") && message.contains("101"), "{message}");
 }
