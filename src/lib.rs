@@ -451,7 +451,11 @@ pub fn convert<R: Read, W: std::io::Write>(
     options: &Options,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Report {
-    let (mut report, read) = read_all(inputs, options);
+    let read = inputs.into_iter().map(|(name, reader, size)| {
+        let input = read_input(&name, reader, size, options);
+        (name, input)
+    });
+    let (mut report, read) = gather(read);
     let meshes: Vec<&Mesh> = read.iter().flat_map(|i| i.meshes.iter()).collect();
     match write_3mf(out, &meshes, None, options, progress) {
         Ok(stats) => report.written(stats),
@@ -478,24 +482,15 @@ pub fn convert_split<R: Read, W: std::io::Write>(
         };
         (name, input)
     });
-    split_inputs(read.collect(), out, options)
+    split_inputs(read, out, options)
 }
 
 /// [`convert_split`] for inputs already read (each with its name, or the error reading it
 /// gave), as a [`BinaryStlFeed`] reads them.
-pub fn split_inputs<W: std::io::Write>(inputs: Vec<(String, Result<Input>)>, out: W, options: &Options) -> (Report, Option<Split<W>>) {
-    let mut report = Report::default();
-    let (mut meshes, mut serials) = (Vec::new(), Vec::new());
-    for (name, input) in inputs {
-        match input {
-            Ok(input) => {
-                report.inputs.push(input.report);
-                meshes.extend(input.meshes);
-                serials.extend(input.serials);
-            }
-            Err(e) => report.inputs.push(failed_report(&name, &e)),
-        }
-    }
+pub fn split_inputs<W: std::io::Write>(inputs: impl IntoIterator<Item = (String, Result<Input>)>, out: W, options: &Options) -> (Report, Option<Split<W>>) {
+    let (mut report, read) = gather(inputs);
+    let serials = read.iter().flat_map(|i| i.serials.iter().copied()).collect();
+    let meshes: Vec<Mesh> = read.into_iter().flat_map(|i| i.meshes).collect();
     let refs: Vec<&Mesh> = meshes.iter().collect();
     match write_3mf_head(out, &refs, None, options) {
         Ok(package) => {
@@ -530,11 +525,12 @@ impl<W: std::io::Write> Split<W> {
     }
 }
 
-fn read_all<R: Read>(inputs: impl IntoIterator<Item = (String, R, Option<u64>)>, options: &Options) -> (Report, Vec<Input>) {
+/// The reports of inputs read (or not), and those that were.
+fn gather(inputs: impl IntoIterator<Item = (String, Result<Input>)>) -> (Report, Vec<Input>) {
     let mut report = Report::default();
     let mut read = Vec::new();
-    for (name, reader, size) in inputs {
-        match read_input(&name, reader, size, options) {
+    for (name, input) in inputs {
+        match input {
             Ok(input) => {
                 report.inputs.push(input.report.clone());
                 read.push(input);

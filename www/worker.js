@@ -248,8 +248,9 @@ async function isBinaryStl(files, wasm) {
   return wasm.isBinaryStl(new Uint8Array(await files[0].slice(0, 4096).arrayBuffer()));
 }
 
-// A binary STL is read from `File.stream()`: the browser reads ahead while the core welds,
-// where `FileReaderSync` makes the worker wait for every slice.
+// A big binary STL is read from `File.stream()` into an StlFeed: the browser reads ahead
+// while the core welds, where `FileReaderSync` makes the worker wait for every slice (for
+// small files the slices are faster: a pack of 8 files took 10% longer streamed).
 async function streamed(file, wasm, options, onChunk, onProgress, onSealed) {
   const feed = new wasm.StlFeed(file.name, file.size, options, onSealed);
   try {
@@ -295,7 +296,6 @@ function help(msg, wasm) {
       }
       try {
         const { bytes, crc, xmlBytes } = wasm.compressElements(data.triangles, data.data, data.options);
-        data.data.buffer.transfer?.(0); // its copy in wasm memory is all that was needed
         msg.port.postMessage({ run: data.run, chunk: data.chunk, bytes, crc, xmlBytes }, [bytes.buffer]);
       } catch (e) {
         msg.port.postMessage({ error: String(e && e.message ? e.message : e) });

@@ -67,25 +67,10 @@ pub(crate) mod web {
                 return Err(std::io::Error::other("seek before the start of the file"));
             }
             self.pos = target.min(self.size);
-            free(&self.slice);
             self.slice = js_sys::Uint8Array::new_with_length(0);
             self.taken = 0;
             Ok(self.pos as u64)
         }
-    }
-
-    impl Drop for FileRead<'_> {
-        fn drop(&mut self) {
-            free(&self.slice);
-        }
-    }
-
-    /// Gives a slice's memory back now: left to the garbage collector, a 100 MB file's
-    /// slices stayed in the tab long after they were read.
-    fn free(slice: &js_sys::Uint8Array) {
-        // Detaching frees the buffer (ArrayBuffer.prototype.transfer; where a browser lacks
-        // it, the collector does it later).
-        let _ = slice.buffer().transfer_with_length(0);
     }
 
     impl Read for FileRead<'_> {
@@ -98,7 +83,6 @@ pub(crate) mod web {
                 let io = |e: JsValue| std::io::Error::other(format!("reading {}: {e:?}", self.name));
                 let blob = self.file.slice_with_f64_and_f64(self.pos, end).map_err(io)?;
                 let array = self.reader.read_as_array_buffer(&blob).map_err(io)?;
-                free(&self.slice);
                 self.slice = js_sys::Uint8Array::new(&array);
                 self.taken = 0;
                 self.pos += self.slice.length() as f64;
@@ -383,13 +367,17 @@ pub(crate) mod web {
         /// Ends the file and writes the package's head to `onChunk`; throws like
         /// `convertFilesSplit` when nothing can be written.
         pub fn finish(&mut self, on_chunk: js_sys::Function) -> Result<SplitConversion, JsValue> {
-            let input = match (self.feed.take(), self.error.take()) {
-                (Some(feed), _) => feed.finish(),
-                (None, Some(e)) => Err(e),
-                (None, None) => return Err(JsError::new("finish called twice").into()),
-            };
+            let input = self.input()?;
             let (report, split) = to3mf::split_inputs(vec![(self.name.clone(), input)], ChunkOut(on_chunk), &self.options);
             self.sealer.conversion(report, split)
+        }
+
+        fn input(&mut self) -> Result<to3mf::Result<to3mf::Input>, JsError> {
+            match (self.feed.take(), self.error.take()) {
+                (Some(feed), _) => Ok(feed.finish()),
+                (None, Some(e)) => Ok(Err(e)),
+                (None, None) => Err(JsError::new("finish called twice")),
+            }
         }
     }
 
