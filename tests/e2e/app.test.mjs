@@ -427,26 +427,40 @@ print(json.dumps({"names": sorted(z.namelist()), "dp": json.loads(z.read("cable-
   assert.equal(listing.dp.description, 'Holds a 5 mm cable.');
 });
 
-test('a big file: an idle worker compresses half its XML, and the package is byte for byte the CLI one', { timeout: 240_000 }, async () => {
-  await page.reload();
-  await page.check('input[name="mode"][value="convert"]');
-  const big = join(out, 'split.stl');
-  bigStl(big, 800_000); // 40 MB: over the 32 MB from which helpers compress
-  await page.evaluate(async () => (await import('./www/to3mf.js')).pool().whenReady());
-  await page.waitForFunction(async () => (await import('./www/to3mf.js')).pool().slots.every((s) => s.ready));
-  const helped = () => page.evaluate(async () => (await import('./www/to3mf.js')).pool().helped);
-  const before = await helped();
-  await pick('#pick-files', [big]);
-  await waitFinished();
-  assert.equal(await helped(), before + 1, 'an idle worker helped');
-  const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#rows > li button.download').first().click()]);
-  const got = join(out, 'split-page.3mf');
-  await download.saveAs(got);
-  const want = join(out, 'split-cli.3mf');
-  execFileSync('cargo', ['run', '-q', '-p', 'to3mf-cli', '--', 'convert', big, '-o', want, '-q'], { cwd: root });
-  assert.ok(readFileSync(got).equals(readFileSync(want)), 'the same bytes as the native CLI');
-  assert.deepEqual(validate([got]).map((v) => v.ok), [true]);
-});
+/** An ASCII STL of `n` facets, numbered as `bigStl` numbers them. */
+function bigAsciiStl(path, n) {
+  const lines = ['solid big ascii strip'];
+  for (let i = 0; i < n; i++) {
+    const x = i * 0.01;
+    lines.push('facet normal 0 0 1', 'outer loop', `vertex ${x} 0 0`, `vertex ${x + 0.01} ${(i % 2) * 0.5} 0`, `vertex ${x} 1 ${0.25 * (i % 3)}`, 'endloop', 'endfacet');
+  }
+  lines.push('endsolid big ascii strip', '');
+  writeFileSync(path, lines.join('\n'));
+}
+
+// A binary STL is read from a stream, any other big file from FileReaderSync slices.
+for (const [kind, make] of [['binary', (p) => bigStl(p, 800_000)], ['ASCII', (p) => bigAsciiStl(p, 330_000)]]) {
+  test(`a big ${kind} file: an idle worker compresses its XML while it is read, and the package is byte for byte the CLI one`, { timeout: 240_000 }, async () => {
+    await page.reload();
+    await page.check('input[name="mode"][value="convert"]');
+    const big = join(out, `split-${kind}.stl`);
+    make(big); // 40 MB binary, 37 MB ASCII: over the 32 MiB from which helpers compress
+    await page.evaluate(async () => (await import('./www/to3mf.js')).pool().whenReady());
+    await page.waitForFunction(async () => (await import('./www/to3mf.js')).pool().slots.every((s) => s.ready));
+    const helped = () => page.evaluate(async () => (await import('./www/to3mf.js')).pool().helped);
+    const before = await helped();
+    await pick('#pick-files', [big]);
+    await waitFinished();
+    assert.equal(await helped(), before + 1, 'an idle worker helped');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#rows > li button.download').first().click()]);
+    const got = join(out, `split-${kind}-page.3mf`);
+    await download.saveAs(got);
+    const want = join(out, `split-${kind}-cli.3mf`);
+    execFileSync('cargo', ['run', '-q', '-p', 'to3mf-cli', '--', 'convert', big, '-o', want, '-q'], { cwd: root });
+    assert.ok(readFileSync(got).equals(readFileSync(want)), 'the same bytes as the native CLI');
+    assert.deepEqual(validate([got]).map((v) => v.ok), [true]);
+  });
+}
 
 test('a file over its time limit fails alone; the next one converts', { timeout: 120_000 }, async () => {
   await page.reload();
