@@ -143,13 +143,13 @@ pub(crate) fn compress_while<T>(threads: usize, level: u32, read: impl FnOnce(Sy
             scope.spawn(|| {
                 let (mut c, mut xml) = (crate::deflate::Chunks::new(level), Vec::new());
                 loop {
-                let Ok(job) = rx.lock().expect("job queue").recv() else { return };
-                let mut bytes = Vec::new();
-                let sums = job.elements.compress_into(&mut c, &mut xml, &mut bytes);
-                // Kept until the writer takes it: no spare room.
-                bytes.shrink_to_fit();
-                let chunk = Compressed { bytes, crc: sums.crc, xml_bytes: sums.xml_bytes };
-                done.lock().expect("results").push((job.serial, job.elements.is_triangles(), job.k, chunk));
+                    let Ok(job) = rx.lock().expect("job queue").recv() else { return };
+                    let mut bytes = Vec::new();
+                    let sums = job.elements.compress_into(&mut c, &mut xml, &mut bytes);
+                    // Kept until the writer takes it: no spare room.
+                    bytes.shrink_to_fit();
+                    let chunk = Compressed { bytes, crc: sums.crc, xml_bytes: sums.xml_bytes };
+                    done.lock().expect("results").push((job.serial, job.elements.is_triangles(), job.k, chunk));
                 }
             });
         }

@@ -184,8 +184,8 @@ pub fn read_input_compressing<R: Read>(name: &str, reader: R, size_hint: Option<
 
 /// Reads one input as [`read_input`] does and sends a copy of each chunk of model XML
 /// that becomes final while a mesh is read to `sealed`, when it has room (the reader never
-/// waits), so that they can be compressed elsewhere meanwhile: see [`Sealed::key`] and
-/// [`ModelChunks::sealed`] for where each belongs once the input is read.
+/// waits), so that they can be compressed elsewhere meanwhile; give the input to
+/// [`split_inputs`], whose [`Split::chunk_of`] says where each belongs.
 pub fn read_input_sealing<R: Read>(name: &str, reader: R, size_hint: Option<u64>, options: &Options, sealed: std::sync::mpsc::SyncSender<Sealed>) -> Result<Input> {
     read(name, reader, size_hint, options, Early::To(sealed))
 }

@@ -195,8 +195,9 @@ impl ModelChunks {
     /// Chunk `k ≥ 1` of mesh `m`'s long run of vertices (or triangles), if there is one.
     pub(crate) fn sealed(&self, key: (usize, bool, usize)) -> Option<usize> {
         let (m, triangles, k) = key;
-        // A long run's chunk k ≥ 1 lies k chunks after the run's first.
-        (0..self.len()).find(|&i| self.model.early_key(i) == Some((m, (triangles, 1)))).map(|first| first + k - 1).filter(|&i| self.model.early_key(i) == Some((m, (triangles, k))))
+        // A long run's chunk k ≥ 1 lies k - 1 chunks after its chunk 1.
+        let one = (0..self.len()).find(|&i| self.model.early_key(i) == Some((m, (triangles, 1))))?;
+        Some(one + k - 1).filter(|&i| self.model.early_key(i) == Some((m, (triangles, k))))
     }
 
     /// A copy of chunk `i`'s elements if they are all it holds (no markup around them), so
