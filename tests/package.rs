@@ -235,11 +235,9 @@ fn ascii_stl(tris: &[[[f32; 3]; 3]]) -> Vec<u8> {
     (out + "endsolid part\n").into_bytes()
 }
 
-/// Compressing the model XML while reading (what the CLI does) gives the very bytes of
-/// reading and then writing, with one thread or two, binary or ASCII, alone or beside
-/// another input; and chunks really were compressed early.
-#[test]
-fn compressing_while_reading_gives_the_same_package() {
+/// The corpus counter's triangles, and three counters side by side: about 250,000 triangles
+/// and 125,000 vertices, so both runs have several chunks that end before the run does.
+fn counters() -> (Vec<[[f32; 3]; 3]>, Vec<[[f32; 3]; 3]>) {
     let counter = std::fs::read(common::corpus().join("trimesh/counter.unitsmm.STL")).unwrap();
     let tris: Vec<[[f32; 3]; 3]> = counter[84..]
         .chunks_exact(50)
@@ -248,9 +246,16 @@ fn compressing_while_reading_gives_the_same_package() {
             [[f(12), f(16), f(20)], [f(24), f(28), f(32)], [f(36), f(40), f(44)]]
         })
         .collect();
-    // Three counters side by side: about 250,000 triangles and 125,000 vertices, so both
-    // runs have several chunks that end before the run does.
-    let tripled: Vec<_> = (0..3).flat_map(|i| tris.iter().map(move |t| t.map(|v| [v[0] + 500.0 * i as f32, v[1], v[2]]))).collect();
+    let tripled = (0..3).flat_map(|i| tris.iter().map(move |t| t.map(|v| [v[0] + 500.0 * i as f32, v[1], v[2]]))).collect();
+    (tris, tripled)
+}
+
+/// Compressing the model XML while reading (what the CLI does) gives the very bytes of
+/// reading and then writing, with one thread or two, binary or ASCII, alone or beside
+/// another input; and chunks really were compressed early.
+#[test]
+fn compressing_while_reading_gives_the_same_package() {
+    let (tris, tripled) = counters();
     let inputs = [("tripled.stl", binary_stl(&tripled)), ("part.stl", ascii_stl(&tris[..70_000]))];
     let one = Options { threads: 1, ..Options::default() };
     let two = Options { threads: 2, ..Options::default() };
@@ -288,15 +293,7 @@ fn compressing_while_reading_gives_the_same_package() {
 /// a left-out one) and a full channel that drops seals included.
 #[test]
 fn sealed_and_run_chunks_make_the_same_package() {
-    let counter = std::fs::read(common::corpus().join("trimesh/counter.unitsmm.STL")).unwrap();
-    let tris: Vec<[[f32; 3]; 3]> = counter[84..]
-        .chunks_exact(50)
-        .map(|r| {
-            let f = |i: usize| f32::from_le_bytes(r[i..i + 4].try_into().unwrap());
-            [[f(12), f(16), f(20)], [f(24), f(28), f(32)], [f(36), f(40), f(44)]]
-        })
-        .collect();
-    let tripled: Vec<_> = (0..3).flat_map(|i| tris.iter().map(move |t| t.map(|v| [v[0] + 500.0 * i as f32, v[1], v[2]]))).collect();
+    let (tris, tripled) = counters();
     // A solid whose only triangle is degenerate is left out; its neighbours are kept.
     let mut ascii = b"solid gone\nfacet normal 0 0 1\nouter loop\nvertex 0 0 0\nvertex 0 0 0\nvertex 1 1 1\nendloop\nendfacet\nendsolid gone\n".to_vec();
     ascii.extend(ascii_stl(&tris[..70_000]));
