@@ -19,10 +19,16 @@ impl Mesh {
     pub fn bounds(&self) -> Option<Bounds> {
         let first = *self.vertices.first()?;
         let (mut min, mut max) = (first, first);
+        // Comparisons, not `f32::min`: in wasm that is a call per number (its NaN rule is not
+        // wasm's), and the vertices are finite.
         for v in &self.vertices {
             for i in 0..3 {
-                min[i] = min[i].min(v[i]);
-                max[i] = max[i].max(v[i]);
+                if v[i] < min[i] {
+                    min[i] = v[i];
+                }
+                if v[i] > max[i] {
+                    max[i] = v[i];
+                }
             }
         }
         Some(Bounds { min, max })
@@ -113,12 +119,20 @@ pub struct MeshBuilder {
     /// Open-addressing table, sized to a power of two, of each vertex's coordinate bits
     /// and its index + 1 (0 = empty): a lookup is one trip to memory.
     table: Vec<[u32; 4]>,
+    /// One bit per table slot, set when the slot is taken: 1/128 of the table, so it stays in
+    /// the CPU's cache. A corner whose home slot is free is new (linear probing leaves no
+    /// gaps before an entry), and is stored without first reading the table from memory.
+    taken: Vec<u64>,
     shift: u32,
     read: u64,
     degenerate: u64,
-    /// The last vertices looked up, by the low bits of their hash (same layout as `table`);
-    /// a power of two no longer than the table.
-    recent: Vec<[u32; 4]>,
+    /// The last vertices looked up, by the low bits of their hash: `x | y << 32` and
+    /// `z | (index + 1) << 32` (0 = empty); a power of two no longer than the table. Two
+    /// words, each stored and loaded whole: a load that spans two smaller stores still in
+    /// flight cannot take its value from them and waits until they reach the cache, which
+    /// is behind the table's store to memory (seen in wasm, where a just-added vertex
+    /// comes back in the next triangle).
+    recent: Vec<[u64; 2]>,
     /// Sends final chunks of model XML to be compressed while reading goes on.
     sealer: Option<crate::early::Sealer>,
     /// Which builder of its input this is, so compressed chunks find their mesh.
@@ -149,10 +163,11 @@ impl MeshBuilder {
             vertices: Vec::with_capacity(expected_triangles / 2 + 8),
             triangles: Vec::with_capacity(expected_triangles),
             table: vec![[0; 4]; table_len],
+            taken: vec![0; table_len.div_ceil(64)],
             shift: 64 - table_len.trailing_zeros(),
             read: 0,
             degenerate: 0,
-            recent: vec![[0; 4]; RECENT.min(table_len)],
+            recent: vec![[0; 2]; RECENT.min(table_len)],
             sealer: None,
             serial: 0,
         }
@@ -252,16 +267,16 @@ impl MeshBuilder {
         Ok(())
     }
 
-    #[inline]
+    #[inline(always)]
     fn add_keyed(&mut self, keys: &[([f32; 3], u64); 3], pos: impl Fn() -> Position) -> Result<()> {
         self.read += 1;
-        let mut idx = [0u32; 3];
-        for (k, &(v, h)) in keys.iter().enumerate() {
-            match self.vertex(v, h) {
-                Some(i) => idx[k] = i,
-                None => return Err(Error::limit(pos(), format!("more than {MAX_VERTICES} vertices in one mesh"))),
-            }
-        }
+        // Three named values, not an array filled in a loop: in wasm that array lives in
+        // memory, and reading it back whole waits for its three stores (see `recent`).
+        let full = || Error::limit(pos(), format!("more than {MAX_VERTICES} vertices in one mesh"));
+        let a = self.vertex(keys[0].0, keys[0].1).ok_or_else(full)?;
+        let b = self.vertex(keys[1].0, keys[1].1).ok_or_else(full)?;
+        let c = self.vertex(keys[2].0, keys[2].1).ok_or_else(full)?;
+        let idx = [a, b, c];
         if idx[0] == idx[1] || idx[1] == idx[2] || idx[0] == idx[2] {
             self.degenerate += 1;
         } else if self.triangles.len() >= MAX_TRIANGLES {
@@ -295,25 +310,23 @@ impl MeshBuilder {
     }
 
     /// The index of vertex `v` (with hash `h`), adding it if new; `None` if the mesh is full.
-    #[inline]
+    #[inline(always)]
     fn vertex(&mut self, v: [f32; 3], h: u64) -> Option<u32> {
         let bits = [v[0].to_bits(), v[1].to_bits(), v[2].to_bits()];
         // Most corners come back within a few triangles: a small cache that stays in the CPU's
         // cache answers them without a trip to the table in memory.
         let cached = (h as usize) & (self.recent.len() - 1);
         let recent = self.recent[cached];
-        if recent[3] != 0 && [recent[0], recent[1], recent[2]] == bits {
-            return Some(recent[3] - 1);
+        let xy = bits[0] as u64 | (bits[1] as u64) << 32;
+        if recent[0] == xy && recent[1] as u32 == bits[2] && recent[1] >> 32 != 0 {
+            return Some((recent[1] >> 32) as u32 - 1);
         }
         let mask = self.table.len() - 1;
         let mut slot = (h >> self.shift) as usize;
-        loop {
+        while self.taken[slot / 64] & (1 << (slot % 64)) != 0 {
             let entry = self.table[slot];
-            if entry[3] == 0 {
-                break;
-            }
             if [entry[0], entry[1], entry[2]] == bits {
-                self.recent[cached] = entry;
+                self.recent[cached] = [xy, bits[2] as u64 | (entry[3] as u64) << 32];
                 return Some(entry[3] - 1);
             }
             slot = (slot + 1) & mask;
@@ -323,8 +336,13 @@ impl MeshBuilder {
         }
         let index = self.vertices.len() as u32;
         self.vertices.push(v);
-        self.table[slot] = [bits[0], bits[1], bits[2], index + 1];
-        self.recent[cached] = self.table[slot];
+        // Both stores from the value, not the second from the first: reading back the table
+        // slot just written waits for its cache line to come from memory (in wasm, where
+        // the slot is stored as four words and read as one vector).
+        let entry = [bits[0], bits[1], bits[2], index + 1];
+        self.table[slot] = entry;
+        self.taken[slot / 64] |= 1 << (slot % 64);
+        self.recent[cached] = [xy, bits[2] as u64 | (entry[3] as u64) << 32];
         if self.vertices.len() * 10 > self.table.len() * 7 {
             self.grow();
         }
@@ -335,13 +353,15 @@ impl MeshBuilder {
         let len = self.table.len() * 2;
         self.shift -= 1;
         let old = std::mem::replace(&mut self.table, vec![[0; 4]; len]);
+        self.taken = vec![0; len.div_ceil(64)];
         let mask = len - 1;
         for entry in old.into_iter().filter(|e| e[3] != 0) {
             let mut slot = (hash([entry[0], entry[1], entry[2]]) >> self.shift) as usize;
-            while self.table[slot][3] != 0 {
+            while self.taken[slot / 64] & (1 << (slot % 64)) != 0 {
                 slot = (slot + 1) & mask;
             }
             self.table[slot] = entry;
+            self.taken[slot / 64] |= 1 << (slot % 64);
         }
     }
 
@@ -397,9 +417,10 @@ fn prefetch<T: Copy>(x: &T) {
     unsafe {
         std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(x as *const T as *const i8)
     };
-    // Elsewhere (wasm32 has no prefetch) a load whose value nothing waits for does the same.
+    // Elsewhere nothing: wasm32 has no prefetch, and a plain load in its place made the
+    // wasm weld slower (135-160 ms against 170-210 ms on the benchmark file).
     #[cfg(not(target_arch = "x86_64"))]
-    std::hint::black_box(*x);
+    let _ = x;
 }
 
 #[cfg(test)]
