@@ -130,7 +130,7 @@ async function exportRequest(msg, wasm) {
 // idle at the time, reached through `msg.port` (the pool decides; see to3mf.js). While the
 // file is read, each chunk of elements that becomes final is sent to the helper, which
 // compresses it meanwhile. Once read, this worker makes the remaining chunks, handing the
-// helper those of plain elements whenever it has less than two to do; the package is then
+// helper those of plain elements from the back, a few ahead of it; the package is then
 // put together in order.
 async function convertHelped(msg, wasm) {
   const { port } = msg;
@@ -223,7 +223,10 @@ async function convertHelped(msg, wasm) {
       return false;
     };
     while (todo.length) {
-      while (sent - received < 2 && handOut());
+      // Up to 16 ahead, so it is never idle while this worker makes a chunk (a chunk of
+      // vertices takes twice as long as one of triangles), but never more than is left
+      // here, so the two end together.
+      while (sent - received < 16 && todo.length > sent - received && handOut());
       const k = todo.shift();
       place(k, split.compress(k));
       progress(k);
