@@ -96,12 +96,24 @@ impl<'a> Cursor<'a> {
         self.n += N;
     }
 
+    /// Writes a number's few bytes as two fixed-size copies that overlap, not a copy of
+    /// variable length: in wasm that is a `memory.copy`, a call out of the module.
     #[inline(always)]
     fn put_short(&mut self, s: &[u8]) {
-        for (d, &x) in self.room(s.len()).iter_mut().zip(s) {
-            d.write(x);
+        let n = s.len();
+        let room = self.room(n);
+        if (8..=16).contains(&n) {
+            write8(&mut room[..8], &s[..8]);
+            write8(&mut room[n - 8..], &s[n - 8..]);
+        } else if (4..8).contains(&n) {
+            write4(&mut room[..4], &s[..4]);
+            write4(&mut room[n - 4..], &s[n - 4..]);
+        } else {
+            for (d, &x) in room.iter_mut().zip(s) {
+                d.write(x);
+            }
         }
-        self.n += s.len();
+        self.n += n;
     }
 
     /// Writes an unsigned integer, two digits at a time from the right.
@@ -149,6 +161,22 @@ impl<'a> Cursor<'a> {
         // SAFETY: `room` checked that the first `n` bytes of spare room exist, and every
         // one of them was written: each writer writes all the bytes it counts.
         unsafe { self.out.set_len(self.out.len() + self.n) }
+    }
+}
+
+#[inline(always)]
+fn write8(d: &mut [MaybeUninit<u8>], s: &[u8]) {
+    let s: [u8; 8] = s[..8].try_into().expect("8 bytes");
+    for (d, x) in d[..8].iter_mut().zip(s) {
+        d.write(x);
+    }
+}
+
+#[inline(always)]
+fn write4(d: &mut [MaybeUninit<u8>], s: &[u8]) {
+    let s: [u8; 4] = s[..4].try_into().expect("4 bytes");
+    for (d, x) in d[..4].iter_mut().zip(s) {
+        d.write(x);
     }
 }
 
