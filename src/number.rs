@@ -217,6 +217,35 @@ mod tests {
         assert_eq!(text(f32::MAX), format!("{}", f32::MAX));
     }
 
+    /// The cursor writes what `push_f32` writes, for numbers of every length its copies
+    /// distinguish (1 to 3, 4 to 7 and 8 to 16 bytes; a plain f32 is never longer), one after another in one
+    /// buffer, so a copy that wrote past its number would show in the next.
+    #[test]
+    fn the_cursor_writes_numbers_of_every_length_as_push_f32_does() {
+        let mut expected = Vec::new();
+        let mut written = Vec::new();
+        let mut lengths = std::collections::BTreeSet::new();
+        let values = (0u32..=u32::MAX).step_by(65_521).map(f32::from_bits).chain([1.0, -2.0, 0.5, 12.5, -0.25, 100.0]);
+        let mut c = Cursor::new(&mut written, 3_000_000);
+        for x in values.filter(|x| x.is_finite()) {
+            let before = expected.len();
+            push_f32(&mut expected, x);
+            if c.put_f32(x) {
+                lengths.insert(expected.len() - before);
+                c.put(b" ");
+            } else {
+                expected.truncate(before);
+                continue;
+            }
+            expected.push(b' ');
+        }
+        c.commit();
+        assert_eq!(String::from_utf8_lossy(&written), String::from_utf8_lossy(&expected));
+        for n in [1, 2, 3, 4, 7, 8, 16] {
+            assert!(lengths.contains(&n), "no number of {n} bytes in the sweep: {lengths:?}");
+        }
+    }
+
     /// Every pattern in a sweep of the f32 space reads back bit-exact, with as few digits
     /// as Rust's own shortest plain formatting (which never uses an exponent).
     #[test]
