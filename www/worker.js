@@ -24,6 +24,9 @@ let memory = null; // the lean module's wasm memory
 const ready = init().then((exports) => {
   memory = exports.memory;
   postMessage({ type: 'ready' });
+  // A small conversion, so the user's first file runs on optimised code (see warm.rs); a
+  // request that comes meanwhile waits for it.
+  lean.warmUp();
 });
 
 let fullModule = null;

@@ -5,12 +5,13 @@
 /// The JS-facing functions; the crate builds natively too (empty) so the workspace stays
 /// one `cargo test`.
 #[cfg(target_arch = "wasm32")]
-pub use web::{compress_elements, convert_bytes, convert_files, convert_files_split, convert_files_streaming, is_binary_stl, zip_blobs, SplitConversion, StlFeed};
+pub use web::{compress_elements, convert_bytes, convert_files, convert_files_split, convert_files_streaming, is_binary_stl, warm_up, zip_blobs, SplitConversion, StlFeed};
 #[cfg(all(target_arch = "wasm32", feature = "full"))]
 pub use manyfold::{export_model_files, export_models, extract_file, plan_models};
 
 #[cfg(all(target_arch = "wasm32", feature = "full"))]
 mod manyfold;
+pub mod warm;
 
 #[cfg(target_arch = "wasm32")]
 pub(crate) mod web {
@@ -503,6 +504,13 @@ pub(crate) mod web {
         fn flush(&mut self) -> std::io::Result<()> {
             Ok(())
         }
+    }
+
+    /// Converts a small synthetic mesh and throws the result away, so that the code every
+    /// conversion runs is optimised before the user's first file (see `warm`).
+    #[wasm_bindgen(js_name = warmUp)]
+    pub fn warm_up() {
+        crate::warm::warm_up();
     }
 
     /// Converts one file's bytes into a package (for small inputs and the main thread).

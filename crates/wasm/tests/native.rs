@@ -17,3 +17,19 @@ fn native_packages_match_the_golden_checksums() {
     let want: Vec<&str> = common::GOLDEN.lines().collect();
     assert_eq!(lines, want, "update crates/wasm/tests/golden.txt if the package format changed on purpose");
 }
+
+/// The warm-up converts its whole grid both ways, so the code it is meant to warm runs.
+#[test]
+fn the_warm_up_converts_its_grid_whole_and_in_chunks() {
+    let w = to3mf_wasm::warm::warm_up();
+    assert!(w.report.error.is_none(), "{:?}", w.report.error);
+    let object = &w.report.inputs[0].objects[0];
+    assert_eq!((object.triangles_written, object.vertices), (2 * 64 * 64, 65 * 65));
+    assert_eq!(object.edges.boundary_edges, 4 * 64, "an open grid: its rim");
+    assert!(w.package.starts_with(b"PK\x03\x04"));
+    // The split package's one chunk (about the plain package's model), then the mesh's
+    // vertices and triangles as runs (about the same again).
+    assert_eq!(w.chunks, 3);
+    let (bytes, package) = (w.chunk_bytes as u64, w.report.package_bytes);
+    assert!(bytes > 3 * package / 2 && bytes < 3 * package, "{bytes} bytes against a package of {package}");
+}
