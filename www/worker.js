@@ -177,13 +177,14 @@ async function convertHelped(msg, wasm) {
     received++;
     wake();
   };
-  // A streamed file lets answers in while it is read: then the helper is sent at most 12
-  // chunks ahead of what it answered (so its backlog stays a few MB, and is small when the
-  // read ends), and what it is not sent is shared out at the end. Read from slices, the
-  // worker hears nothing until the end, so everything is sent.
+  // A streamed file lets answers in while it is read: then the helper is sent at most 24
+  // chunks ahead of what it answered (so its backlog stays under 10 MB), and what it is not
+  // sent is shared out at the end. Answers come in only between pieces, so the count of
+  // those outstanding lags: with 12 the helper sometimes ran dry near the read's end.
+  // Read from slices, the worker hears nothing until the end, so everything is sent.
   const streaming = await isBinaryStl(msg.files, wasm);
   const onSealed = (run, triangles, data) => {
-    if (streaming && sent - received >= 12) return false;
+    if (streaming && sent - received >= 24) return false;
     port.postMessage({ run, triangles, data, options }, [data.buffer]);
     sent++;
     return true;
