@@ -20,6 +20,10 @@ const RECYCLE_BYTES = 96 << 20;
 // it is not worth the messages. The helper holds no copy of the meshes, so big files get one
 // too: a 1 GB STL took 6.0 s with it against 8.6 s without, at the same peak memory.
 const HELPED_BYTES = 32 << 20;
+// A conversion of this size or more that starts without a helper is started ready for one:
+// a worker that falls idle with nothing queued (a batch's last files) joins it as a helper
+// for the rest of its chunks. Below, the file is converted before help would pay.
+const SHARED_BYTES = 4 << 20;
 
 /**
  * The default wall-clock budget of one job: a minute plus a second per MB of input (a 1 GB
@@ -77,15 +81,16 @@ export class Pool {
       const job = this.queue.splice(heaviest, 1)[0];
       slot.job = job;
       const idle = this.slots.find((s) => s !== slot && s.ready && !s.job);
-      if (job.request.type === 'convert' && this.queue.length === 0 && idle && job.weight >= HELPED_BYTES) {
+      const convert = job.request.type === 'convert';
+      if (convert && this.queue.length === 0 && idle && job.weight >= HELPED_BYTES) {
         // The two workers talk over their own channel; the helper is busy until the job ends.
         const { port1, port2 } = new MessageChannel();
-        const help = { id: this.nextId++, tag: job.tag, helps: job, resolve() {} };
-        job.helper = idle;
-        idle.job = help;
-        this.helped++;
-        idle.worker.postMessage({ type: 'help', id: help.id, port: port2 }, [port2]);
+        this.lend(idle, job, port2);
         slot.worker.postMessage({ ...job.request, id: job.id, port: port1 }, [port1]);
+      } else if (convert && job.weight >= SHARED_BYTES) {
+        const { port1, port2 } = new MessageChannel();
+        job.spare = port2; // for a worker that falls idle meanwhile
+        slot.worker.postMessage({ ...job.request, id: job.id, port: port1, late: true }, [port1]);
       } else {
         slot.worker.postMessage({ ...job.request, id: job.id });
       }
@@ -98,6 +103,38 @@ export class Pool {
         }, job.timeLimit);
       }
     }
+    // Not at once: the other files of a batch are queued in the same task, and a worker
+    // lent to the first would leave them waiting.
+    if (!this.lending) {
+      this.lending = true;
+      queueMicrotask(() => {
+        this.lending = false;
+        this.lendIdle();
+      });
+    }
+  }
+
+  /** Workers idle with nothing queued join running jobs ready for a helper: the most
+   * recently started first, as it has the most left to do. */
+  lendIdle() {
+    for (const slot of this.slots) {
+      if (!slot.ready || slot.job || this.queue.length) continue;
+      const open = this.slots.map((s) => s.job).filter((j) => j?.spare);
+      if (open.length === 0) break;
+      const job = open.reduce((a, b) => (b.id > a.id ? b : a));
+      const port = job.spare;
+      job.spare = null;
+      this.lend(slot, job, port);
+    }
+  }
+
+  /** Makes `slot`'s worker the helper of `job`, over `port`. */
+  lend(slot, job, port) {
+    const help = { id: this.nextId++, tag: job.tag, helps: job, resolve() {} };
+    job.helper = slot;
+    slot.job = help;
+    this.helped++;
+    slot.worker.postMessage({ type: 'help', id: help.id, port }, [port]);
   }
 
   onMessage(slot, msg) {
@@ -119,12 +156,18 @@ export class Pool {
     clearTimeout(job?.timer);
     slot.job = null;
     if (replace) this.replace(slot);
-    // A helper whose job ended in any way (done, failed, timed out) is released: replaced if
-    // it is still waiting for chunks, since nothing else will tell it to stop.
+    job?.spare?.close();
+    // A helper still busy with a job that ended is told to stop (it may have joined too late
+    // to hear the job's end), and frees itself with its own answer. One whose job failed or
+    // timed out is replaced instead: it may be waiting for chunks that never come.
     const helper = job?.helper;
     if (helper && helper.job?.helps === job && this.slots.includes(helper)) {
-      helper.job = null;
-      this.replace(helper);
+      if (answer.failed) {
+        helper.job = null;
+        this.replace(helper);
+      } else {
+        helper.worker.postMessage({ type: 'end-help', id: helper.job.id });
+      }
     }
     // A helper that died takes the job it helped with it: that job would wait forever.
     const helped = job?.helps && this.slots.find((s) => s.job === job.helps);
@@ -150,6 +193,7 @@ export class Pool {
         clearTimeout(job.timer);
         slot.job = null;
         this.replace(slot);
+        job.spare?.close();
         job.resolve({ cancelled: true });
       }
     }

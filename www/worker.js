@@ -10,7 +10,9 @@
 //        {id, type: 'export', files, paths, models, options}   (a zip of Manyfold model folders)
 //        {id, type: 'export-files', files, paths, models, options, taken}   (the folders' files)
 //        {id, type: 'help', port}   (compress another worker's chunks: see convertHelped)
-//        a 'convert' may carry a `port` to its helper
+//        {id, type: 'end-help'}   (stop helping: the 'help' request `id` is then done)
+//        a 'convert' may carry a `port` to its helper, with `late: true` if the helper may
+//        join later or never (it says {hello} on the port when it starts)
 //   out: {type: 'ready'} once, then per request
 //        {id, type: 'progress', stage, done, total}
 //        {id, type: 'done', blob: Blob | null, report, memory}  (memory: wasm bytes now held)
@@ -137,6 +139,8 @@ async function exportRequest(msg, wasm) {
 // put together in order.
 async function convertHelped(msg, wasm) {
   const { port } = msg;
+  // A `late` request was started without a helper: one may join (it says hello), or not.
+  let attached = !msg.late;
   const options = msg.options ?? {};
   const onProgress = progressReporter(msg.id);
   // The package goes into Blob parts in order as its chunks come, out of this worker's memory.
@@ -169,7 +173,17 @@ async function convertHelped(msg, wasm) {
   let ended;
   const helperEnded = new Promise((resolve) => (ended = resolve));
   let wake = () => {};
+  // The helper says when it is free again, so the pool does not replace it as stuck. One
+  // that has not said hello is not waited for: if it joins later, the end is waiting for it.
+  const endHelper = () => {
+    port.postMessage({ end: true });
+    return attached ? helperEnded : Promise.resolve();
+  };
   port.onmessage = ({ data }) => {
+    if (data.hello) {
+      attached = true;
+      return wake();
+    }
     if (data.ended) return ended();
     if (data.error) failed = new Error(data.error);
     else if (sealed) take(data);
@@ -182,9 +196,9 @@ async function convertHelped(msg, wasm) {
   // sent is shared out at the end. Answers come in only between pieces, so the count of
   // those outstanding lags: with 12 the helper sometimes ran dry near the read's end.
   // Read from slices, the worker hears nothing until the end, so everything is sent.
-  const streaming = await isBinaryStl(msg.files, wasm);
+  const streaming = msg.files[0].size >= STREAM_BYTES && (await isBinaryStl(msg.files, wasm));
   const onSealed = (run, triangles, data) => {
-    if (streaming && sent - received >= 24) return false;
+    if (!attached || (streaming && sent - received >= 24)) return false;
     port.postMessage({ run, triangles, data, options }, [data.buffer]);
     sent++;
     return true;
@@ -194,10 +208,7 @@ async function convertHelped(msg, wasm) {
       ? await streamed(msg.files[0], wasm, options, sink.onChunk, onProgress, onSealed)
       : wasm.convertFilesSplit(msg.files, options, sink.onChunk, onProgress, onSealed);
   } catch (e) {
-    await new Promise((resolve) => {
-      ended = resolve;
-      port.postMessage({ end: true });
-    });
+    await endHelper();
     throw e;
   }
   const count = split.count;
@@ -230,7 +241,7 @@ async function convertHelped(msg, wasm) {
       // Up to 16 ahead, so it is never idle while this worker makes a chunk (a chunk of
       // vertices takes twice as long as one of triangles), but never more than is left
       // here, so the two end together.
-      while (sent - received < 16 && todo.length > sent - received && handOut());
+      while (attached && sent - received < 16 && todo.length > sent - received && handOut());
       const k = todo.shift();
       place(k, split.compress(k));
       progress(k);
@@ -240,14 +251,15 @@ async function convertHelped(msg, wasm) {
     while (received < sent && !failed) await answer();
     if (failed) throw failed;
   } finally {
-    // The helper says when it is free again, so the pool does not replace it as stuck.
-    port.postMessage({ end: true });
-    await helperEnded;
+    await endHelper();
   }
   const result = split.finish(); // the package's end, through sink.onChunk
   split.free();
   return { blob: sink.blob(), report: result };
 }
+
+// A binary STL of this size or more is read from a stream (see `streamed`).
+const STREAM_BYTES = 32 << 20;
 
 /** Whether `files` is one binary STL, which can be read from a stream. */
 async function isBinaryStl(files, wasm) {
@@ -303,14 +315,24 @@ function tick() {
   });
 }
 
-// The helper's side: compress the chunks of elements it is sent, until told to end.
+// The helper's side: compress the chunks of elements it is sent, until told to end, on
+// the port or by the pool ('end-help' with the help's id, which may come first).
+const endHelp = new Map(); // help id -> ends it
+const endedEarly = new Set();
 function help(msg, wasm) {
+  msg.port.postMessage({ hello: true });
   return new Promise((resolve) => {
+    const end = () => {
+      endHelp.delete(msg.id);
+      msg.port.close();
+      resolve({ blob: null, report: null });
+    };
+    if (endedEarly.delete(msg.id)) return end();
+    endHelp.set(msg.id, end);
     msg.port.onmessage = ({ data }) => {
       if (data.end) {
         msg.port.postMessage({ ended: true });
-        msg.port.close();
-        return resolve({ blob: null, report: null });
+        return end();
       }
       try {
         const { bytes, crc, xmlBytes } = wasm.compressElements(data.triangles, data.data, data.options);
@@ -341,6 +363,7 @@ async function run(msg, wasm) {
 }
 
 onmessage = async ({ data: msg }) => {
+  if (msg.type === 'end-help') return endHelp.has(msg.id) ? endHelp.get(msg.id)() : endedEarly.add(msg.id);
   await ready;
   let held = () => memory.buffer.byteLength;
   try {

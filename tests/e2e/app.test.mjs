@@ -462,6 +462,28 @@ for (const [kind, make] of [['binary', (p) => bigStl(p, 800_000)], ['ASCII', (p)
   });
 }
 
+test("a worker left idle by a batch's quick file helps the slow one, and its package is still the CLI's", { timeout: 240_000 }, async () => {
+  await page.reload();
+  await page.check('input[name="mode"][value="convert"]');
+  // 25 MB: under the 32 MiB from which a file gets a helper at once, so the idle worker can
+  // only join once the quick file is done.
+  const slow = join(out, 'late-slow.stl');
+  bigStl(slow, 500_000);
+  await page.waitForFunction(async () => (await import('./www/to3mf.js')).pool().slots.every((s) => s.ready));
+  const helped = () => page.evaluate(async () => (await import('./www/to3mf.js')).pool().helped);
+  const before = await helped();
+  await pick('#pick-files', [slow, fixture('ascii_quad_facet.stl')]);
+  await waitFinished();
+  assert.equal(await helped(), before + 1, "the quick file's worker joined the slow one");
+  assert.equal(await page.locator('#rows > li button.download').count(), 2, 'both converted');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#rows > li button.download').first().click()]);
+  const got = join(out, 'late-slow-page.3mf');
+  await download.saveAs(got);
+  const want = join(out, 'late-slow-cli.3mf');
+  execFileSync('cargo', ['run', '-q', '-p', 'to3mf-cli', '--', 'convert', slow, '-o', want, '-q'], { cwd: root });
+  assert.ok(readFileSync(got).equals(readFileSync(want)), 'the same bytes as the native CLI');
+});
+
 test('a file over its time limit fails alone; the next one converts', { timeout: 120_000 }, async () => {
   await page.reload();
   const results = await page.evaluate(async () => {
