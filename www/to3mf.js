@@ -20,9 +20,11 @@ const RECYCLE_BYTES = 96 << 20;
 // it is not worth the messages. The helper holds no copy of the meshes, so big files get one
 // too: a 1 GB STL took 6.0 s with it against 8.6 s without, at the same peak memory.
 const HELPED_BYTES = 32 << 20;
-// A conversion of this size or more that starts without a helper is started ready for one:
-// a worker that falls idle with nothing queued (a batch's last files) joins it as a helper
-// for the rest of its chunks. Below, the file is converted before help would pay.
+// A conversion of this size or more that starts without a helper, and is likely to outlast
+// what is still queued (at least its share of it), is started ready for one: a worker that
+// falls idle with nothing queued joins it for the rest of its chunks. Below, the file is
+// converted before help would pay; files started while much else waits take the plain path
+// (the ready one costs about 1 ms a file in messages).
 const SHARED_BYTES = 4 << 20;
 
 /**
@@ -69,7 +71,15 @@ export class Pool {
   run(request, { onProgress, tag, weight = 0, timeLimit = Infinity } = {}) {
     return new Promise((resolve) => {
       this.queue.push({ id: this.nextId++, request, onProgress, tag, weight, timeLimit, resolve });
-      this.pump();
+      // Not at once: the other files of a batch are queued in the same task, and the
+      // heaviest should start first (and an idle worker not be lent to the first file).
+      if (!this.pumping) {
+        this.pumping = true;
+        queueMicrotask(() => {
+          this.pumping = false;
+          this.pump();
+        });
+      }
     });
   }
 
@@ -87,7 +97,7 @@ export class Pool {
         const { port1, port2 } = new MessageChannel();
         this.lend(idle, job, port2);
         slot.worker.postMessage({ ...job.request, id: job.id, port: port1 }, [port1]);
-      } else if (convert && job.weight >= SHARED_BYTES) {
+      } else if (convert && job.weight >= SHARED_BYTES && job.weight * Math.max(1, this.size - 1) >= this.queue.reduce((n, j) => n + j.weight, 0)) {
         const { port1, port2 } = new MessageChannel();
         job.spare = port2; // for a worker that falls idle meanwhile
         slot.worker.postMessage({ ...job.request, id: job.id, port: port1, late: true }, [port1]);
@@ -103,15 +113,7 @@ export class Pool {
         }, job.timeLimit);
       }
     }
-    // Not at once: the other files of a batch are queued in the same task, and a worker
-    // lent to the first would leave them waiting.
-    if (!this.lending) {
-      this.lending = true;
-      queueMicrotask(() => {
-        this.lending = false;
-        this.lendIdle();
-      });
-    }
+    this.lendIdle();
   }
 
   /** Workers idle with nothing queued join running jobs ready for a helper: the most
