@@ -97,7 +97,7 @@ export class Pool {
         const { port1, port2 } = new MessageChannel();
         this.lend(idle, job, port2);
         slot.worker.postMessage({ ...job.request, id: job.id, port: port1 }, [port1]);
-      } else if (convert && job.weight >= SHARED_BYTES && job.weight * Math.max(1, this.size - 1) >= this.queue.reduce((n, j) => n + j.weight, 0)) {
+      } else if (convert && this.size > 1 && job.weight >= SHARED_BYTES && job.weight * (this.size - 1) >= this.queue.reduce((n, j) => n + j.weight, 0)) {
         const { port1, port2 } = new MessageChannel();
         job.spare = port2; // for a worker that falls idle meanwhile
         slot.worker.postMessage({ ...job.request, id: job.id, port: port1, late: true }, [port1]);
