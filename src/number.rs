@@ -103,11 +103,11 @@ impl<'a> Cursor<'a> {
         let n = s.len();
         let room = self.room(n);
         if (8..=16).contains(&n) {
-            write8(&mut room[..8], &s[..8]);
-            write8(&mut room[n - 8..], &s[n - 8..]);
+            copy::<8>(&mut room[..8], &s[..8]);
+            copy::<8>(&mut room[n - 8..], &s[n - 8..]);
         } else if (4..8).contains(&n) {
-            write4(&mut room[..4], &s[..4]);
-            write4(&mut room[n - 4..], &s[n - 4..]);
+            copy::<4>(&mut room[..4], &s[..4]);
+            copy::<4>(&mut room[n - 4..], &s[n - 4..]);
         } else {
             for (d, &x) in room.iter_mut().zip(s) {
                 d.write(x);
@@ -164,18 +164,11 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// Copies the first `N` bytes of `s` to `d`: a fixed size, so a single load and store.
 #[inline(always)]
-fn write8(d: &mut [MaybeUninit<u8>], s: &[u8]) {
-    let s: [u8; 8] = s[..8].try_into().expect("8 bytes");
-    for (d, x) in d[..8].iter_mut().zip(s) {
-        d.write(x);
-    }
-}
-
-#[inline(always)]
-fn write4(d: &mut [MaybeUninit<u8>], s: &[u8]) {
-    let s: [u8; 4] = s[..4].try_into().expect("4 bytes");
-    for (d, x) in d[..4].iter_mut().zip(s) {
+fn copy<const N: usize>(d: &mut [MaybeUninit<u8>], s: &[u8]) {
+    let s: [u8; N] = s[..N].try_into().expect("N bytes");
+    for (d, x) in d[..N].iter_mut().zip(s) {
         d.write(x);
     }
 }
