@@ -484,6 +484,66 @@ test("a worker left idle by a batch's quick file helps the slow one, and its pac
   assert.ok(readFileSync(got).equals(readFileSync(want)), 'the same bytes as the native CLI');
 });
 
+// With no helper, a binary STL comes from its stream and anything else from slices; the
+// first bytes of the stream choose which (and the full core for a 3MF). Each route must
+// give the CLI's bytes, or the CLI's error.
+test('without a helper, each kind of file takes its route and gives the CLI package or error', { timeout: 240_000 }, async () => {
+  await page.reload();
+  execFileSync('cargo', ['build', '-q', '-p', 'to3mf-cli'], { cwd: root });
+  const stream = join(out, 'route-stream.stl');
+  bigStl(stream, 150_000); // 7.5 MB: two pieces of the 4 MiB stream buffer
+  const files = [
+    stream,
+    corpus('slicer-test-models/broken/missing_triangle_hi.stl'),
+    fixture('binary_header_solid.stl'), // binary, though its header starts with "solid"
+    fixture('binary_trailing_bytes.stl'),
+    fixture('ascii_crlf.stl'),
+    corpus('amrust-3mf/third-party/blender-suzanne.3mf'),
+    fixture('binary_truncated.stl'),
+    fixture('empty_file.stl'),
+  ];
+  await page.evaluate(() => {
+    const input = Object.assign(document.createElement('input'), { type: 'file', multiple: true, id: 'route-input', hidden: true });
+    document.body.append(input);
+  });
+  await page.setInputFiles('#route-input', files);
+  // Twice through one worker: the second time the stream buffer is the one the first kept.
+  const results = await page.evaluate(async () => {
+    const { Pool } = await import('./www/to3mf.js');
+    const pool = new Pool(1);
+    const out = [];
+    for (let round = 0; round < 2; round++) {
+      for (const file of document.getElementById('route-input').files) {
+        const a = await pool.run({ type: 'convert', files: [file], options: {} });
+        // As the page says it: the input's own error first.
+        const error = a.report?.inputs?.find((i) => i.error)?.error ?? a.report?.error;
+        out.push({ bytes: a.blob ? [...new Uint8Array(await a.blob.arrayBuffer())] : null, error: error?.message ?? a.failed ?? null });
+      }
+    }
+    pool.terminate();
+    return out;
+  });
+  assert.equal(results.length, 2 * files.length);
+  results.forEach((got, i) => {
+    const file = files[i % files.length];
+    const want = join(out, 'route-cli.3mf');
+    rmSync(want, { force: true });
+    let cliError = null;
+    try {
+      execFileSync(join(root, 'target/debug/to3mf'), ['convert', file, '-o', want, '-q'], { stdio: 'pipe' });
+    } catch (e) {
+      cliError = String(e.stderr).split('\n')[0];
+    }
+    if (cliError) {
+      assert.equal(got.bytes, null, `${file}: no package, as the CLI`);
+      assert.ok(got.error && cliError.endsWith(got.error), `${file}: the CLI's error "${cliError}", got "${got.error}"`);
+    } else {
+      assert.equal(got.error, null, `${file}: converts`);
+      assert.ok(Buffer.from(got.bytes).equals(readFileSync(want)), `${file}: the same bytes as the native CLI`);
+    }
+  });
+});
+
 test('a file over its time limit fails alone; the next one converts', { timeout: 120_000 }, async () => {
   await page.reload();
   const results = await page.evaluate(async () => {
