@@ -5,7 +5,7 @@
 /// The JS-facing functions; the crate builds natively too (empty) so the workspace stays
 /// one `cargo test`.
 #[cfg(target_arch = "wasm32")]
-pub use web::{compress_elements, convert_bytes, convert_files, convert_files_split, convert_files_streaming, is_binary_stl, warm_up, zip_blobs, SplitConversion, StlFeed};
+pub use web::{compress_elements, convert_bytes, convert_files, convert_files_split, convert_files_streaming, is_binary_stl, set_buffers, warm_up, zip_blobs, SplitConversion, StlFeed};
 #[cfg(all(target_arch = "wasm32", feature = "full"))]
 pub use manyfold::{export_model_files, export_models, extract_file, plan_models};
 
@@ -24,6 +24,37 @@ pub(crate) mod web {
     pub fn start() {
         #[cfg(debug_assertions)]
         console_error_panic_hook::set_once();
+    }
+
+    thread_local! {
+        static TAKE: std::cell::RefCell<Option<js_sys::Function>> = const { std::cell::RefCell::new(None) };
+    }
+
+    /// Where pieces copied out of wasm memory (package pieces, compressed chunks, elements
+    /// for a helper) go: `take(bytes)` returns a `Uint8Array` of that many bytes, at an
+    /// offset that is a multiple of 4. The worker keeps the buffers of pieces it is done
+    /// with, since a fresh `ArrayBuffer` costs a page fault per 4 KiB. Without it (or when
+    /// it returns anything else), each piece gets a new array.
+    #[wasm_bindgen(js_name = setBuffers)]
+    pub fn set_buffers(take: Option<js_sys::Function>) {
+        TAKE.with(|t| *t.borrow_mut() = take);
+    }
+
+    /// A `Uint8Array` of `bytes` bytes from `take`, if it gives one.
+    fn taken(bytes: usize) -> Option<js_sys::Uint8Array> {
+        let array = TAKE.with(|t| t.borrow().as_ref().and_then(|f| f.call1(&JsValue::NULL, &(bytes as f64).into()).ok()))?;
+        array.dyn_into::<js_sys::Uint8Array>().ok().filter(|a| a.length() as usize == bytes && a.byte_offset() % 4 == 0)
+    }
+
+    /// `bytes` copied out of wasm memory.
+    pub(crate) fn copy_out(bytes: &[u8]) -> js_sys::Uint8Array {
+        match taken(bytes.len()) {
+            Some(array) => {
+                array.copy_from(bytes);
+                array
+            }
+            None => js_sys::Uint8Array::from(bytes),
+        }
     }
 
     /// Reads a `Blob` (or `File`) in 16 MiB slices through `FileReaderSync` (dedicated
@@ -205,7 +236,7 @@ pub(crate) mod web {
             let refs: Vec<&to3mf::Mesh> = self.meshes.iter().collect();
             let (bytes, sums) = self.chunks.compress(&refs, k);
             self.sums[k] = Some(sums);
-            Ok(js_sys::Uint8Array::from(&bytes[..]))
+            Ok(copy_out(&bytes))
         }
 
         /// Records chunk `k` as compressed elsewhere (`compressElements`): the CRC-32
@@ -402,7 +433,7 @@ pub(crate) mod web {
         let (bytes, sums) = elements.compress(options.compression_level);
         let out = js_sys::Object::new();
         let set = |key: &str, value: &JsValue| js_sys::Reflect::set(&out, &key.into(), value).map(|_| ());
-        set("bytes", &js_sys::Uint8Array::from(&bytes[..]))
+        set("bytes", &copy_out(&bytes))
             .and(set("crc", &sums.crc.into()))
             .and(set("xmlBytes", &(sums.xml_bytes as f64).into()))?;
         Ok(out)
@@ -419,8 +450,24 @@ pub(crate) mod web {
     /// Whether `elements` are triangles, and their numbers copied out of wasm memory.
     fn elements_to_js(elements: &to3mf::Elements) -> (bool, JsValue) {
         match elements {
-            to3mf::Elements::Vertices(v) => (false, js_sys::Float32Array::from(v.as_flattened()).into()),
-            to3mf::Elements::Triangles(t) => (true, js_sys::Uint32Array::from(t.as_flattened()).into()),
+            to3mf::Elements::Vertices(v) => {
+                let v = v.as_flattened();
+                let array = match taken(v.len() * 4) {
+                    Some(b) => js_sys::Float32Array::new_with_byte_offset_and_length(&b.buffer(), b.byte_offset(), v.len() as u32),
+                    None => js_sys::Float32Array::new_with_length(v.len() as u32),
+                };
+                array.copy_from(v);
+                (false, array.into())
+            }
+            to3mf::Elements::Triangles(t) => {
+                let t = t.as_flattened();
+                let array = match taken(t.len() * 4) {
+                    Some(b) => js_sys::Uint32Array::new_with_byte_offset_and_length(&b.buffer(), b.byte_offset(), t.len() as u32),
+                    None => js_sys::Uint32Array::new_with_length(t.len() as u32),
+                };
+                array.copy_from(t);
+                (true, array.into())
+            }
         }
     }
 
@@ -491,12 +538,12 @@ pub(crate) mod web {
         Ok(size as f64)
     }
 
-    /// Passes each written piece to a JS callback as a fresh `Uint8Array`.
+    /// Passes each written piece to a JS callback as a `Uint8Array` of its own (see `setBuffers`).
     pub(crate) struct ChunkOut(pub(crate) js_sys::Function);
 
     impl std::io::Write for ChunkOut {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            let chunk = js_sys::Uint8Array::from(buf);
+            let chunk = copy_out(buf);
             self.0.call1(&JsValue::NULL, &chunk).map_err(|e| std::io::Error::other(format!("onChunk failed: {e:?}")))?;
             Ok(buf.len())
         }

@@ -268,3 +268,49 @@ fn a_bad_stl_fed_in_pieces_throws_with_its_report() {
     let message = String::from(err.dyn_into::<js_sys::Error>().unwrap().message());
     assert!(message.starts_with("nan.stl: ") && message.contains("101"), "{message}");
 }
+
+/// Pieces copied out of wasm memory go into the arrays `setBuffers` gives (views at an
+/// offset here), or into new ones when it gives anything else, and the package is the same.
+#[wasm_bindgen_test]
+fn pieces_go_into_the_buffers_given_and_the_package_is_the_same() {
+    let stl = grid_stl(300);
+    let convert = || {
+        let streamed = js_sys::Array::new();
+        let on_chunk = collect(&streamed);
+        let files = js_sys::Array::of1(&file("grid.stl", &stl));
+        to3mf_wasm::convert_files_streaming(files, JsValue::UNDEFINED, function(&on_chunk), None).map_err(JsValue::from).unwrap();
+        let (head, sealed) = (js_sys::Array::new(), js_sys::Array::new());
+        let on_head = collect(&head);
+        let on_sealed = {
+            let sealed = sealed.clone();
+            Closure::<dyn Fn(JsValue, JsValue, JsValue)>::new(move |id: JsValue, triangles: JsValue, data: JsValue| {
+                sealed.push(&js_sys::Array::of3(&id, &triangles, &data));
+            })
+        };
+        let mut feed = to3mf_wasm::StlFeed::new("grid.stl".into(), stl.len() as f64, JsValue::UNDEFINED, Some(function(&on_sealed))).unwrap();
+        assert!(feed.push(&stl));
+        let split = feed.finish(function(&on_head)).map_err(JsValue::from).unwrap();
+        // Every piece handed out: the package's, the sealed runs' and the compressed chunks'.
+        let offsets: Vec<f64> = streamed.iter().chain(sealed.iter().map(|run| get(&run, &["2"]))).map(|a| get(&a, &["byteOffset"]).as_f64().unwrap()).collect();
+        let split_package = assemble(split, &head, &sealed);
+        let whole: Vec<u8> = streamed.iter().flat_map(|c| js_sys::Uint8Array::new(&c).to_vec()).collect();
+        assert!(split_package == whole, "the split package is the streamed one");
+        (whole, offsets)
+    };
+    let count = || js_sys::Reflect::get(&js_sys::global(), &"taken".into()).unwrap().as_f64().unwrap_or(0.0);
+
+    let (want, offsets) = convert();
+    assert!(offsets.iter().all(|&o| o == 0.0), "new arrays without setBuffers");
+    let at_four = js_sys::Function::new_with_args("n", "globalThis.taken = (globalThis.taken || 0) + 1; return new Uint8Array(new ArrayBuffer(n + 12), 4, n);");
+    to3mf_wasm::set_buffers(Some(at_four));
+    let (got, offsets) = convert();
+    let taken = count();
+    let wrong = js_sys::Function::new_with_args("n", "globalThis.taken += 1; return new Uint8Array(n + 1);");
+    to3mf_wasm::set_buffers(Some(wrong));
+    let (fallback, fallback_offsets) = convert();
+    to3mf_wasm::set_buffers(None);
+    assert!(taken as usize >= offsets.len() && offsets.iter().all(|&o| o == 4.0), "every piece in a given buffer: {offsets:?}");
+    assert!(got == want, "the same package in the buffers given");
+    assert!(count() > taken && fallback_offsets.iter().all(|&o| o == 0.0), "a wrong-sized array is not used");
+    assert!(fallback == want, "the same package when the buffers given are refused");
+}
