@@ -52,12 +52,6 @@ function rendererRss() {
   return kb * 1024;
 }
 
-function best(runs, fn) {
-  let min = Infinity;
-  for (let i = 0; i < runs; i++) min = Math.min(min, fn());
-  return min;
-}
-
 const { server, url } = await serve(site);
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
@@ -102,16 +96,19 @@ async function convertInPage(paths, { oneByOne = false, alone = false } = {}) {
   }, { oneByOne, alone });
 }
 
-// One big file: best of 5 (this machine's timings vary by a tenth from run to run). Memory is sampled during the first run: Chromium's renderers use
-// a few hundred MB before any work, and the conversion's share is the peak above that. (Later
-// runs start from a baseline raised by garbage the collector has not yet taken back.)
+// One big file: best of 7 in the page and of 7 native CLI runs, alternating, so both see the
+// same state of this machine (its timings drift by a tenth from minute to minute). Memory is
+// sampled during the first run: Chromium's renderers use a few hundred MB before any work,
+// and the conversion's share is the peak above that. (Later runs start from a baseline
+// raised by garbage the collector has not yet taken back.)
 const baseline = rendererRss();
 let peak = 0;
 const sampler = setInterval(() => (peak = Math.max(peak, rendererRss())), 20);
 let bigMs = Infinity;
 let firstMs = 0;
 let bigOut = 0;
-for (let i = 0; i < 5; i++) {
+let nativeMs = Infinity;
+for (let i = 0; i < 7; i++) {
   const r = await convertInPage([big]);
   if (i === 0) {
     clearInterval(sampler);
@@ -120,13 +117,11 @@ for (let i = 0; i < 5; i++) {
   if (r.errors.length) throw new Error(r.errors.join('; '));
   bigMs = Math.min(bigMs, r.ms);
   bigOut = r.bytes;
-}
-const size = statSync(big).size;
-const nativeMs = best(5, () => {
   const t = process.hrtime.bigint();
   execFileSync(cli, ['convert', big, '-o', join(root, 'bench/out/native.3mf'), '-q']);
-  return Number(process.hrtime.bigint() - t) / 1e6;
-});
+  nativeMs = Math.min(nativeMs, Number(process.hrtime.bigint() - t) / 1e6);
+}
+const size = statSync(big).size;
 
 // Eight medium files: the pool in parallel vs one after another.
 const pack = readdirSync(join(inputs, 'pack')).filter((f) => /\.stl$/i.test(f)).sort().slice(0, 8).map((f) => join(inputs, 'pack', f));
@@ -191,6 +186,6 @@ const rows = [
   ['  two processes at once (the machine\'s ceiling)', `${(nativePar / 1000).toFixed(3)} s = ${(nativeSeq / nativePar).toFixed(2)} x`, ''],
 ];
 const w = Math.max(...rows.map((r) => r[0].length));
-console.log(`to3mf browser benchmark (Chromium ${browser.version()}, best of 5 for the big file, of 3 for the pool)`);
+console.log(`to3mf browser benchmark (Chromium ${browser.version()}, best of 7 for the big file, of 3 for the pool)`);
 for (const [k, v, t] of rows) console.log(`${k.padEnd(w)}  ${v.padEnd(34)} ${t}`);
 if (seq.errors.length || helped.errors.length || par.errors.length) console.log(`errors: ${[...seq.errors, ...helped.errors, ...par.errors].join('; ')}`);
