@@ -103,8 +103,8 @@ function blobSink(type) {
   const parts = [];
   let pending = [];
   let pendingBytes = 0;
-  const flush = () => {
-    if (pending.length) parts.push(new Blob(pending));
+  const flush = (options) => {
+    if (pending.length) parts.push(new Blob(pending, options));
     // The Blob has its own copy of the bytes.
     for (const chunk of pending) buffers.give(chunk.buffer);
     pending = [];
@@ -117,8 +117,10 @@ function blobSink(type) {
       if (pendingBytes >= 8 << 20) flush();
     },
     blob() {
-      flush();
-      return new Blob(parts, { type });
+      // A package under 8 MiB is one Blob (each costs a round trip to the blob store).
+      if (parts.length === 0) flush({ type });
+      else flush();
+      return parts.length === 1 && parts[0].type === type ? parts[0] : new Blob(parts, { type });
     },
   };
 }
