@@ -73,7 +73,8 @@ function full() {
 
 /** Whether bytes start like a zip (a 3MF package, whatever its name). */
 const isZip = (head) => head[0] === 0x50 && head[1] === 0x4b && head[2] === 3 && head[3] === 4;
-const headOf = async (file) => new Uint8Array(await file.slice(0, 4).arrayBuffer());
+// An unreadable file has no head here: its conversion reports it.
+const headOf = (file) => file.slice(0, 4).arrayBuffer().then((b) => new Uint8Array(b), () => new Uint8Array(0));
 
 /** The module for a request: the full one for the processor and for 3MF inputs. `opened`:
  * a single file's stream, whose first bytes are known. */
@@ -317,21 +318,27 @@ async function open(file) {
     const head = new Uint8Array(await file.slice(0, 4096).arrayBuffer());
     return new Opened(file, stream.getReader(), null, head);
   }
-  let buffer = spare ?? new ArrayBuffer(4 << 20);
+  // A buffer lost to a failed read is detached (0 bytes).
+  let buffer = spare?.byteLength ? spare : new ArrayBuffer(4 << 20);
   spare = null;
   let filled = 0;
-  while (filled < Math.min(4096, file.size)) {
-    const { done, value } = await byob.read(new Uint8Array(buffer, filled));
-    if (value) buffer = value.buffer;
-    if (done) break;
-    filled += value.byteLength;
+  try {
+    while (filled < Math.min(4096, file.size)) {
+      const { done, value } = await byob.read(new Uint8Array(buffer, filled));
+      if (value) buffer = value.buffer;
+      if (done) break;
+      filled += value.byteLength;
+    }
+  } catch (e) {
+    // Unreadable (deleted since it was picked, say): the conversion reports it.
+    return Object.assign(new Opened(file, byob, null, new Uint8Array(0)), { error: e });
   }
   return new Opened(file, byob, buffer, new Uint8Array(buffer, 0, filled));
 }
 
 class Opened {
   constructor(file, reader, buffer, head) {
-    Object.assign(this, { file, reader, buffer, head, ended: false });
+    Object.assign(this, { file, reader, buffer, head, ended: false, error: null });
   }
 
   /** The file's pieces from its start (each valid until the next is asked for). */
@@ -360,13 +367,19 @@ class Opened {
 async function streamed(opened, wasm, options, onChunk, onProgress, onSealed) {
   const { file } = opened;
   const feed = new wasm.StlFeed(file.name, file.size, options, onSealed);
+  const fail = (e) => feed.fail(String(e?.message ?? e));
   try {
     let done = 0;
-    for await (const piece of opened.pieces()) {
-      onProgress('reading', (done += piece.byteLength), file.size);
-      // A bad file is known before its end: its error comes with finish.
-      if (!feed.push(piece)) break;
-      if (onSealed) await tick(); // the helper's answers, which say how far behind it is
+    try {
+      if (opened.error) throw opened.error;
+      for await (const piece of opened.pieces()) {
+        onProgress('reading', (done += piece.byteLength), file.size);
+        // A bad file is known before its end: its error comes with finish.
+        if (!feed.push(piece)) break;
+        if (onSealed) await tick(); // the helper's answers, which say how far behind it is
+      }
+    } catch (e) {
+      fail(e); // the browser could not read it: reported with finish
     }
     return feed.finish(onChunk);
   } finally {
@@ -421,7 +434,8 @@ async function run(msg, wasm, opened) {
   if (msg.type === 'export' || msg.type === 'export-files') return exportRequest(msg, wasm);
   if (msg.type === 'help') return help(msg, wasm);
   if (msg.type === 'convert') {
-    const streaming = opened !== null && wasm.isBinaryStl(opened.head) ? opened : null;
+    // An unreadable file goes the stream's way too, which reports its error.
+    const streaming = opened !== null && (opened.error || wasm.isBinaryStl(opened.head)) ? opened : null;
     if (msg.port || streaming) return convertHelped(msg, wasm, streaming);
     const sink = blobSink('model/3mf');
     const out = wasm.convertFilesStreaming(msg.files, msg.options ?? {}, sink.onChunk, progressReporter(msg.id));

@@ -544,6 +544,44 @@ test('without a helper, each kind of file takes its route and gives the CLI pack
   });
 });
 
+// A picked file removed from the disk before it is read (the page knows its size, as it
+// shows it): Chromium then fails its reads with "network error". The file gets an error
+// that says what happened, alone or merged with another, and the worker goes on.
+test('a file deleted after it was picked gets its own error; the next ones convert', { timeout: 120_000 }, async () => {
+  await page.reload();
+  const gone = join(out, 'vanishing.stl');
+  bigStl(gone, 200_000);
+  const good = fixture('binary_trailing_bytes.stl');
+  await page.evaluate(() => {
+    const input = Object.assign(document.createElement('input'), { type: 'file', multiple: true, id: 'vanish-input', hidden: true });
+    document.body.append(input);
+  });
+  await page.setInputFiles('#vanish-input', [gone, good]);
+  assert.equal(await page.evaluate(() => document.getElementById('vanish-input').files[0].size), 84 + 50 * 200_000);
+  rmSync(gone);
+  const results = await page.evaluate(async () => {
+    const { Pool } = await import('./www/to3mf.js');
+    const pool = new Pool(1);
+    const [vanished, next] = document.getElementById('vanish-input').files;
+    const out = [];
+    for (const files of [[vanished], [next], [vanished, next], [next]]) {
+      const r = await pool.run({ type: 'convert', files, options: {} });
+      out.push({ ok: Boolean(r.blob), failed: r.failed ?? null, errors: (r.report?.inputs ?? []).map((i) => i.error?.message ?? null) });
+    }
+    pool.terminate();
+    return out;
+  });
+  const why = /^the browser could not read it \(.+\): it may have been moved, changed or deleted since it was picked$/;
+  assert.equal(results[0].ok, false, 'the deleted file has no package');
+  assert.equal(results[0].failed, null, 'a read error, not a crash');
+  assert.match(results[0].errors[0] ?? '', why);
+  assert.deepEqual([results[1].ok, results[1].errors], [true, [null]], 'the next file converts in the same worker');
+  assert.equal(results[2].ok, true, 'merged with a good file, the good one is written');
+  assert.match(results[2].errors[0] ?? '', why);
+  assert.equal(results[2].errors[1], null);
+  assert.equal(results[3].ok, true);
+});
+
 test('a file over its time limit fails alone; the next one converts', { timeout: 120_000 }, async () => {
   await page.reload();
   const results = await page.evaluate(async () => {

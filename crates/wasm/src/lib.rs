@@ -64,7 +64,6 @@ pub(crate) mod web {
     /// straight from them into wasm memory.
     pub(crate) struct FileRead<'a> {
         file: web_sys::Blob,
-        name: String,
         reader: web_sys::FileReaderSync,
         pos: f64,
         size: f64,
@@ -76,14 +75,29 @@ pub(crate) mod web {
     const SLICE: f64 = 16.0 * 1024.0 * 1024.0;
 
     impl<'a> FileRead<'a> {
-        pub(crate) fn new(file: web_sys::Blob, name: String, reader: web_sys::FileReaderSync, progress: &'a dyn Fn(&str, f64, f64)) -> Self {
+        pub(crate) fn new(file: web_sys::Blob, reader: web_sys::FileReaderSync, progress: &'a dyn Fn(&str, f64, f64)) -> Self {
             let size = file.size();
-            FileRead { file, name, reader, pos: 0.0, size, slice: js_sys::Uint8Array::new_with_length(0), taken: 0, progress }
+            FileRead { file, reader, pos: 0.0, size, slice: js_sys::Uint8Array::new_with_length(0), taken: 0, progress }
         }
 
         fn left(&self) -> u32 {
             self.slice.length() - self.taken
         }
+    }
+
+    /// The error for a file the browser gives fewer bytes of than its size.
+    pub(crate) fn short_read(got: f64, size: f64) -> std::io::Error {
+        std::io::Error::other(format!(
+            "the browser could not read it past byte {got} of {size}: it may have been moved, changed or deleted since it was picked"
+        ))
+    }
+
+    /// The error for a file the browser could not read, with the browser's words (Chromium
+    /// says "network error" of a picked file deleted since).
+    pub(crate) fn unreadable(browser: &str) -> std::io::Error {
+        std::io::Error::other(format!(
+            "the browser could not read it ({browser}): it may have been moved, changed or deleted since it was picked"
+        ))
     }
 
     /// Archives are read with seeks (their directory is at the end).
@@ -112,11 +126,14 @@ pub(crate) mod web {
                     return Ok(0);
                 }
                 let end = (self.pos + SLICE).min(self.size);
-                let io = |e: JsValue| std::io::Error::other(format!("reading {}: {e:?}", self.name));
+                let io = |e: JsValue| unreadable(&js_sys::Error::from(e).message().as_string().unwrap_or_default());
                 let blob = self.file.slice_with_f64_and_f64(self.pos, end).map_err(io)?;
                 let array = self.reader.read_as_array_buffer(&blob).map_err(io)?;
                 self.slice = js_sys::Uint8Array::new(&array);
                 self.taken = 0;
+                if (self.slice.length() as f64) < end - self.pos {
+                    return Err(short_read(self.pos + self.slice.length() as f64, self.size));
+                }
                 self.pos += self.slice.length() as f64;
                 (self.progress)("reading", self.pos, self.size);
             }
@@ -366,6 +383,8 @@ pub(crate) mod web {
     #[wasm_bindgen]
     pub struct StlFeed {
         name: String,
+        size: f64,
+        pushed: f64,
         options: to3mf::Options,
         feed: Option<to3mf::BinaryStlFeed>,
         error: Option<to3mf::Error>,
@@ -380,12 +399,13 @@ pub(crate) mod web {
             let options = self::options(options)?;
             let sealer = Sealer::new(on_sealed);
             let feed = to3mf::BinaryStlFeed::new(&name, Some(size as u64), &options, sealer.sender());
-            Ok(StlFeed { name, options, feed: Some(feed), error: None, sealer })
+            Ok(StlFeed { name, size, pushed: 0.0, options, feed: Some(feed), error: None, sealer })
         }
 
         /// Reads the next piece; false once the file is known to be bad (the error comes with
         /// `finish`), so the rest need not be read.
         pub fn push(&mut self, bytes: &[u8]) -> bool {
+            self.pushed += bytes.len() as f64;
             if let Some(feed) = &mut self.feed {
                 if let Err(e) = feed.push(bytes) {
                     self.error = Some(e);
@@ -394,6 +414,13 @@ pub(crate) mod web {
             }
             self.sealer.drain();
             self.feed.is_some()
+        }
+
+        /// Ends the file with the browser's error for it (a failed read), which `finish`
+        /// then reports as this input's error.
+        pub fn fail(&mut self, browser: &str) {
+            self.feed = None;
+            self.error = Some(unreadable(browser).into());
         }
 
         /// Ends the file and writes the package's head to `onChunk`; throws like
@@ -405,6 +432,10 @@ pub(crate) mod web {
         }
 
         fn input(&mut self) -> Result<to3mf::Result<to3mf::Input>, JsError> {
+            if self.feed.is_some() && self.pushed < self.size {
+                self.feed = None;
+                self.error = Some(short_read(self.pushed, self.size).into());
+            }
             match (self.feed.take(), self.error.take()) {
                 (Some(feed), _) => Ok(feed.finish()),
                 (None, Some(e)) => Ok(Err(e)),
@@ -498,7 +529,7 @@ pub(crate) mod web {
         for f in files.iter() {
             let file: web_sys::File = f.dyn_into().map_err(|_| JsError::new("convertFiles takes an array of File"))?;
             let size = file.size() as u64;
-            inputs.push((file.name(), FileRead::new(file.clone().into(), file.name(), reader.clone(), progress), Some(size)));
+            inputs.push((file.name(), FileRead::new(file.clone().into(), reader.clone(), progress), Some(size)));
         }
         Ok(inputs)
     }
@@ -531,7 +562,7 @@ pub(crate) mod web {
             let blob: web_sys::Blob = blob.dyn_into().map_err(|_| JsError::new("zipBlobs takes an array of Blob"))?;
             let name = name.as_string().ok_or_else(|| JsError::new("zipBlobs takes an array of names"))?;
             let size = blob.size() as u64;
-            entries.push((name.clone(), FileRead::new(blob, name, reader.clone(), &quiet), size));
+            entries.push((name, FileRead::new(blob, reader.clone(), &quiet), size));
         }
         let out = std::io::BufWriter::with_capacity(1 << 20, ChunkOut(on_chunk));
         let size = to3mf::write_zip(out, entries).map_err(|e| JsError::new(&e.to_string()))?;

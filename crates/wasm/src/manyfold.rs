@@ -52,7 +52,7 @@ fn roots(files: &[web_sys::File], paths: &[String], errors: &mut Vec<String>) ->
             continue;
         }
         if lower.ends_with(".zip") || lower.ends_with(".7z") {
-            match list_archive(path, FileRead::new(file.clone().into(), path.clone(), rd.clone(), &quiet), &ArchiveLimits::default()) {
+            match list_archive(path, FileRead::new(file.clone().into(), rd.clone(), &quiet), &ArchiveLimits::default()) {
                 Ok((root, archive)) => {
                     errors.extend(archive.warnings.iter().cloned());
                     roots.push(root);
@@ -110,14 +110,14 @@ fn open_with<'a>(
         let key = format!("{}\u{0}{}", f.root, f.path);
         if let Ok(blob) = overrides.get(&key.into()).dyn_into::<web_sys::Blob>() {
             let size = blob.size() as u64;
-            return consume(&mut FileRead::new(blob, f.path.clone(), rd.clone(), &quiet), Some(size));
+            return consume(&mut FileRead::new(blob, rd.clone(), &quiet), Some(size));
         }
         let missing = || to3mf::Error::from(std::io::Error::other(format!("{}: not among the files", f.path)));
         match sources.get_mut(f.root).ok_or_else(missing)? {
             Source::Files(list) => {
                 let (_, i) = list.iter().find(|(p, _)| *p == f.path).ok_or_else(missing)?;
                 let file = &files[*i];
-                consume(&mut FileRead::new(file.clone().into(), f.path.clone(), rd.clone(), &quiet), Some(file.size() as u64))
+                consume(&mut FileRead::new(file.clone().into(), rd.clone(), &quiet), Some(file.size() as u64))
             }
             Source::Zip(archive) => archive.read(&f.path, consume),
         }

@@ -314,3 +314,28 @@ fn pieces_go_into_the_buffers_given_and_the_package_is_the_same() {
     assert!(count() > taken && fallback_offsets.iter().all(|&o| o == 0.0), "a wrong-sized array is not used");
     assert!(fallback == want, "the same package when the buffers given are refused");
 }
+
+/// A file the browser stops giving (a failed read, or fewer bytes than its size) is that
+/// input's error, in words that say what may have happened, and not a short mesh.
+#[wasm_bindgen_test]
+fn a_file_the_browser_cannot_read_to_its_end_is_an_error() {
+    let stl = grid_stl(20);
+    let message = |err: JsValue| get(&err, &["report", "inputs", "0", "error", "message"]).as_string().unwrap();
+
+    let mut feed = to3mf_wasm::StlFeed::new("gone.stl".into(), stl.len() as f64, JsValue::UNDEFINED, None).unwrap();
+    assert!(feed.push(&stl[..1000]));
+    feed.fail("network error");
+    let err = feed.finish(js_sys::Function::new_no_args("")).map(|_| ()).unwrap_err();
+    assert_eq!(message(err), "the browser could not read it (network error): it may have been moved, changed or deleted since it was picked");
+
+    let mut feed = to3mf_wasm::StlFeed::new("short.stl".into(), stl.len() as f64, JsValue::UNDEFINED, None).unwrap();
+    assert!(feed.push(&stl[..stl.len() - 50]));
+    let err = feed.finish(js_sys::Function::new_no_args("")).map(|_| ()).unwrap_err();
+    let want = format!("the browser could not read it past byte {} of {}: it may have been moved, changed or deleted since it was picked", stl.len() - 50, stl.len());
+    assert_eq!(message(err), want);
+
+    // The whole file, pushed, converts.
+    let mut feed = to3mf_wasm::StlFeed::new("whole.stl".into(), stl.len() as f64, JsValue::UNDEFINED, None).unwrap();
+    assert!(feed.push(&stl));
+    assert!(feed.finish(js_sys::Function::new_no_args("")).is_ok());
+}
