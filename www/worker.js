@@ -25,13 +25,14 @@ import init, * as lean from './pkg/to3mf_wasm.js';
 // ArrayBuffers that the core copies pieces out of wasm memory into (see setBuffers in
 // crates/wasm), kept once done with: Chromium hands a fresh buffer over in pages it has to
 // fault in (a 4 KiB page each), as freed buffers give theirs back. Classes are powers of
-// two from 64 KiB; a piece takes its class or one or two above; at most 16 MB are kept.
+// two from 64 KiB; a piece takes its class or the one above; at most 16 MB are kept. A
+// helper sends the buffers of the elements it was sent back with its answers.
 const buffers = {
   free: new Map(), // log2 of the size -> ArrayBuffers
   kept: 0,
   take(bytes) {
     const c = Math.max(16, Math.ceil(Math.log2(bytes || 1)));
-    for (let k = c; k <= c + 2; k++) {
+    for (let k = c; k <= c + 1; k++) {
       const buffer = this.free.get(k)?.pop();
       if (buffer) {
         this.kept -= buffer.byteLength;
@@ -227,6 +228,7 @@ async function convertHelped(msg, wasm, streaming) {
       attached = true;
       return wake();
     }
+    if (data.back) buffers.give(data.back);
     if (data.ended) return ended();
     if (data.error) failed = new Error(data.error);
     else if (sealed) take(data);
@@ -420,8 +422,9 @@ function help(msg, wasm) {
       }
       try {
         const { bytes, crc, xmlBytes } = wasm.compressElements(data.triangles, data.data, data.options);
-        buffers.give(data.data.buffer); // copied into wasm memory
-        msg.port.postMessage({ run: data.run, chunk: data.chunk, bytes, crc, xmlBytes }, [bytes.buffer]);
+        // The elements are in wasm memory now: their buffer goes back for the next ones.
+        const back = data.data.buffer;
+        msg.port.postMessage({ run: data.run, chunk: data.chunk, bytes, crc, xmlBytes, back }, [bytes.buffer, back]);
       } catch (e) {
         msg.port.postMessage({ error: String(e && e.message ? e.message : e) });
       }

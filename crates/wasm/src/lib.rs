@@ -464,7 +464,9 @@ pub(crate) mod web {
         let (bytes, sums) = elements.compress(options.compression_level);
         let out = js_sys::Object::new();
         let set = |key: &str, value: &JsValue| js_sys::Reflect::set(&out, &key.into(), value).map(|_| ());
-        set("bytes", &copy_out(&bytes))
+        // A new array of the exact size, not one from `setBuffers`: these bytes leave for the
+        // file's worker, which may hold many of them until the chunks before are done.
+        set("bytes", &js_sys::Uint8Array::from(&bytes[..]))
             .and(set("crc", &sums.crc.into()))
             .and(set("xmlBytes", &(sums.xml_bytes as f64).into()))?;
         Ok(out)
