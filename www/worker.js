@@ -317,8 +317,9 @@ async function open(file) {
   try {
     byob = stream.getReader({ mode: 'byob' });
   } catch {
-    const head = new Uint8Array(await file.slice(0, 4096).arrayBuffer());
-    return new Opened(file, stream.getReader(), null, head);
+    const opened = new Opened(file, stream.getReader(), null, new Uint8Array(0));
+    await file.slice(0, 4096).arrayBuffer().then((b) => (opened.head = new Uint8Array(b)), (e) => (opened.error = e));
+    return opened;
   }
   // A buffer lost to a failed read is detached (0 bytes).
   let buffer = spare?.byteLength ? spare : new ArrayBuffer(4 << 20);
@@ -333,7 +334,9 @@ async function open(file) {
     }
   } catch (e) {
     // Unreadable (deleted since it was picked, say): the conversion reports it.
-    return Object.assign(new Opened(file, byob, null, new Uint8Array(0)), { error: e });
+    const opened = new Opened(file, byob, null, new Uint8Array(0));
+    opened.error = e;
+    return opened;
   }
   return new Opened(file, byob, buffer, new Uint8Array(buffer, 0, filled));
 }

@@ -167,6 +167,15 @@ fn collect(array: &js_sys::Array) -> Closure<dyn Fn(JsValue)> {
     })
 }
 
+/// Collects what a JS callback of three arguments is given, as `[a, b, c]` arrays (the
+/// sealed runs: id, triangles, data).
+fn collect3(array: &js_sys::Array) -> Closure<dyn Fn(JsValue, JsValue, JsValue)> {
+    let array = array.clone();
+    Closure::<dyn Fn(JsValue, JsValue, JsValue)>::new(move |a: JsValue, b: JsValue, c: JsValue| {
+        array.push(&js_sys::Array::of3(&a, &b, &c));
+    })
+}
+
 fn function<T: ?Sized>(closure: &Closure<T>) -> js_sys::Function {
     closure.as_ref().unchecked_ref::<js_sys::Function>().clone()
 }
@@ -230,12 +239,7 @@ fn sealed_runs_compressed_elsewhere_make_the_streamed_package() {
 
     let (head, sealed) = (js_sys::Array::new(), js_sys::Array::new());
     let on_chunk = collect(&head);
-    let on_sealed = {
-        let sealed = sealed.clone();
-        Closure::<dyn Fn(JsValue, JsValue, JsValue)>::new(move |id: JsValue, triangles: JsValue, data: JsValue| {
-            sealed.push(&js_sys::Array::of3(&id, &triangles, &data));
-        })
-    };
+    let on_sealed = collect3(&sealed);
     let files = js_sys::Array::of1(&file("grid.stl", &stl));
     let split = to3mf_wasm::convert_files_split(files, JsValue::UNDEFINED, function(&on_chunk), None, Some(function(&on_sealed)))
         .map_err(JsValue::from)
@@ -281,12 +285,7 @@ fn pieces_go_into_the_buffers_given_and_the_package_is_the_same() {
         to3mf_wasm::convert_files_streaming(files, JsValue::UNDEFINED, function(&on_chunk), None).map_err(JsValue::from).unwrap();
         let (head, sealed) = (js_sys::Array::new(), js_sys::Array::new());
         let on_head = collect(&head);
-        let on_sealed = {
-            let sealed = sealed.clone();
-            Closure::<dyn Fn(JsValue, JsValue, JsValue)>::new(move |id: JsValue, triangles: JsValue, data: JsValue| {
-                sealed.push(&js_sys::Array::of3(&id, &triangles, &data));
-            })
-        };
+        let on_sealed = collect3(&sealed);
         let mut feed = to3mf_wasm::StlFeed::new("grid.stl".into(), stl.len() as f64, JsValue::UNDEFINED, Some(function(&on_sealed))).unwrap();
         assert!(feed.push(&stl));
         let split = feed.finish(function(&on_head)).map_err(JsValue::from).unwrap();
