@@ -482,22 +482,20 @@ pub(crate) mod web {
 
     /// Whether `elements` are triangles, and their numbers copied out of wasm memory.
     fn elements_to_js(elements: &to3mf::Elements) -> (bool, JsValue) {
+        // A buffer from `setBuffers` if it gives one, else a new one: 4 bytes per number.
+        let numbers = |n: usize| taken(n * 4).map_or_else(|| (js_sys::ArrayBuffer::new(n as u32 * 4), 0), |b| (b.buffer(), b.byte_offset()));
         match elements {
             to3mf::Elements::Vertices(v) => {
                 let v = v.as_flattened();
-                let array = match taken(v.len() * 4) {
-                    Some(b) => js_sys::Float32Array::new_with_byte_offset_and_length(&b.buffer(), b.byte_offset(), v.len() as u32),
-                    None => js_sys::Float32Array::new_with_length(v.len() as u32),
-                };
+                let (buffer, at) = numbers(v.len());
+                let array = js_sys::Float32Array::new_with_byte_offset_and_length(&buffer, at, v.len() as u32);
                 array.copy_from(v);
                 (false, array.into())
             }
             to3mf::Elements::Triangles(t) => {
                 let t = t.as_flattened();
-                let array = match taken(t.len() * 4) {
-                    Some(b) => js_sys::Uint32Array::new_with_byte_offset_and_length(&b.buffer(), b.byte_offset(), t.len() as u32),
-                    None => js_sys::Uint32Array::new_with_length(t.len() as u32),
-                };
+                let (buffer, at) = numbers(t.len());
+                let array = js_sys::Uint32Array::new_with_byte_offset_and_length(&buffer, at, t.len() as u32);
                 array.copy_from(t);
                 (true, array.into())
             }
