@@ -23,7 +23,8 @@ fn main() {
     let bytes = std::fs::read(&path).expect("read the input");
     let level: u32 = args.next().map_or(1, |l| l.parse().expect("level"));
     let options = to3mf::Options { threads, compression_level: level, ..Default::default() };
-    let (read_s, input) = best(|| to3mf::read_input(&path, &bytes[..], Some(bytes.len() as u64), &options).expect("convert"));
+    let (read_s, input) =
+        best(|| to3mf::read_input(&path, &bytes[..], Some(bytes.len() as u64), &options).expect("convert"));
     let meshes: Vec<&to3mf::Mesh> = input.meshes.iter().collect();
     let (edges_s, _) = best(|| meshes.iter().map(|m| m.edge_stats().edges).sum::<u64>());
     let (write_s, out) = best(|| {
@@ -45,7 +46,8 @@ fn main() {
     let pieces: Vec<&[u8]> = xml.chunks(1_400_000).collect();
     let (deflate_s, deflated) = best(|| pieces.iter().map(|p| to3mf::deflate_chunk(level, p).len()).sum::<usize>());
     // Reading while other threads compress what is final (the CLI's way).
-    let (early_read_s, early) = best(|| to3mf::read_input_compressing(&path, &bytes[..], Some(bytes.len() as u64), &options).expect("convert"));
+    let (early_read_s, early) =
+        best(|| to3mf::read_input_compressing(&path, &bytes[..], Some(bytes.len() as u64), &options).expect("convert"));
     let (early_write_s, _) = best(|| {
         let mut out = Vec::with_capacity(bytes.len() / 2);
         to3mf::write_3mf_inputs(&mut out, &[&early], &options, &mut |_, _| {}).expect("write");
@@ -56,7 +58,11 @@ fn main() {
     println!("  of which edge stats {edges_s:.3} s");
     println!("write package       {write_s:.3} s");
     println!("  stored, no deflate {format_s:.3} s");
-    println!("deflate XML alone   {deflate_s:.3} s ({:.1} MB of XML to {:.2} MB)", xml.len() as f64 / 1e6, deflated as f64 / 1e6);
+    println!(
+        "deflate XML alone   {deflate_s:.3} s ({:.1} MB of XML to {:.2} MB)",
+        xml.len() as f64 / 1e6,
+        deflated as f64 / 1e6
+    );
     println!("total               {:.3} s ({:.0} MB/s)", read_s + write_s, mb / (read_s + write_s));
     println!("compressing while reading: read {early_read_s:.3} s ({} of {} chunks ready), write {early_write_s:.3} s, total {:.3} s",
         early.early.len(), to3mf::ModelChunks::new(&meshes, &options).len(), early_read_s + early_write_s);

@@ -129,7 +129,10 @@ impl<R: Read + Seek> Listed<R> {
         if count.entries > limits.max_entries {
             return Err(Error::limit(
                 Position::Whole,
-                format!("{name}: {} entries, more than the limit of {}; raise it to read this archive", count.entries, limits.max_entries),
+                format!(
+                    "{name}: {} entries, more than the limit of {}; raise it to read this archive",
+                    count.entries, limits.max_entries
+                ),
             ));
         }
         let mut index = HashMap::new();
@@ -162,18 +165,27 @@ impl<R: Read + Seek> Listed<R> {
     }
 
     fn files(&mut self) -> Vec<SourceFile> {
-        let mut files: Vec<SourceFile> =
-            self.index.iter().map(|(path, &i)| SourceFile { path: path.clone(), size: self.zip.by_index_raw(i).map_or(0, |e| e.size()) }).collect();
+        let mut files: Vec<SourceFile> = self
+            .index
+            .iter()
+            .map(|(path, &i)| SourceFile { path: path.clone(), size: self.zip.by_index_raw(i).map_or(0, |e| e.size()) })
+            .collect();
         files.sort_by(|a, b| a.path.cmp(&b.path));
         files
     }
 
     /// Hands the entry listed as `path` to `consume`, refusing to deliver more bytes than
     /// it declares (a lying header is how zip bombs slip past size checks).
-    fn read<T>(&mut self, path: &str, shown: &str, consume: impl FnOnce(&mut dyn Read, Option<u64>) -> Result<T>) -> Result<T> {
+    fn read<T>(
+        &mut self,
+        path: &str,
+        shown: &str,
+        consume: impl FnOnce(&mut dyn Read, Option<u64>) -> Result<T>,
+    ) -> Result<T> {
         let missing = || Error::from(std::io::Error::other(format!("{shown}: not in the archive")));
         let i = *self.index.get(path).ok_or_else(missing)?;
-        let mut entry = self.zip.by_index(i).map_err(|e| Error::from(std::io::Error::other(format!("{shown}: {e}"))))?;
+        let mut entry =
+            self.zip.by_index(i).map_err(|e| Error::from(std::io::Error::other(format!("{shown}: {e}"))))?;
         let declared = entry.size();
         let mut bounded = Bounded { inner: &mut entry, left: declared, path: shown };
         consume(&mut bounded, Some(declared))
@@ -196,7 +208,11 @@ impl<R: Read + Seek> Archive<R> {
     /// more bytes than its entry declares.
     pub fn read<T>(&mut self, path: &str, consume: impl FnOnce(&mut dyn Read, Option<u64>) -> Result<T>) -> Result<T> {
         // The deepest nested archive whose folder holds the path.
-        let nested = self.nested.iter_mut().filter(|(folder, _)| path.starts_with(folder.as_str())).max_by_key(|(folder, _)| folder.len());
+        let nested = self
+            .nested
+            .iter_mut()
+            .filter(|(folder, _)| path.starts_with(folder.as_str()))
+            .max_by_key(|(folder, _)| folder.len());
         match nested {
             Some((folder, inner)) => inner.read(&path[folder.len()..], path, consume),
             None => self.outer.read(path, path, consume),
@@ -234,22 +250,33 @@ impl<R: Read + Seek> Store<R> {
         if got == 6 && magic == *b"7z\xbc\xaf\x27\x1c" {
             return seven_zip(name, reader, count);
         }
-        let zip = zip::ZipArchive::new(reader).map_err(|e| Error::unsupported(format!("{name}: not a readable zip archive ({e})")))?;
+        let zip = zip::ZipArchive::new(reader)
+            .map_err(|e| Error::unsupported(format!("{name}: not a readable zip archive ({e})")))?;
         Ok(Store::Zip(Listed::new(zip, count)?))
     }
 
     fn files(&mut self) -> Vec<SourceFile> {
         match self {
             Store::Zip(listed) => listed.files(),
-            Store::Memory(files) => files.iter().map(|(path, bytes)| SourceFile { path: path.clone(), size: bytes.len() as u64 }).collect(),
+            Store::Memory(files) => {
+                files.iter().map(|(path, bytes)| SourceFile { path: path.clone(), size: bytes.len() as u64 }).collect()
+            }
         }
     }
 
-    fn read<T>(&mut self, path: &str, shown: &str, consume: impl FnOnce(&mut dyn Read, Option<u64>) -> Result<T>) -> Result<T> {
+    fn read<T>(
+        &mut self,
+        path: &str,
+        shown: &str,
+        consume: impl FnOnce(&mut dyn Read, Option<u64>) -> Result<T>,
+    ) -> Result<T> {
         match self {
             Store::Zip(listed) => listed.read(path, shown, consume),
             Store::Memory(files) => {
-                let (_, bytes) = files.iter().find(|(p, _)| p == path).ok_or_else(|| Error::from(std::io::Error::other(format!("{shown}: not in the archive"))))?;
+                let (_, bytes) = files
+                    .iter()
+                    .find(|(p, _)| p == path)
+                    .ok_or_else(|| Error::from(std::io::Error::other(format!("{shown}: not in the archive"))))?;
                 consume(&mut &bytes[..], Some(bytes.len() as u64))
             }
         }
@@ -269,22 +296,42 @@ fn seven_zip<R: Read + Seek>(name: &str, reader: R, count: &mut Count) -> Result
     };
     // Decoder dictionaries are capped too: a header may ask for gigabytes.
     let mut reader = ArchiveReader::new_with_memory_limit(reader, Password::empty(), 256 << 10).map_err(failed)?;
-    let entries: Vec<(String, u64)> =
-        reader.archive().files.iter().filter(|e| e.has_stream && !e.is_directory).map(|e| (e.name.replace('\\', "/"), e.size)).collect();
+    let entries: Vec<(String, u64)> = reader
+        .archive()
+        .files
+        .iter()
+        .filter(|e| e.has_stream && !e.is_directory)
+        .map(|e| (e.name.replace('\\', "/"), e.size))
+        .collect();
     count.entries += entries.len();
     let declared: u64 = entries.iter().map(|(_, size)| size).fold(0, |a, b| a.saturating_add(*b));
     count.bytes = count.bytes.saturating_add(declared);
     count.nested_bytes = count.nested_bytes.saturating_add(declared);
     if count.entries > limits.max_entries {
-        return Err(Error::limit(Position::Whole, format!("{name}: {} entries, more than the limit of {}; raise it to read this archive", count.entries, limits.max_entries)));
+        return Err(Error::limit(
+            Position::Whole,
+            format!(
+                "{name}: {} entries, more than the limit of {}; raise it to read this archive",
+                count.entries, limits.max_entries
+            ),
+        ));
     }
     if count.bytes > limits.max_total_bytes {
-        return Err(Error::limit(Position::Whole, format!("{name}: unpacks to more than {} (a bomb?); raise the archive size limit to read it", size_text(limits.max_total_bytes))));
+        return Err(Error::limit(
+            Position::Whole,
+            format!(
+                "{name}: unpacks to more than {} (a bomb?); raise the archive size limit to read it",
+                size_text(limits.max_total_bytes)
+            ),
+        ));
     }
     if count.nested_bytes > limits.max_nested_bytes {
         return Err(Error::limit(
             Position::Whole,
-            format!("{name}: a 7z archive is unpacked in memory and this one holds more than {}: extract it first", size_text(limits.max_nested_bytes)),
+            format!(
+                "{name}: a 7z archive is unpacked in memory and this one holds more than {}: extract it first",
+                size_text(limits.max_nested_bytes)
+            ),
         ));
     }
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
@@ -294,7 +341,11 @@ fn seven_zip<R: Read + Seek>(name: &str, reader: R, count: &mut Count) -> Result
                 let mut bytes = Vec::new();
                 data.take(entry.size.saturating_add(1)).read_to_end(&mut bytes)?;
                 if bytes.len() as u64 > entry.size {
-                    return Err(std::io::Error::other(format!("{}: holds more data than its declared size", entry.name)).into());
+                    return Err(std::io::Error::other(format!(
+                        "{}: holds more data than its declared size",
+                        entry.name
+                    ))
+                    .into());
                 }
                 files.push((entry.name.replace('\\', "/"), bytes));
             }
@@ -324,7 +375,10 @@ impl<R: Read> Read for Bounded<'_, R> {
             let mut probe = [0u8; 1];
             return match self.inner.read(&mut probe)? {
                 0 => Ok(0),
-                _ => Err(std::io::Error::other(format!("{}: holds more data than its declared size: a damaged or hostile archive", self.path))),
+                _ => Err(std::io::Error::other(format!(
+                    "{}: holds more data than its declared size: a damaged or hostile archive",
+                    self.path
+                ))),
             };
         }
         let cap = buf.len().min(self.left.min(usize::MAX as u64) as usize);
@@ -356,14 +410,19 @@ mod tests {
     #[test]
     fn listing_and_reading_entries() {
         let bytes = zip_with(&[("a/b.stl", b"solid"), ("c.txt", b"hello")]);
-        let (root, mut archive) = list_archive("x.zip", std::io::Cursor::new(bytes), &ArchiveLimits::default()).unwrap();
-        assert_eq!(root.files.iter().map(|f| (f.path.as_str(), f.size)).collect::<Vec<_>>(), [("a/b.stl", 5), ("c.txt", 5)]);
-        let text = archive.read("c.txt", |r, size| {
-            let mut s = String::new();
-            r.read_to_string(&mut s)?;
-            Ok((s, size))
-        })
-        .unwrap();
+        let (root, mut archive) =
+            list_archive("x.zip", std::io::Cursor::new(bytes), &ArchiveLimits::default()).unwrap();
+        assert_eq!(
+            root.files.iter().map(|f| (f.path.as_str(), f.size)).collect::<Vec<_>>(),
+            [("a/b.stl", 5), ("c.txt", 5)]
+        );
+        let text = archive
+            .read("c.txt", |r, size| {
+                let mut s = String::new();
+                r.read_to_string(&mut s)?;
+                Ok((s, size))
+            })
+            .unwrap();
         assert_eq!(text, ("hello".to_string(), Some(5)));
     }
 
@@ -396,7 +455,8 @@ mod tests {
             let stl = format!("solid {k}");
             inner = zip_with(&[(&format!("part{k}.stl"), stl.as_bytes()), (&format!("level{}.zip", k + 1), &inner)]);
         }
-        let (root, mut archive) = list_archive("deep.zip", std::io::Cursor::new(inner), &ArchiveLimits::default()).unwrap();
+        let (root, mut archive) =
+            list_archive("deep.zip", std::io::Cursor::new(inner), &ArchiveLimits::default()).unwrap();
         let paths: Vec<&str> = root.files.iter().map(|f| f.path.as_str()).collect();
         assert_eq!(
             paths,
@@ -418,7 +478,11 @@ mod tests {
                 .collect::<Vec<_>>()
         );
         assert_eq!(archive.warnings.len(), 1);
-        assert!(archive.warnings[0].contains("level5.zip is kept as a file, not opened: archives nested more than 4 deep"), "{:?}", archive.warnings);
+        assert!(
+            archive.warnings[0].contains("level5.zip is kept as a file, not opened: archives nested more than 4 deep"),
+            "{:?}",
+            archive.warnings
+        );
         let read = |archive: &mut Archive<_>, p: &str| {
             archive.read(p, |r, _| {
                 let mut s = Vec::new();
@@ -435,7 +499,8 @@ mod tests {
     fn a_nested_zip_beside_a_folder_of_its_name_keeps_its_extension_and_bombs_inside_count() {
         let inner = zip_with(&[("a.stl", b"solid a")]);
         let outer = zip_with(&[("gear/readme.txt", b"hi"), ("gear.zip", &inner)]);
-        let (root, mut archive) = list_archive("x.zip", std::io::Cursor::new(outer), &ArchiveLimits::default()).unwrap();
+        let (root, mut archive) =
+            list_archive("x.zip", std::io::Cursor::new(outer), &ArchiveLimits::default()).unwrap();
         let paths: Vec<&str> = root.files.iter().map(|f| f.path.as_str()).collect();
         assert_eq!(paths, ["gear.zip/a.stl", "gear/readme.txt"]);
         assert_eq!(archive.read("gear/readme.txt", |r, _| Ok(std::io::read_to_string(r)?)).unwrap(), "hi");
@@ -450,7 +515,8 @@ mod tests {
     #[test]
     fn backslashed_and_repeated_names_are_listed_apart_and_read_by_index() {
         let bytes = zip_with(&[("C:\\Windows\\win.txt", b"one"), ("a/b.txt", b"two"), ("a\\b.txt", b"three")]);
-        let (root, mut archive) = list_archive("x.zip", std::io::Cursor::new(bytes), &ArchiveLimits::default()).unwrap();
+        let (root, mut archive) =
+            list_archive("x.zip", std::io::Cursor::new(bytes), &ArchiveLimits::default()).unwrap();
         let paths: Vec<&str> = root.files.iter().map(|f| f.path.as_str()).collect();
         assert_eq!(paths, ["C:/Windows/win.txt", "a/b-2.txt", "a/b.txt"]);
         for (path, want) in [("C:/Windows/win.txt", "one"), ("a/b.txt", "two"), ("a/b-2.txt", "three")] {

@@ -117,12 +117,17 @@ impl DataPackage {
             self.licenses = old.licenses.into_iter().filter_map(|l| license(&l.name)).take(1).collect();
         }
         if self.contributors.is_empty() {
-            self.contributors = old.contributors.into_iter().filter(|c| !c.title.trim().is_empty()).map(|mut c| {
-                if c.roles.is_empty() {
-                    c.roles.push("creator".into());
-                }
-                c
-            }).collect();
+            self.contributors = old
+                .contributors
+                .into_iter()
+                .filter(|c| !c.title.trim().is_empty())
+                .map(|mut c| {
+                    if c.roles.is_empty() {
+                        c.roles.push("creator".into());
+                    }
+                    c
+                })
+                .collect();
         }
         if self.links.is_empty() {
             self.links = old.links;
@@ -257,7 +262,13 @@ mod tests {
             schema: SCHEMA.into(),
             name: "x".into(),
             title: "X".into(),
-            resources: vec![Resource { name: "x-3mf".into(), path: "x.3mf".into(), mediatype: "model/3mf".into(), up: Some("+z".into()), presupported: None }],
+            resources: vec![Resource {
+                name: "x-3mf".into(),
+                path: "x.3mf".into(),
+                mediatype: "model/3mf".into(),
+                up: Some("+z".into()),
+                presupported: None,
+            }],
             ..DataPackage::default()
         };
         let json = serde_json::to_value(&p).unwrap();

@@ -56,7 +56,12 @@ impl Elements {
     }
 
     /// [`compress`](Self::compress) into `out`, with buffers kept from chunk to chunk.
-    pub(crate) fn compress_into(&self, c: &mut crate::deflate::Chunks, xml: &mut Vec<u8>, out: &mut Vec<u8>) -> crate::ChunkSums {
+    pub(crate) fn compress_into(
+        &self,
+        c: &mut crate::deflate::Chunks,
+        xml: &mut Vec<u8>,
+        out: &mut Vec<u8>,
+    ) -> crate::ChunkSums {
         xml.clear();
         match self {
             Elements::Vertices(v) => crate::threemf::vertices(xml, v),
@@ -113,12 +118,20 @@ impl Sealer {
             self.vertices = k;
             // When the compressing threads are busy (or gone) the writer makes the chunk
             // later: the reader never waits for them.
-            let _ = self.tx.try_send(Sealed { serial: self.serial, k, elements: Elements::Vertices(vertices[k * E..(k + 1) * E].to_vec()) });
+            let _ = self.tx.try_send(Sealed {
+                serial: self.serial,
+                k,
+                elements: Elements::Vertices(vertices[k * E..(k + 1) * E].to_vec()),
+            });
         }
         while triangles.len() > (self.triangles + 2) * E {
             let k = self.triangles + 1;
             self.triangles = k;
-            let _ = self.tx.try_send(Sealed { serial: self.serial, k, elements: Elements::Triangles(triangles[k * E..(k + 1) * E].to_vec()) });
+            let _ = self.tx.try_send(Sealed {
+                serial: self.serial,
+                k,
+                elements: Elements::Triangles(triangles[k * E..(k + 1) * E].to_vec()),
+            });
         }
     }
 }
@@ -131,7 +144,11 @@ pub(crate) type Done = (u64, bool, usize, Compressed);
 /// Runs `read` on this thread while `threads - 1` other threads compress the chunks sent
 /// to the channel it is given; `read` must drop every sender it made before it returns.
 #[cfg(all(feature = "parallel", not(target_arch = "wasm32")))]
-pub(crate) fn compress_while<T>(threads: usize, level: u32, read: impl FnOnce(SyncSender<Sealed>) -> T) -> (T, Vec<Done>) {
+pub(crate) fn compress_while<T>(
+    threads: usize,
+    level: u32,
+    read: impl FnOnce(SyncSender<Sealed>) -> T,
+) -> (T, Vec<Done>) {
     use std::sync::Mutex;
     // A few chunks in the queue: when it is full the reader sends no more, rather than wait
     // or copy a whole mesh into it.

@@ -78,7 +78,8 @@ fn find(plans: &[ModelPlan], name: &str) -> Result<usize, String> {
 fn take(plans: &mut [ModelPlan], pattern: &str) -> Result<Vec<crate::models::ModelFile>, String> {
     let mut taken = Vec::new();
     for p in plans.iter_mut() {
-        let (hit, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut p.files).into_iter().partition(|f| glob(pattern, &f.path));
+        let (hit, keep): (Vec<_>, Vec<_>) =
+            std::mem::take(&mut p.files).into_iter().partition(|f| glob(pattern, &f.path));
         p.files = keep;
         taken.extend(hit);
     }
@@ -112,7 +113,11 @@ mod tests {
 
     fn pile() -> Vec<ModelPlan> {
         let files = ["rook.stl", "rook_photo.jpg", "pawn.stl", "pawn_photo.jpg", "queen.obj"];
-        let root = Root { name: String::new(), files: files.iter().map(|p| SourceFile { path: p.to_string(), size: 1 }).collect(), loose: true };
+        let root = Root {
+            name: String::new(),
+            files: files.iter().map(|p| SourceFile { path: p.to_string(), size: 1 }).collect(),
+            loose: true,
+        };
         plan(&[root])
     }
 
@@ -142,7 +147,9 @@ mod tests {
     fn an_edit_that_matches_nothing_is_an_error() {
         let mut plans = pile();
         assert!(apply(&mut plans, &[Edit::Exclude("*.pdf".into())]).unwrap_err().contains("no file matches '*.pdf'"));
-        assert!(apply(&mut plans, &[Edit::Title { model: "king".into(), title: "K".into() }]).unwrap_err().contains("'king'"));
+        assert!(apply(&mut plans, &[Edit::Title { model: "king".into(), title: "K".into() }])
+            .unwrap_err()
+            .contains("'king'"));
     }
 
     #[test]

@@ -41,12 +41,12 @@ mod zip;
 
 use std::io::Read;
 
+pub use deflate::deflate_chunk;
+pub use early::{EarlyChunks, Elements, Sealed};
 pub use error::{Error, ErrorKind, Position, Result};
 pub use mesh::{Mesh, MeshBuilder};
 pub use options::{Layout, Metadata, Options, Unit};
 pub use report::{Bounds, EdgeStats, ErrorReport, InputReport, ObjectReport, Report};
-pub use deflate::deflate_chunk;
-pub use early::{EarlyChunks, Elements, Sealed};
 pub use threemf::{write_3mf, write_3mf_head, write_3mf_inputs, ChunkSums, ModelChunks, PackageStats, SplitPackage};
 pub use zip::write_zip;
 
@@ -178,7 +178,12 @@ pub fn read_input<R: Read>(name: &str, reader: R, size_hint: Option<u64>, option
 /// Reads one input as [`read_input`] does and, when `options` allow more than one thread,
 /// compresses most of its model XML on the other threads while this one reads: give the
 /// input to [`write_3mf_inputs`], which writes the same bytes as [`write_3mf`] sooner.
-pub fn read_input_compressing<R: Read>(name: &str, reader: R, size_hint: Option<u64>, options: &Options) -> Result<Input> {
+pub fn read_input_compressing<R: Read>(
+    name: &str,
+    reader: R,
+    size_hint: Option<u64>,
+    options: &Options,
+) -> Result<Input> {
     read(name, reader, size_hint, options, Early::Threads)
 }
 
@@ -186,7 +191,13 @@ pub fn read_input_compressing<R: Read>(name: &str, reader: R, size_hint: Option<
 /// that becomes final while a mesh is read to `sealed`, when it has room (the reader never
 /// waits), so that they can be compressed elsewhere meanwhile; give the input to
 /// [`split_inputs`], whose [`Split::chunk_of`] says where each belongs.
-pub fn read_input_sealing<R: Read>(name: &str, reader: R, size_hint: Option<u64>, options: &Options, sealed: std::sync::mpsc::SyncSender<Sealed>) -> Result<Input> {
+pub fn read_input_sealing<R: Read>(
+    name: &str,
+    reader: R,
+    size_hint: Option<u64>,
+    options: &Options,
+    sealed: std::sync::mpsc::SyncSender<Sealed>,
+) -> Result<Input> {
     read(name, reader, size_hint, options, Early::To(sealed))
 }
 
@@ -218,7 +229,12 @@ fn read<R: Read>(name: &str, mut reader: R, size_hint: Option<u64>, options: &Op
         _ => None,
     } {
         let rest: Box<dyn Read + '_> = Box::new(reader);
-        let text = lines::Utf16 { inner: std::io::BufReader::new(std::io::Cursor::new(head).chain(rest)), big_endian, out: Vec::new(), at: 0 };
+        let text = lines::Utf16 {
+            inner: std::io::BufReader::new(std::io::Cursor::new(head).chain(rest)),
+            big_endian,
+            out: Vec::new(),
+            at: 0,
+        };
         // Boxed, so that this call does not make another copy of this function for its type.
         let text: Box<dyn Read + '_> = Box::new(text);
         let mut input = read(name, text, size_hint.map(|s| s / 2), options, early)?;
@@ -280,7 +296,12 @@ pub fn is_binary_stl(head: &[u8]) -> bool {
 impl BinaryStlFeed {
     /// A feed for the file `name`, of `size_hint` bytes if known (only to size allocations
     /// and to check the header's triangle count, as in [`read_input`]).
-    pub fn new(name: &str, size_hint: Option<u64>, options: &Options, sealed: Option<std::sync::mpsc::SyncSender<Sealed>>) -> BinaryStlFeed {
+    pub fn new(
+        name: &str,
+        size_hint: Option<u64>,
+        options: &Options,
+        sealed: Option<std::sync::mpsc::SyncSender<Sealed>>,
+    ) -> BinaryStlFeed {
         let mut parsed = Parsed::new(name, "binary-stl", size_hint, options);
         parsed.early = sealed;
         BinaryStlFeed { parsed, head: Vec::new(), records: None, count: 0 }
@@ -371,7 +392,10 @@ fn read_format<R: Read>(format: &str, head: &[u8], counted: &mut Counted<R>, par
             let mut bytes = head.to_vec();
             counted.take(max.saturating_add(1).saturating_sub(head.len() as u64)).read_to_end(&mut bytes)?;
             if bytes.len() as u64 > max {
-                return Err(Error::limit(Position::Whole, format!("a 3MF package over {} MiB; raise the package size limit to read it", max >> 20)));
+                return Err(Error::limit(
+                    Position::Whole,
+                    format!("a 3MF package over {} MiB; raise the package size limit to read it", max >> 20),
+                ));
             }
             threemf::read::read(std::io::Cursor::new(bytes), parsed)
         }
@@ -487,7 +511,11 @@ pub fn convert_split<R: Read, W: std::io::Write>(
 
 /// [`convert_split`] for inputs already read (each with its name, or the error reading it
 /// gave), as a [`BinaryStlFeed`] reads them.
-pub fn split_inputs<W: std::io::Write>(inputs: impl IntoIterator<Item = (String, Result<Input>)>, out: W, options: &Options) -> (Report, Option<Split<W>>) {
+pub fn split_inputs<W: std::io::Write>(
+    inputs: impl IntoIterator<Item = (String, Result<Input>)>,
+    out: W,
+    options: &Options,
+) -> (Report, Option<Split<W>>) {
     let (mut report, read) = gather(inputs);
     let serials = read.iter().flat_map(|i| i.serials.iter().copied()).collect();
     let meshes: Vec<Mesh> = read.into_iter().flat_map(|i| i.meshes).collect();

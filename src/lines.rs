@@ -71,7 +71,10 @@ impl<R: Read> Lines<R> {
     fn too_long(&self) -> Error {
         Error::limit(
             Position::Line(self.line),
-            format!("line is longer than {} bytes; this is not a text mesh file, or raise the line limit", self.max_line),
+            format!(
+                "line is longer than {} bytes; this is not a text mesh file, or raise the line limit",
+                self.max_line
+            ),
         )
     }
 
@@ -136,7 +139,8 @@ impl<R: std::io::BufRead> std::io::Read for Utf16<R> {
                 let c = if (0xD800..0xDC00).contains(&u) {
                     match self.unit()? {
                         Some(low) if (0xDC00..0xE000).contains(&low) => {
-                            char::from_u32(0x10000 + ((u as u32 - 0xD800) << 10) + (low as u32 - 0xDC00)).unwrap_or('\u{FFFD}')
+                            char::from_u32(0x10000 + ((u as u32 - 0xD800) << 10) + (low as u32 - 0xDC00))
+                                .unwrap_or('\u{FFFD}')
                         }
                         _ => '\u{FFFD}',
                     }

@@ -516,8 +516,7 @@ mod tests {
             for j in 0..n {
                 let (x, y) = (i as f32, j as f32);
                 b.add([[x, y, 0.0], [x + 1.0, y, 0.0], [x, y + 1.0, 0.0]], || Position::Whole).unwrap();
-                b.add([[x + 1.0, y, 0.0], [x + 1.0, y + 1.0, 0.0], [x, y + 1.0, 0.0]], || Position::Whole)
-                    .unwrap();
+                b.add([[x + 1.0, y, 0.0], [x + 1.0, y + 1.0, 0.0], [x, y + 1.0, 0.0]], || Position::Whole).unwrap();
             }
         }
         let (m, _) = b.finish();
@@ -543,7 +542,10 @@ mod tests {
     #[test]
     fn a_tolerance_welds_near_corners_and_none_keeps_them_apart() {
         // Two triangles sharing an edge whose corners differ by 2e-5 mm.
-        let tris = [[[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], [[1.00002, 0.0, 0.0], [1.0, 1.0, 0.0], [0.0, 1.00002, 0.0]]];
+        let tris = [
+            [[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]],
+            [[1.00002, 0.0, 0.0], [1.0, 1.0, 0.0], [0.0, 1.00002, 0.0]],
+        ];
         let count = |tolerance: f32| {
             let mut b = MeshBuilder::new("t", 1.0, 0).with_tolerance(tolerance);
             for t in tris {

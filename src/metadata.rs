@@ -7,8 +7,8 @@ use std::io::{Read, Seek};
 use quick_xml::events::Event;
 
 use crate::error::{Error, Result};
-use crate::xml::{attr, rel_target, Xml};
 use crate::options::Metadata;
+use crate::xml::{attr, rel_target, Xml};
 
 /// Largest `_rels/.rels` read; a hostile package gets no further.
 pub(crate) const MAX_TEXT: u64 = 1 << 20;
@@ -43,7 +43,11 @@ pub fn read_3mf_info<R: Read + Seek>(reader: R) -> Result<PackageInfo> {
 
 /// Opens a package as a zip archive.
 pub(crate) fn open_package<R: Read + Seek>(reader: R) -> Result<zip::ZipArchive<R>> {
-    zip::ZipArchive::new(reader).map_err(|e| Error::unsupported(format!("a ZIP archive that is not a readable 3MF package ({e}): if it is an archive, extract it first")))
+    zip::ZipArchive::new(reader).map_err(|e| {
+        Error::unsupported(format!(
+            "a ZIP archive that is not a readable 3MF package ({e}): if it is an archive, extract it first"
+        ))
+    })
 }
 
 /// The package relationships and the path of the model part they name (without the
@@ -54,7 +58,8 @@ pub(crate) fn model_part<R: Read + Seek>(zip: &mut zip::ZipArchive<R>) -> Result
         .map_err(|_| Error::unsupported("this is a ZIP archive, not a 3MF package (no _rels/.rels): extract it first"))?
         .take(MAX_TEXT)
         .read_to_string(&mut rels)?;
-    let target = rel_target(&rels, "/3dmodel").ok_or_else(|| Error::unsupported("no 3D model part in the package relationships"))?;
+    let target = rel_target(&rels, "/3dmodel")
+        .ok_or_else(|| Error::unsupported("no 3D model part in the package relationships"))?;
     Ok((rels, target.trim_start_matches('/').to_string()))
 }
 

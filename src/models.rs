@@ -38,8 +38,21 @@ impl FileKind {
 
 /// Sub-folders Manyfold folds into their parent model (its `file_matcher.rb`).
 const FOLD_IN: &[&str] = &[
-    "3mf", "fdm", "files", "images", "lychee", "lys", "model", "obj", "parts", "presupported", "resin", "stl", "sup",
-    "supported", "unsupported",
+    "3mf",
+    "fdm",
+    "files",
+    "images",
+    "lychee",
+    "lys",
+    "model",
+    "obj",
+    "parts",
+    "presupported",
+    "resin",
+    "stl",
+    "sup",
+    "supported",
+    "unsupported",
 ];
 
 /// One file of a root, by its path inside it (`/`-separated).
@@ -94,7 +107,9 @@ pub struct ModelPlan {
 pub fn ignored(path: &str) -> bool {
     // `.` and `..` are not hidden names: such a path is made safe when written, not dropped.
     let hidden = |c: &str| c.starts_with('.') && c != "." && c != "..";
-    path.split('/').any(|c| hidden(c) || c == "__MACOSX" || c.eq_ignore_ascii_case("Thumbs.db") || c.eq_ignore_ascii_case("desktop.ini"))
+    path.split('/').any(|c| {
+        hidden(c) || c == "__MACOSX" || c.eq_ignore_ascii_case("Thumbs.db") || c.eq_ignore_ascii_case("desktop.ini")
+    })
 }
 
 fn base(path: &str) -> &str {
@@ -122,7 +137,8 @@ fn presupported(path: &str) -> bool {
     path.split('/').any(|c| {
         let c = c.to_ascii_lowercase().replace(['-', '_', ' '], "");
         let c = c.rsplit_once('.').map_or(c.as_str(), |(s, _)| s).to_string();
-        !c.contains("unsupported") && (c.contains("presupported") || c == "supported" || c.ends_with("supported") || c == "sup")
+        !c.contains("unsupported")
+            && (c.contains("presupported") || c == "supported" || c.ends_with("supported") || c == "sup")
     })
 }
 
@@ -149,7 +165,13 @@ pub fn plan(roots: &[Root]) -> Vec<ModelPlan> {
 }
 
 fn file(root: usize, path: &str, target: &str) -> ModelFile {
-    ModelFile { root, path: path.to_string(), target: target.to_string(), kind: FileKind::of(path), presupported: presupported(path) }
+    ModelFile {
+        root,
+        path: path.to_string(),
+        target: target.to_string(),
+        kind: FileKind::of(path),
+        presupported: presupported(path),
+    }
 }
 
 fn plan_folder(r: usize, name: &str, files: &[&SourceFile]) -> Vec<ModelPlan> {
@@ -185,13 +207,17 @@ fn plan_folder(r: usize, name: &str, files: &[&SourceFile]) -> Vec<ModelPlan> {
         return vec![ModelPlan { title, edited: false, files }];
     }
     // Several models: each folder's files, plus the shared files of the top level.
-    let shared: Vec<&&SourceFile> = files.iter().filter(|f| !model_dirs.iter().any(|d| rel(f).starts_with(&format!("{d}/")))).collect();
+    let shared: Vec<&&SourceFile> =
+        files.iter().filter(|f| !model_dirs.iter().any(|d| rel(f).starts_with(&format!("{d}/")))).collect();
     model_dirs
         .iter()
         .map(|d| {
             let prefix = format!("{d}/");
-            let mut own: Vec<ModelFile> =
-                files.iter().filter(|f| rel(f).starts_with(&prefix)).map(|f| file(r, &f.path, &rel(f)[prefix.len()..])).collect();
+            let mut own: Vec<ModelFile> = files
+                .iter()
+                .filter(|f| rel(f).starts_with(&prefix))
+                .map(|f| file(r, &f.path, &rel(f)[prefix.len()..]))
+                .collect();
             own.extend(shared.iter().map(|f| file(r, &f.path, &rel(f))));
             ModelPlan { title: title_from_name(d), edited: false, files: own }
         })
@@ -200,8 +226,24 @@ fn plan_folder(r: usize, name: &str, files: &[&SourceFile]) -> Vec<ModelPlan> {
 
 /// Words of a file name, lower case, without generic picture words and bare numbers.
 fn words(path: &str) -> Vec<String> {
-    const GENERIC: &[&str] =
-        &["preview", "image", "img", "photo", "pic", "picture", "render", "thumb", "thumbnail", "cover", "main", "print", "printed", "stl", "obj", "v"];
+    const GENERIC: &[&str] = &[
+        "preview",
+        "image",
+        "img",
+        "photo",
+        "pic",
+        "picture",
+        "render",
+        "thumb",
+        "thumbnail",
+        "cover",
+        "main",
+        "print",
+        "printed",
+        "stl",
+        "obj",
+        "v",
+    ];
     let b = base(path).to_ascii_lowercase();
     let stem = b.rsplit_once('.').map_or(b.as_str(), |(s, _)| s);
     stem.split(|c: char| !c.is_alphanumeric())
@@ -225,7 +267,9 @@ fn part_key(path: &str) -> String {
     let is_part = !is_version
         && (last.chars().all(|c| c.is_ascii_digit())
             || (last.len() == 1 && last.chars().all(|c| c.is_ascii_alphabetic()))
-            || ["part", "pt", "p"].iter().any(|p| last.strip_prefix(p).is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))));
+            || ["part", "pt", "p"]
+                .iter()
+                .any(|p| last.strip_prefix(p).is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))));
     if is_part {
         tokens[..tokens.len() - 1].join(" ")
     } else {
@@ -258,7 +302,17 @@ fn plan_loose(files: &[(usize, &SourceFile)]) -> Vec<ModelPlan> {
         let best = models
             .iter()
             .enumerate()
-            .map(|(i, (_, m))| (i, m.files.iter().filter(|mf| matches!(mf.kind, FileKind::Mesh | FileKind::ThreeMf)).map(|mf| words(&mf.path).iter().filter(|x| w.contains(x)).count()).max().unwrap_or(0)))
+            .map(|(i, (_, m))| {
+                (
+                    i,
+                    m.files
+                        .iter()
+                        .filter(|mf| matches!(mf.kind, FileKind::Mesh | FileKind::ThreeMf))
+                        .map(|mf| words(&mf.path).iter().filter(|x| w.contains(x)).count())
+                        .max()
+                        .unwrap_or(0),
+                )
+            })
             .filter(|&(_, score)| score > 0)
             .max_by_key(|&(i, score)| (score, std::cmp::Reverse(i)));
         let target = base(&f.path).to_string();
@@ -287,7 +341,11 @@ mod tests {
     use super::*;
 
     fn root(name: &str, paths: &[&str], loose: bool) -> Root {
-        Root { name: name.into(), files: paths.iter().map(|p| SourceFile { path: p.to_string(), size: 1 }).collect(), loose }
+        Root {
+            name: name.into(),
+            files: paths.iter().map(|p| SourceFile { path: p.to_string(), size: 1 }).collect(),
+            loose,
+        }
     }
 
     fn summary(models: &[ModelPlan]) -> Vec<(String, Vec<String>)> {
@@ -298,16 +356,36 @@ mod tests {
     fn a_printables_zip_is_one_model_with_its_sub_folders() {
         let r = root(
             "Fancy_Vase+v2.zip",
-            &["Fancy Vase/stl/vase.stl", "Fancy Vase/images/vase.jpg", "Fancy Vase/README.txt", "Fancy Vase/.DS_Store", "__MACOSX/Fancy Vase/._vase.stl"],
+            &[
+                "Fancy Vase/stl/vase.stl",
+                "Fancy Vase/images/vase.jpg",
+                "Fancy Vase/README.txt",
+                "Fancy Vase/.DS_Store",
+                "__MACOSX/Fancy Vase/._vase.stl",
+            ],
             false,
         );
         let m = plan(&[r]);
-        assert_eq!(summary(&m), [("Fancy Vase".to_string(), vec!["stl/vase.stl".into(), "images/vase.jpg".into(), "README.txt".into()])]);
+        assert_eq!(
+            summary(&m),
+            [("Fancy Vase".to_string(), vec!["stl/vase.stl".into(), "images/vase.jpg".into(), "README.txt".into()])]
+        );
     }
 
     #[test]
     fn a_zip_of_several_model_folders_is_several_models_sharing_the_top_level() {
-        let r = root("pack.zip", &["Dragon/dragon.stl", "Dragon/dragon.png", "Castle/stl/castle.stl", "Castle/castle.jpg", "Knight/knight.obj", "LICENSE.txt"], false);
+        let r = root(
+            "pack.zip",
+            &[
+                "Dragon/dragon.stl",
+                "Dragon/dragon.png",
+                "Castle/stl/castle.stl",
+                "Castle/castle.jpg",
+                "Knight/knight.obj",
+                "LICENSE.txt",
+            ],
+            false,
+        );
         let m = plan(&[r]);
         assert_eq!(
             summary(&m),
@@ -364,7 +442,11 @@ mod tests {
     fn titles_and_presupported_names() {
         assert_eq!(title_from_name("My_Cool+Model.zip"), "My Cool Model");
         assert_eq!(title_from_name("folder/"), "folder");
-        assert!(presupported("Pre-Supported/x.stl") && presupported("x_presupported.stl") && presupported("supported/x.stl"));
+        assert!(
+            presupported("Pre-Supported/x.stl")
+                && presupported("x_presupported.stl")
+                && presupported("supported/x.stl")
+        );
         assert!(!presupported("unsupported/x.stl") && !presupported("x.stl"));
         assert_eq!(FileKind::of("a/B.STL"), FileKind::Mesh);
         assert_eq!(FileKind::of("x/datapackage.json"), FileKind::DataPackage);

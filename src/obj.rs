@@ -60,7 +60,10 @@ pub(crate) fn read<R: Read>(head: &[u8], rest: R, parsed: &mut Parsed) -> Result
                     let token = tokens.next().unwrap_or(b"");
                     *x = crate::parse_f32(token).ok_or_else(|| {
                         let shown = String::from_utf8_lossy(&token[..token.len().min(40)]).into_owned();
-                        Error::syntax(Position::Line(ln), format!("malformed vertex: '{shown}' is not a number (expected 'v x y z')"))
+                        Error::syntax(
+                            Position::Line(ln),
+                            format!("malformed vertex: '{shown}' is not a number (expected 'v x y z')"),
+                        )
                     })?;
                 }
                 if !v.iter().all(|x| x.is_finite()) {
@@ -69,7 +72,10 @@ pub(crate) fn read<R: Read>(head: &[u8], rest: R, parsed: &mut Parsed) -> Result
                 // Positions are held before any face uses them: the same limit as triangles.
                 if positions.len() as u64 >= parsed.options.max_triangles {
                     let max = parsed.options.max_triangles;
-                    return Err(Error::limit(Position::Line(ln), format!("more than {max} vertices; raise the limit to read this file")));
+                    return Err(Error::limit(
+                        Position::Line(ln),
+                        format!("more than {max} vertices; raise the limit to read this file"),
+                    ));
                 }
                 positions.push(v);
             }
@@ -86,7 +92,10 @@ pub(crate) fn read<R: Read>(head: &[u8], rest: R, parsed: &mut Parsed) -> Result
                     total += 1;
                     if total > parsed.options.max_triangles {
                         let max = parsed.options.max_triangles;
-                        return Err(Error::limit(Position::Line(ln), format!("more than {max} triangles; raise the triangle limit")));
+                        return Err(Error::limit(
+                            Position::Line(ln),
+                            format!("more than {max} triangles; raise the triangle limit"),
+                        ));
                     }
                     let p = |i: usize| positions[corners[i] as usize];
                     mesh.add([p(0), p(k), p(k + 1)], || Position::Line(ln))?;

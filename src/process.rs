@@ -128,7 +128,12 @@ fn fill_metadata(into: &mut crate::Metadata, from: crate::Metadata) {
 
 /// Writes `plan` through `sink`. A mesh that cannot be converted is copied unchanged, with a
 /// warning: nothing the user gave is lost.
-pub fn write_model(plan: &ModelPlan, open: &mut Open, sink: &mut dyn Sink, options: &ProcessOptions) -> Result<ModelReport> {
+pub fn write_model(
+    plan: &ModelPlan,
+    open: &mut Open,
+    sink: &mut dyn Sink,
+    options: &ProcessOptions,
+) -> Result<ModelReport> {
     let slug = match datapackage::slug(&plan.title) {
         s if s.is_empty() => "model".to_string(),
         s => s,
@@ -192,7 +197,8 @@ pub fn write_model(plan: &ModelPlan, open: &mut Open, sink: &mut dyn Sink, optio
         convert.metadata.title = Some(package.title.clone());
         convert.metadata.designer = package.contributors.first().map(|c| c.title.clone()).or(convert.metadata.designer);
         convert.metadata.description = package.description.clone().or(convert.metadata.description);
-        convert.metadata.license_terms = package.licenses.first().map(|l| l.name.clone()).or(convert.metadata.license_terms);
+        convert.metadata.license_terms =
+            package.licenses.first().map(|l| l.name.clone()).or(convert.metadata.license_terms);
         if needs_preview && preview.is_none() {
             let placed = crate::layout::placements(&all, convert.layout, convert.spacing_mm);
             let scene: Vec<(&Mesh, [f32; 3])> = all.iter().copied().zip(placed).collect();
@@ -241,7 +247,12 @@ fn describe(
     report: &mut ModelReport,
 ) -> Result<(DataPackage, Option<Vec<u8>>)> {
     let mut thumbnail = None;
-    let mut package = DataPackage { schema: datapackage::SCHEMA.into(), name: slug.to_string(), title: plan.title.clone(), ..DataPackage::default() };
+    let mut package = DataPackage {
+        schema: datapackage::SCHEMA.into(),
+        name: slug.to_string(),
+        title: plan.title.clone(),
+        ..DataPackage::default()
+    };
     if let Some(l) = &options.license {
         match datapackage::license(l) {
             Some(l) => package.licenses.push(l),
@@ -284,7 +295,9 @@ fn describe(
                 })?;
                 match serde_json::from_slice::<DataPackage>(&text) {
                     Ok(p) => old = Some(p),
-                    Err(e) => report.warnings.push(format!("{}: not a readable datapackage.json ({e}); ignored", f.path)),
+                    Err(e) => {
+                        report.warnings.push(format!("{}: not a readable datapackage.json ({e}); ignored", f.path))
+                    }
                 }
             }
             _ => {}

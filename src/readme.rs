@@ -94,7 +94,8 @@ pub fn read_text(text: &str, kind: TextKind) -> TextInfo {
     }
     info.description = summary(&lines).or_else(|| first_paragraph(&lines));
     if info.title.is_none() {
-        info.title = lines.iter().find_map(|l| l.strip_prefix("# ")).map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+        info.title =
+            lines.iter().find_map(|l| l.strip_prefix("# ")).map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
     }
     info
 }
@@ -107,7 +108,8 @@ fn license_from_text(text: &str) -> Option<String> {
         let rest = &lower[i + "creativecommons.org/licenses/".len()..];
         let mut parts = rest.split('/');
         let (kind, version) = (parts.next()?, parts.next()?);
-        let id = format!("CC-{}-{}", kind.to_ascii_uppercase(), version.trim_end_matches(|c: char| !c.is_ascii_digit()));
+        let id =
+            format!("CC-{}-{}", kind.to_ascii_uppercase(), version.trim_end_matches(|c: char| !c.is_ascii_digit()));
         if crate::datapackage::license(&id).is_some() {
             return Some(id);
         }
@@ -116,7 +118,14 @@ fn license_from_text(text: &str) -> Option<String> {
         return Some("CC0-1.0".into());
     }
     let flat = lower.split_whitespace().collect::<Vec<_>>().join(" ");
-    let cc = ["attribution-noncommercial-sharealike", "attribution-noncommercial-noderivatives", "attribution-noncommercial", "attribution-sharealike", "attribution-noderivatives", "attribution"];
+    let cc = [
+        "attribution-noncommercial-sharealike",
+        "attribution-noncommercial-noderivatives",
+        "attribution-noncommercial",
+        "attribution-sharealike",
+        "attribution-noderivatives",
+        "attribution",
+    ];
     if flat.contains("creative commons") {
         for (name, id) in cc.iter().zip(["BY-NC-SA", "BY-NC-ND", "BY-NC", "BY-SA", "BY-ND", "BY"]) {
             for version in ["4.0", "3.0"] {
@@ -156,7 +165,10 @@ fn summary(lines: &[&str]) -> Option<String> {
 fn first_paragraph(lines: &[&str]) -> Option<String> {
     let prose = |l: &&str| {
         let letters = l.chars().filter(|c| c.is_alphabetic()).count();
-        !l.is_empty() && !l.starts_with(['#', '!', '[', '<', '=', '-', '*', '|', '`']) && !l.starts_with("http") && letters * 2 > l.chars().count()
+        !l.is_empty()
+            && !l.starts_with(['#', '!', '[', '<', '=', '-', '*', '|', '`'])
+            && !l.starts_with("http")
+            && letters * 2 > l.chars().count()
     };
     let start = lines.iter().position(prose)?;
     let end = lines[start..].iter().position(|l| l.is_empty()).map_or(lines.len(), |n| start + n);
@@ -208,9 +220,15 @@ mod tests {
 
     #[test]
     fn licence_texts_are_named_only_with_their_version() {
-        assert_eq!(license_from_text("Creative Commons Attribution-ShareAlike 4.0 International Public License").as_deref(), Some("CC-BY-SA-4.0"));
+        assert_eq!(
+            license_from_text("Creative Commons Attribution-ShareAlike 4.0 International Public License").as_deref(),
+            Some("CC-BY-SA-4.0")
+        );
         assert_eq!(license_from_text("MIT License\n\nCopyright (c) 2024 Ann").as_deref(), Some("MIT"));
-        assert_eq!(license_from_text("GNU GENERAL PUBLIC LICENSE\n   Version 3, 29 June 2007").as_deref(), Some("GPL-3.0-or-later"));
+        assert_eq!(
+            license_from_text("GNU GENERAL PUBLIC LICENSE\n   Version 3, 29 June 2007").as_deref(),
+            Some("GPL-3.0-or-later")
+        );
         // No version, no URL: no guess.
         assert_eq!(license_from_text("Licensed under Creative Commons - Attribution"), None);
         assert_eq!(read_text("License: Creative Commons", TextKind::Readme).license, None, "not an SPDX id");

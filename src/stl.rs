@@ -293,7 +293,10 @@ fn close_loop(
         total += 1;
         if total > parsed.options.max_triangles {
             let max = parsed.options.max_triangles;
-            return Err(Error::limit(Position::Line(ln), format!("more than {max} triangles; raise the triangle limit")));
+            return Err(Error::limit(
+                Position::Line(ln),
+                format!("more than {max} triangles; raise the triangle limit"),
+            ));
         }
         if current.is_none() {
             let expected = parsed.expected_triangles(ASCII_BYTES_PER_TRIANGLE);
@@ -311,7 +314,10 @@ const ASCII_BYTES_PER_TRIANGLE: u64 = 250;
 
 fn malformed_vertex(line_no: u64, line: &[u8]) -> Error {
     let shown = String::from_utf8_lossy(&line[..line.len().min(80)]);
-    Error::syntax(Position::Line(line_no), format!("malformed vertex line (expected 'vertex x y z'): '{}'", shown.trim()))
+    Error::syntax(
+        Position::Line(line_no),
+        format!("malformed vertex line (expected 'vertex x y z'): '{}'", shown.trim()),
+    )
 }
 
 /// The name after `solid`, or the file stem when there is none.

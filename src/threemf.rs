@@ -9,10 +9,10 @@ pub(crate) mod read;
 use crate::deflate;
 use crate::error::{Error, ErrorKind, Result};
 use crate::mesh::Mesh;
-use crate::Input;
 use crate::number::{push_f32, push_u32, Cursor, MAX_PLAIN};
 use crate::options::{Layout, Options};
 use crate::zip::ZipWriter;
+use crate::Input;
 
 const CONTENT_TYPES: &str = concat!(
     r#"<?xml version="1.0" encoding="UTF-8"?>"#,
@@ -58,9 +58,15 @@ pub fn write_3mf<W: Write>(
 /// Writes the meshes of `inputs` as [`write_3mf`] does, the same bytes, taking the chunks
 /// of model XML that [`read_input_compressing`](crate::read_input_compressing) compressed
 /// while reading instead of making them again.
-pub fn write_3mf_inputs<W: Write>(out: W, inputs: &[&Input], options: &Options, progress: &mut dyn FnMut(u64, u64)) -> Result<PackageStats> {
+pub fn write_3mf_inputs<W: Write>(
+    out: W,
+    inputs: &[&Input],
+    options: &Options,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<PackageStats> {
     let meshes: Vec<&Mesh> = inputs.iter().flat_map(|i| i.meshes.iter()).collect();
-    let owner: Vec<(usize, usize)> = inputs.iter().enumerate().flat_map(|(j, i)| (0..i.meshes.len()).map(move |m| (j, m))).collect();
+    let owner: Vec<(usize, usize)> =
+        inputs.iter().enumerate().flat_map(|(j, i)| (0..i.meshes.len()).map(move |m| (j, m))).collect();
     let level = options.compression_level.min(9);
     let early = |m: usize, key: (bool, usize)| {
         let (j, local) = owner[m];
@@ -89,10 +95,11 @@ fn write<W: Write>(
     let mut done = 0;
     let ready = |i| model.early_key(i).and_then(|(m, key)| early(m, key));
     let render = |i, b: &mut Vec<u8>| model.render(meshes, i, b);
-    let (crc, model_bytes) = deflate::write_entry(&mut zip, level, threads, model.chunks.len(), &render, &ready, &mut |i| {
-        done += model.elements[i];
-        progress(done, total);
-    })?;
+    let (crc, model_bytes) =
+        deflate::write_entry(&mut zip, level, threads, model.chunks.len(), &render, &ready, &mut |i| {
+            done += model.elements[i];
+            progress(done, total);
+        })?;
     zip.finish_entry(crc, model_bytes)?;
     let (_, package_bytes) = zip.finish()?;
     Ok(PackageStats { objects: meshes.len() as u64, model_bytes, package_bytes })
@@ -129,7 +136,12 @@ pub struct SplitPackage<W: Write> {
 /// [`write_3mf`] writes first. The model's chunks (see [`ModelChunks`]), compressed anywhere
 /// and placed in order after these bytes, and then [`SplitPackage::finish`], make the same
 /// package as `write_3mf` does.
-pub fn write_3mf_head<W: Write>(out: W, meshes: &[&Mesh], thumbnail_png: Option<&[u8]>, options: &Options) -> Result<SplitPackage<W>> {
+pub fn write_3mf_head<W: Write>(
+    out: W,
+    meshes: &[&Mesh],
+    thumbnail_png: Option<&[u8]>,
+    options: &Options,
+) -> Result<SplitPackage<W>> {
     let zip = head(out, meshes, thumbnail_png, options.compression_level.min(9))?;
     Ok(SplitPackage { zip, objects: meshes.len() as u64 })
 }
@@ -218,7 +230,8 @@ impl ModelChunks {
         self.model.render(meshes, i, &mut xml);
         let mut out = Vec::new();
         self.deflate.chunk(&xml, &mut out);
-        let sums = ChunkSums { crc: crc32fast::hash(&xml), xml_bytes: xml.len() as u64, compressed_bytes: out.len() as u64 };
+        let sums =
+            ChunkSums { crc: crc32fast::hash(&xml), xml_bytes: xml.len() as u64, compressed_bytes: out.len() as u64 };
         (out, sums)
     }
 }
@@ -239,7 +252,10 @@ fn rels(thumbnail: bool) -> String {
 /// An upper bound of the model XML's size, to decide on ZIP64 before writing.
 fn model_size_bound(meshes: &[&Mesh]) -> u64 {
     // Longest plain f32 is 54 characters; a vertex element adds 25, a triangle 29 + 3×10.
-    meshes.iter().map(|m| 4096 + 6 * m.name.len() as u64 + 187 * m.vertices.len() as u64 + 59 * m.triangles.len() as u64).sum::<u64>()
+    meshes
+        .iter()
+        .map(|m| 4096 + 6 * m.name.len() as u64 + 187 * m.vertices.len() as u64 + 59 * m.triangles.len() as u64)
+        .sum::<u64>()
         + 65536
 }
 
@@ -439,13 +455,15 @@ pub(crate) fn vertices(b: &mut Vec<u8>, vertices: &[[f32; 3]]) {
 fn vertex(c: &mut Cursor, v: [f32; 3]) -> bool {
     let start = c.len();
     c.put(b"<vertex x=\"");
-    let plain = c.put_f32(v[0]) && {
-        c.put(b"\" y=\"");
-        c.put_f32(v[1])
-    } && {
-        c.put(b"\" z=\"");
-        c.put_f32(v[2])
-    };
+    let plain = c.put_f32(v[0])
+        && {
+            c.put(b"\" y=\"");
+            c.put_f32(v[1])
+        }
+        && {
+            c.put(b"\" z=\"");
+            c.put_f32(v[2])
+        };
     if !plain {
         c.truncate(start);
         return false;
@@ -497,7 +515,9 @@ mod tests {
     /// take the slow path) and the longest numbers included.
     #[test]
     fn element_writers_match_push_f32_and_push_u32() {
-        let mut vs: Vec<[f32; 3]> = (0..30_000u32).map(|i| [f32::from_bits(i.wrapping_mul(2_654_435_761)), i as f32 * 0.1, -(i as f32)]).collect();
+        let mut vs: Vec<[f32; 3]> = (0..30_000u32)
+            .map(|i| [f32::from_bits(i.wrapping_mul(2_654_435_761)), i as f32 * 0.1, -(i as f32)])
+            .collect();
         vs.retain(|v| v.iter().all(|x| x.is_finite()));
         vs.extend([[f32::MAX, f32::MIN, f32::MIN_POSITIVE], [1e-45, -1e-45, 1e30], [-0.0, 0.0, 1.0]]);
         let (mut fast, mut plain) = (Vec::new(), Vec::new());
@@ -512,7 +532,10 @@ mod tests {
             plain.extend_from_slice(b"\"/>");
         }
         assert!(vs.len() > 20_000 && fast == plain);
-        let ts: Vec<[u32; 3]> = (0..20_000u32).map(|i| [i, i.wrapping_mul(2_654_435_761), u32::MAX - i]).chain([[0, 9, 10], [99, 100, 999_999_999]]).collect();
+        let ts: Vec<[u32; 3]> = (0..20_000u32)
+            .map(|i| [i, i.wrapping_mul(2_654_435_761), u32::MAX - i])
+            .chain([[0, 9, 10], [99, 100, 999_999_999]])
+            .collect();
         let (mut fast, mut plain) = (Vec::new(), Vec::new());
         triangles(&mut fast, &ts);
         for t in &ts {

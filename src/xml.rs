@@ -127,7 +127,8 @@ pub(crate) fn rel_target(rels: &str, kind: &str) -> Option<String> {
         match xml.next(&mut buf).ok()? {
             Event::Eof => return None,
             Event::Start(e) | Event::Empty(e)
-                if e.local_name().as_ref() == b"Relationship" && attr(&e, b"Type").is_some_and(|t| t.ends_with(kind)) =>
+                if e.local_name().as_ref() == b"Relationship"
+                    && attr(&e, b"Type").is_some_and(|t| t.ends_with(kind)) =>
             {
                 return attr(&e, b"Target");
             }

@@ -315,7 +315,8 @@ mod tests {
         let size = write_zip(&mut out, entries).unwrap();
         assert_eq!(size, out.len() as u64);
         let mut archive = zip::ZipArchive::new(std::io::Cursor::new(out)).unwrap();
-        let names: Vec<String> = (0..archive.len()).map(|i| archive.by_index(i).unwrap().name().unwrap().to_string()).collect();
+        let names: Vec<String> =
+            (0..archive.len()).map(|i| archive.by_index(i).unwrap().name().unwrap().to_string()).collect();
         assert_eq!(names, ["part.3mf", "big.3mf", "part-2.3mf"]);
         let mut back = Vec::new();
         let mut big = archive.by_name("big.3mf").unwrap();

@@ -52,7 +52,10 @@ fn mesh_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for p in entries {
         if p.is_dir() {
             mesh_files(&p, out);
-        } else if matches!(p.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref(), Some("stl" | "obj")) {
+        } else if matches!(
+            p.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref(),
+            Some("stl" | "obj")
+        ) {
             out.push(p);
         }
     }
@@ -67,7 +70,13 @@ fn reference_triangles(bytes: &[u8], format: &str) -> Vec<Tri> {
     let bytes = match bytes {
         [0xfe, 0xff, rest @ ..] | [0xff, 0xfe, rest @ ..] => {
             let be = bytes[0] == 0xfe;
-            let units = rest.chunks_exact(2).map(|c| if be { u16::from_be_bytes([c[0], c[1]]) } else { u16::from_le_bytes([c[0], c[1]]) });
+            let units = rest.chunks_exact(2).map(|c| {
+                if be {
+                    u16::from_be_bytes([c[0], c[1]])
+                } else {
+                    u16::from_le_bytes([c[0], c[1]])
+                }
+            });
             decoded = char::decode_utf16(units).map(|c| c.unwrap_or('\u{FFFD}')).collect::<String>().into_bytes();
             &decoded[..]
         }
@@ -115,7 +124,11 @@ fn reference_triangles(bytes: &[u8], format: &str) -> Vec<Tri> {
                         let idx: Vec<usize> = t
                             .map(|c| {
                                 let i: i64 = c.split('/').next().unwrap().parse().unwrap();
-                                if i < 0 { (v.len() as i64 + i) as usize } else { i as usize - 1 }
+                                if i < 0 {
+                                    (v.len() as i64 + i) as usize
+                                } else {
+                                    i as usize - 1
+                                }
                             })
                             .collect();
                         for k in 1..idx.len().saturating_sub(1) {
@@ -187,12 +200,19 @@ fn every_corpus_mesh_converts_exactly_or_fails_as_expected() {
                 let bytes_out = common::package(&meshes, &options);
                 let model = parse_3mf(&bytes_out);
                 // Triangles in order, corner coordinates bit-exact, minus degenerate ones.
-                let want: Vec<Tri> = reference_triangles(&bytes, &input.report.format).into_iter().filter(|t| !degenerate(t)).collect();
+                let want: Vec<Tri> =
+                    reference_triangles(&bytes, &input.report.format).into_iter().filter(|t| !degenerate(t)).collect();
                 let got: Vec<Tri> = model.meshes().flat_map(|o| model.corners(o)).collect();
                 let same = want.len() == got.len()
-                    && want.iter().zip(&got).all(|(a, b)| a.iter().flatten().zip(b.iter().flatten()).all(|(x, y)| x.to_bits() == y.to_bits()));
+                    && want.iter().zip(&got).all(|(a, b)| {
+                        a.iter().flatten().zip(b.iter().flatten()).all(|(x, y)| x.to_bits() == y.to_bits())
+                    });
                 if !same {
-                    problems.push(format!("{rel}: {} triangles written, {} expected, or coordinates differ", got.len(), want.len()));
+                    problems.push(format!(
+                        "{rel}: {} triangles written, {} expected, or coordinates differ",
+                        got.len(),
+                        want.len()
+                    ));
                 }
                 let r = &input.report;
                 let dropped: u64 = r.objects.iter().map(|o| o.dropped_degenerate).sum();
@@ -255,10 +275,15 @@ fn prusaslicer_loads_our_packages_with_the_expected_objects() {
         assert!(out.status.success(), "{inputs:?}: {text}{}", String::from_utf8_lossy(&out.stderr));
         let sections = text.lines().filter(|l| l.starts_with('[') && l.ends_with(".3mf]")).count();
         assert_eq!(sections, *objects, "{inputs:?}: {text}");
-        let facets: usize = text.lines().filter_map(|l| l.strip_prefix("number_of_facets = ")).map(|n| n.trim().parse::<usize>().unwrap()).sum();
+        let facets: usize = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("number_of_facets = "))
+            .map(|n| n.trim().parse::<usize>().unwrap())
+            .sum();
         assert_eq!(facets, meshes.iter().map(|m| m.triangles.len()).sum::<usize>(), "{inputs:?}");
         // Arranged objects each rest on the bed; an assembly rests on it as a whole.
-        let min_z: Vec<f64> = text.lines().filter_map(|l| l.strip_prefix("min_z = ")).map(|z| z.trim().parse().unwrap()).collect();
+        let min_z: Vec<f64> =
+            text.lines().filter_map(|l| l.strip_prefix("min_z = ")).map(|z| z.trim().parse().unwrap()).collect();
         match layout {
             Layout::Arrange => assert!(min_z.iter().all(|z| z.abs() < 1e-4), "{inputs:?}: {min_z:?}"),
             Layout::Assembly => assert!(min_z.iter().copied().fold(f64::MAX, f64::min).abs() < 1e-4, "{min_z:?}"),

@@ -112,7 +112,8 @@ fn ascii_multi_solid_gives_one_object_per_solid() {
     assert_eq!(i.meshes[1].triangles.len(), 2);
     assert_eq!(i.meshes[1].vertices.len(), 4);
     // Both solids lie in a plane of constant z: each gets a warning, and is still written.
-    let flat: Vec<&String> = i.report.warnings.iter().filter(|w| w.contains("is flat") && w.contains("the same z")).collect();
+    let flat: Vec<&String> =
+        i.report.warnings.iter().filter(|w| w.contains("is flat") && w.contains("the same z")).collect();
     assert_eq!(flat.len(), 2, "{:?}", i.report.warnings);
     assert!(flat[0].contains("'first part'"));
 }
@@ -303,7 +304,12 @@ fn many_groups_do_not_each_reserve_the_whole_file() {
     let i = to3mf::read_input("groups.obj", obj.as_bytes(), Some(obj.len() as u64), &Options::default()).unwrap();
     assert_eq!(i.meshes.len(), 3000);
     for m in &i.meshes {
-        assert!(m.triangles.capacity() <= 2 * m.triangles.len() + 1024, "{} reserved {}", m.name, m.triangles.capacity());
+        assert!(
+            m.triangles.capacity() <= 2 * m.triangles.len() + 1024,
+            "{} reserved {}",
+            m.name,
+            m.triangles.capacity()
+        );
     }
 }
 

@@ -3,7 +3,7 @@
 mod common;
 
 use common::{package, parse_3mf, read, translation};
-use to3mf::{ModelChunks, Layout, Mesh, Options};
+use to3mf::{Layout, Mesh, ModelChunks, Options};
 
 fn meshes_of(names: &[&str], options: &Options) -> Vec<Mesh> {
     names.iter().flat_map(|n| read(n, options).unwrap().meshes).collect()
@@ -47,7 +47,17 @@ fn metadata_uses_well_known_names_once_and_is_escaped() {
     assert_eq!(model.metadata["Title"], "Gear <v2> & \"friends\"");
     assert_eq!(model.metadata["Designer"], "Ann");
     assert!(model.metadata["Application"].starts_with("to3mf "));
-    let known = ["Title", "Designer", "Description", "Copyright", "LicenseTerms", "Rating", "CreationDate", "ModificationDate", "Application"];
+    let known = [
+        "Title",
+        "Designer",
+        "Description",
+        "Copyright",
+        "LicenseTerms",
+        "Rating",
+        "CreationDate",
+        "ModificationDate",
+        "Application",
+    ];
     assert!(model.metadata.keys().all(|k| known.contains(&k.as_str())));
 }
 
@@ -71,7 +81,10 @@ fn numbers_are_plain_shortest_and_round_trip_bit_exact() {
 
 #[test]
 fn arranged_objects_rest_on_the_plate_apart_from_each_other() {
-    let m = meshes_of(&["ascii_multi_solid.stl", "obj_groups.obj", "obj_ngon.obj", "binary_degenerate.stl"], &Options::default());
+    let m = meshes_of(
+        &["ascii_multi_solid.stl", "obj_groups.obj", "obj_ngon.obj", "binary_degenerate.stl"],
+        &Options::default(),
+    );
     let model = parse_3mf(&package(&refs(&m), &Options::default()));
     assert_eq!(model.items.len(), m.len());
     let mut boxes = Vec::new();
@@ -195,7 +208,8 @@ fn a_split_package_compressed_elsewhere_is_the_same_bytes() {
         let (mut even, mut odd) = (ModelChunks::new(&meshes, &options), ModelChunks::new(&meshes, &options));
         let n = even.len();
         assert!(n >= 3, "{n} chunks");
-        let parts: Vec<_> = (0..n).map(|i| if i % 2 == 0 { even.compress(&meshes, i) } else { odd.compress(&meshes, i) }).collect();
+        let parts: Vec<_> =
+            (0..n).map(|i| if i % 2 == 0 { even.compress(&meshes, i) } else { odd.compress(&meshes, i) }).collect();
         for (bytes, sums) in &parts {
             assert_eq!(sums.compressed_bytes, bytes.len() as u64);
             out.0.borrow_mut().extend_from_slice(bytes);
@@ -246,7 +260,8 @@ fn counters() -> (Vec<[[f32; 3]; 3]>, Vec<[[f32; 3]; 3]>) {
             [[f(12), f(16), f(20)], [f(24), f(28), f(32)], [f(36), f(40), f(44)]]
         })
         .collect();
-    let tripled = (0..3).flat_map(|i| tris.iter().map(move |t| t.map(|v| [v[0] + 500.0 * i as f32, v[1], v[2]]))).collect();
+    let tripled =
+        (0..3).flat_map(|i| tris.iter().map(move |t| t.map(|v| [v[0] + 500.0 * i as f32, v[1], v[2]]))).collect();
     (tris, tripled)
 }
 

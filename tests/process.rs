@@ -32,7 +32,10 @@ fn release() -> BTreeMap<String, Vec<u8>> {
     files.insert("Gear Set/stl/gear_small.stl".to_string(), corpus("trimesh/unit_cube.STL"));
     files.insert("Gear Set/stl/gear_big.obj".to_string(), corpus("trimesh/fandisk.obj"));
     files.insert("Gear Set/presupported/gear_small_sup.stl".to_string(), corpus("trimesh/angle_block.STL"));
-    files.insert("Gear Set/stl/broken.stl".to_string(), b"solid x\nfacet normal 0 0 1\nouter loop\nvertex 1 2\n".to_vec());
+    files.insert(
+        "Gear Set/stl/broken.stl".to_string(),
+        b"solid x\nfacet normal 0 0 1\nouter loop\nvertex 1 2\n".to_vec(),
+    );
     files.insert("Gear Set/images/gear_preview.png".to_string(), b"\x89PNG\r\n\x1a\nfake".to_vec());
     files.insert("Gear Set/gear set.3mf".to_string(), project_3mf());
     files.insert(
@@ -60,8 +63,15 @@ fn project_3mf() -> Vec<u8> {
     out
 }
 
-fn run(files: &BTreeMap<String, Vec<u8>>, options: &ProcessOptions) -> (Vec<to3mf::process::ModelReport>, Vec<MemorySink>) {
-    let root = Root { name: "gear-set.zip".into(), files: files.iter().map(|(p, b)| SourceFile { path: p.clone(), size: b.len() as u64 }).collect(), loose: false };
+fn run(
+    files: &BTreeMap<String, Vec<u8>>,
+    options: &ProcessOptions,
+) -> (Vec<to3mf::process::ModelReport>, Vec<MemorySink>) {
+    let root = Root {
+        name: "gear-set.zip".into(),
+        files: files.iter().map(|(p, b)| SourceFile { path: p.clone(), size: b.len() as u64 }).collect(),
+        loose: false,
+    };
     let plans = plan(&[root]);
     let mut reports = Vec::new();
     let mut sinks = Vec::new();
@@ -89,12 +99,24 @@ fn a_release_becomes_one_model_folder_with_its_datapackage() {
     let names: Vec<&str> = files.keys().map(String::as_str).collect();
     assert_eq!(
         names,
-        ["README.txt", "datapackage.json", "gear set.3mf", "gear-set-presupported.3mf", "gear-set.3mf", "images/gear_preview.png", "stl/broken.stl"]
+        [
+            "README.txt",
+            "datapackage.json",
+            "gear set.3mf",
+            "gear-set-presupported.3mf",
+            "gear-set.3mf",
+            "images/gear_preview.png",
+            "stl/broken.stl"
+        ]
     );
     // The slicer 3MF and the broken mesh are kept byte for byte.
     assert_eq!(files["gear set.3mf"], release()["Gear Set/gear set.3mf"]);
     assert_eq!(files["stl/broken.stl"], release()["Gear Set/stl/broken.stl"]);
-    assert!(r.warnings.iter().any(|w| w.contains("broken.stl: line 4") && w.contains("kept unconverted")), "{:?}", r.warnings);
+    assert!(
+        r.warnings.iter().any(|w| w.contains("broken.stl: line 4") && w.contains("kept unconverted")),
+        "{:?}",
+        r.warnings
+    );
 
     // The converted package: two named objects, the title and licence as metadata.
     let model = common::parse_3mf(&files["gear-set.3mf"]);
@@ -111,9 +133,19 @@ fn a_release_becomes_one_model_folder_with_its_datapackage() {
     assert_eq!(dp["title"], "Gear Set Deluxe");
     assert_eq!(dp["description"], "Interlocking gears.", "the README beats the old datapackage.json");
     assert_eq!(dp["keywords"], serde_json::json!(["gear"]), "merged from the old datapackage.json");
-    assert_eq!(dp["links"], serde_json::json!([{"path": "https://www.thingiverse.com/thing:42", "text": "Thingiverse"}]));
-    assert_eq!(dp["licenses"], serde_json::json!([{"name": "CC-BY-4.0", "path": "https://spdx.org/licenses/CC-BY-4.0.html"}]));
-    assert_eq!(dp["contributors"], serde_json::json!([{"title": "Zed", "roles": ["creator"]}]), "the 3MF's designer beats the old file");
+    assert_eq!(
+        dp["links"],
+        serde_json::json!([{"path": "https://www.thingiverse.com/thing:42", "text": "Thingiverse"}])
+    );
+    assert_eq!(
+        dp["licenses"],
+        serde_json::json!([{"name": "CC-BY-4.0", "path": "https://spdx.org/licenses/CC-BY-4.0.html"}])
+    );
+    assert_eq!(
+        dp["contributors"],
+        serde_json::json!([{"title": "Zed", "roles": ["creator"]}]),
+        "the 3MF's designer beats the old file"
+    );
     assert_eq!(dp["image"], "images/gear_preview.png");
     assert!(files.contains_key(dp["image"].as_str().unwrap()), "image names a file exactly");
     assert!(dp.get("sensitive").is_none());
@@ -137,7 +169,11 @@ fn a_release_becomes_one_model_folder_with_its_datapackage() {
 
 #[test]
 fn an_invalid_licence_is_left_out_with_a_warning_and_the_next_source_used() {
-    let options = ProcessOptions { license: Some("Creative Commons".into()), creator: Some("Bob".into()), ..ProcessOptions::default() };
+    let options = ProcessOptions {
+        license: Some("Creative Commons".into()),
+        creator: Some("Bob".into()),
+        ..ProcessOptions::default()
+    };
     let (reports, sinks) = run(&release(), &options);
     let dp: serde_json::Value = serde_json::from_slice(&sinks[0].0["datapackage.json"]).unwrap();
     assert_eq!(dp["licenses"][0]["name"], "MIT", "the invalid id is dropped; the 3MF's own licence is next best");
@@ -153,7 +189,8 @@ fn zip_sink_puts_each_model_in_its_folder() {
     zip.put("../../evil.txt", &mut |w| Ok(w.write_all(b"no escape")?)).unwrap();
     let (bytes, _) = zip.finish().unwrap();
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
-    let names: Vec<String> = (0..archive.len()).map(|i| archive.by_index(i).unwrap().name().unwrap().to_string()).collect();
+    let names: Vec<String> =
+        (0..archive.len()).map(|i| archive.by_index(i).unwrap().name().unwrap().to_string()).collect();
     assert_eq!(names, ["gear-set/a/b.txt", "gear-set/evil.txt"]);
 }
 
@@ -163,12 +200,22 @@ fn a_lone_3mf_lends_its_own_thumbnail_as_the_preview() {
     let bytes = corpus("trimesh/unit_cube.STL");
     let input = to3mf::read_input("cube.stl", &bytes[..], None, &to3mf::Options::default()).unwrap();
     let mut project = Vec::new();
-    to3mf::write_3mf(&mut project, &input.meshes.iter().collect::<Vec<_>>(), Some(&png), &to3mf::Options::default(), &mut |_, _| {}).unwrap();
+    to3mf::write_3mf(
+        &mut project,
+        &input.meshes.iter().collect::<Vec<_>>(),
+        Some(&png),
+        &to3mf::Options::default(),
+        &mut |_, _| {},
+    )
+    .unwrap();
     let mut files = BTreeMap::new();
     files.insert("Widget/widget.3mf".to_string(), project.clone());
     let (reports, sinks) = run(&files, &ProcessOptions::default());
     let out = &sinks[0].0;
-    assert_eq!(out.keys().map(String::as_str).collect::<Vec<_>>(), ["datapackage.json", "widget-preview.png", "widget.3mf"]);
+    assert_eq!(
+        out.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["datapackage.json", "widget-preview.png", "widget.3mf"]
+    );
     assert_eq!(out["widget-preview.png"], png, "the 3MF's own thumbnail, not a render");
     assert_eq!(out["widget.3mf"], project);
     let dp: serde_json::Value = serde_json::from_slice(&out["datapackage.json"]).unwrap();
@@ -195,7 +242,11 @@ fn reencoding_puts_a_3mf_inputs_objects_into_the_models_own_3mf() {
 fn a_thingiverse_download_gets_title_creator_licence_and_link_from_its_texts() {
     let mut files = BTreeMap::new();
     files.insert("thing_42/files/clip.stl".to_string(), corpus("trimesh/unit_cube.STL"));
-    files.insert("thing_42/README.txt".to_string(), b"Cable Clip by Ann on Thingiverse: https://www.thingiverse.com/thing:42\n\nSummary:\nHolds a cable.\n".to_vec());
+    files.insert(
+        "thing_42/README.txt".to_string(),
+        b"Cable Clip by Ann on Thingiverse: https://www.thingiverse.com/thing:42\n\nSummary:\nHolds a cable.\n"
+            .to_vec(),
+    );
     files.insert(
         "thing_42/LICENSE.txt".to_string(),
         b"Cable Clip by Ann is licensed under the Creative Commons - Attribution - Share Alike license.\nhttp://creativecommons.org/licenses/by-sa/3.0/\n".to_vec(),
@@ -206,7 +257,10 @@ fn a_thingiverse_download_gets_title_creator_licence_and_link_from_its_texts() {
     assert_eq!(dp["title"], "Cable Clip");
     assert_eq!(dp["description"], "Holds a cable.");
     assert_eq!(dp["contributors"], serde_json::json!([{"title": "Ann", "roles": ["creator"]}]));
-    assert_eq!(dp["licenses"], serde_json::json!([{"name": "CC-BY-SA-3.0", "path": "https://spdx.org/licenses/CC-BY-SA-3.0.html"}]));
+    assert_eq!(
+        dp["licenses"],
+        serde_json::json!([{"name": "CC-BY-SA-3.0", "path": "https://spdx.org/licenses/CC-BY-SA-3.0.html"}])
+    );
     assert_eq!(dp["links"][0]["path"], "https://www.thingiverse.com/thing:42");
     // The texts are still copied as they are.
     assert!(sinks[0].0.contains_key("README.txt") && sinks[0].0.contains_key("LICENSE.txt"));

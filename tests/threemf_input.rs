@@ -17,7 +17,8 @@ fn all_3mf(dir: &Path, out: &mut Vec<PathBuf>) {
         let p = e.unwrap().path();
         if p.is_dir() {
             all_3mf(&p, out);
-        } else if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("3mf")) && p.metadata().unwrap().len() < 8 << 20 {
+        } else if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("3mf")) && p.metadata().unwrap().len() < 8 << 20
+        {
             out.push(p);
         }
     }
@@ -69,16 +70,28 @@ fn corpus_3mf_files_read_as_lib3mf_reads_them() {
         for (o, r) in objects.iter().zip(printable.iter().filter(|i| i["triangles"].as_u64() > Some(0))) {
             assert_eq!(Some(o.triangles_read), r["triangles"].as_u64(), "{}: {}", f.display(), o.name);
             let b = o.bounds.as_ref().unwrap();
-            for (k, (ours, theirs)) in b.min.iter().zip(r["min"].as_array().unwrap()).chain(b.max.iter().zip(r["max"].as_array().unwrap())).enumerate() {
+            for (k, (ours, theirs)) in b
+                .min
+                .iter()
+                .zip(r["min"].as_array().unwrap())
+                .chain(b.max.iter().zip(r["max"].as_array().unwrap()))
+                .enumerate()
+            {
                 let theirs = theirs.as_f64().unwrap();
                 let tol = 1e-4 * theirs.abs().max(1.0);
-                assert!((*ours as f64 - theirs).abs() <= tol, "{}: {} bound {k}: {ours} vs lib3mf {theirs}", f.display(), o.name);
+                assert!(
+                    (*ours as f64 - theirs).abs() <= tol,
+                    "{}: {} bound {k}: {ours} vs lib3mf {theirs}",
+                    f.display(),
+                    o.name
+                );
             }
         }
         compared += 1;
         let out = dir.path().join(format!("{}.3mf", written.len()));
         let meshes: Vec<&to3mf::Mesh> = input.meshes.iter().collect();
-        to3mf::write_3mf(std::fs::File::create(&out).unwrap(), &meshes, None, &Options::default(), &mut |_, _| {}).unwrap();
+        to3mf::write_3mf(std::fs::File::create(&out).unwrap(), &meshes, None, &Options::default(), &mut |_, _| {})
+            .unwrap();
         written.push(out);
     }
     eprintln!("{} 3MF files, {compared} read and compared with lib3mf", files.len());
@@ -107,7 +120,9 @@ const TETRA: &str = r#"<mesh><vertices><vertex x="0" y="0" z="0"/><vertex x="10"
     <triangles><triangle v1="0" v2="2" v3="1"/><triangle v1="0" v2="1" v3="3"/><triangle v1="0" v2="3" v3="2"/><triangle v1="1" v2="2" v3="3"/></triangles></mesh>"#;
 
 fn model(unit: &str, resources: &str, build: &str) -> String {
-    format!(r#"<?xml version="1.0"?><model unit="{unit}" xmlns="http://schemas.microsoft.com/3dmanufacturing/core/2015/02" xmlns:p="http://schemas.microsoft.com/3dmanufacturing/production/2015/06"><resources>{resources}</resources><build>{build}</build></model>"#)
+    format!(
+        r#"<?xml version="1.0"?><model unit="{unit}" xmlns="http://schemas.microsoft.com/3dmanufacturing/core/2015/02" xmlns:p="http://schemas.microsoft.com/3dmanufacturing/production/2015/06"><resources>{resources}</resources><build>{build}</build></model>"#
+    )
 }
 
 fn read(bytes: &[u8]) -> to3mf::Result<to3mf::Input> {
@@ -118,7 +133,9 @@ fn read(bytes: &[u8]) -> to3mf::Result<to3mf::Input> {
 fn components_and_items_are_flattened_with_their_transforms() {
     let xml = model(
         "centimeter",
-        &format!(r#"<object id="1" type="model">{TETRA}</object><object id="2" name="pair"><components><component objectid="1"/><component objectid="1" transform="1 0 0 0 1 0 0 0 1 100 0 0"/></components></object>"#),
+        &format!(
+            r#"<object id="1" type="model">{TETRA}</object><object id="2" name="pair"><components><component objectid="1"/><component objectid="1" transform="1 0 0 0 1 0 0 0 1 100 0 0"/></components></object>"#
+        ),
         r#"<item objectid="2" transform="0 1 0 -1 0 0 0 0 1 0 0 5"/><item objectid="1"/>"#,
     );
     let input = read(&package(&xml, &[])).unwrap();
@@ -135,7 +152,11 @@ fn components_and_items_are_flattened_with_their_transforms() {
 #[test]
 fn objects_in_other_model_parts_are_found_by_path() {
     let part = model("millimeter", &format!(r#"<object id="7" name="gear">{TETRA}</object>"#), "");
-    let xml = model("millimeter", r#"<object id="1" name="plate"><components><component p:path="/3D/Objects/gear.model" objectid="7"/></components></object>"#, r#"<item objectid="1"/>"#);
+    let xml = model(
+        "millimeter",
+        r#"<object id="1" name="plate"><components><component p:path="/3D/Objects/gear.model" objectid="7"/></components></object>"#,
+        r#"<item objectid="1"/>"#,
+    );
     let input = read(&package(&xml, &[("3D/Objects/gear.model", &part)])).unwrap();
     assert_eq!((input.report.objects[0].name.as_str(), input.report.objects[0].triangles_read), ("plate", 4));
     let e = read(&package(&xml, &[])).unwrap_err();
@@ -144,7 +165,11 @@ fn objects_in_other_model_parts_are_found_by_path() {
 
 #[test]
 fn a_cycle_of_components_is_an_error_not_a_hang() {
-    let xml = model("millimeter", r#"<object id="1"><components><component objectid="2"/></components></object><object id="2"><components><component objectid="1"/></components></object>"#, r#"<item objectid="1"/>"#);
+    let xml = model(
+        "millimeter",
+        r#"<object id="1"><components><component objectid="2"/></components></object><object id="2"><components><component objectid="1"/></components></object>"#,
+        r#"<item objectid="1"/>"#,
+    );
     let e = read(&package(&xml, &[])).unwrap_err();
     assert_eq!(e.code(), "limit");
     assert!(e.to_string().contains("nested more than 32 deep"), "{e}");
@@ -152,23 +177,41 @@ fn a_cycle_of_components_is_an_error_not_a_hang() {
 
 #[test]
 fn a_vertex_index_out_of_range_names_the_object_and_triangle() {
-    let xml = model("millimeter", r#"<object id="3"><mesh><vertices><vertex x="0" y="0" z="0"/></vertices><triangles><triangle v1="0" v2="1" v3="2"/></triangles></mesh></object>"#, r#"<item objectid="3"/>"#);
+    let xml = model(
+        "millimeter",
+        r#"<object id="3"><mesh><vertices><vertex x="0" y="0" z="0"/></vertices><triangles><triangle v1="0" v2="1" v3="2"/></triangles></mesh></object>"#,
+        r#"<item objectid="3"/>"#,
+    );
     let e = read(&package(&xml, &[])).unwrap_err();
     assert!(e.to_string().contains("object 3, triangle 1: vertex index 1 but the object has 1 vertices"), "{e}");
-    assert!(matches!(e.position(), to3mf::Position::Entry { ref entry, byte } if entry == "3D/3dmodel.model" && byte > 0));
+    assert!(
+        matches!(e.position(), to3mf::Position::Entry { ref entry, byte } if entry == "3D/3dmodel.model" && byte > 0)
+    );
 }
 
 #[test]
 fn support_objects_are_left_out_with_a_warning() {
-    let xml = model("millimeter", &format!(r#"<object id="1">{TETRA}</object><object id="2" type="support">{TETRA}</object>"#), r#"<item objectid="1"/><item objectid="2"/>"#);
+    let xml = model(
+        "millimeter",
+        &format!(r#"<object id="1">{TETRA}</object><object id="2" type="support">{TETRA}</object>"#),
+        r#"<item objectid="1"/><item objectid="2"/>"#,
+    );
     let input = read(&package(&xml, &[])).unwrap();
     assert_eq!(input.meshes.len(), 1);
-    assert!(input.report.warnings.iter().any(|w| w.contains("build item 2 left out") && w.contains("'support'")), "{:?}", input.report.warnings);
+    assert!(
+        input.report.warnings.iter().any(|w| w.contains("build item 2 left out") && w.contains("'support'")),
+        "{:?}",
+        input.report.warnings
+    );
 }
 
 #[test]
 fn nan_coordinates_and_empty_builds_are_errors() {
-    let nan = model("millimeter", r#"<object id="1"><mesh><vertices><vertex x="NaN" y="0" z="0"/></vertices></mesh></object>"#, r#"<item objectid="1"/>"#);
+    let nan = model(
+        "millimeter",
+        r#"<object id="1"><mesh><vertices><vertex x="NaN" y="0" z="0"/></vertices></mesh></object>"#,
+        r#"<item objectid="1"/>"#,
+    );
     assert_eq!(read(&package(&nan, &[])).unwrap_err().code(), "non_finite");
     let empty = model("millimeter", &format!(r#"<object id="1">{TETRA}</object>"#), "");
     assert!(read(&package(&empty, &[])).unwrap_err().to_string().contains("no build items"));

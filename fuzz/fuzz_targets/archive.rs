@@ -16,15 +16,28 @@ impl Sink for Discard {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let limits = to3mf::archive::ArchiveLimits { max_entries: 256, max_total_bytes: 8 << 20, max_nested_bytes: 8 << 20, ..Default::default() };
-    let Ok((root, mut archive)) = to3mf::archive::list_archive("fuzz.zip", std::io::Cursor::new(data), &limits) else { return };
+    let limits = to3mf::archive::ArchiveLimits {
+        max_entries: 256,
+        max_total_bytes: 8 << 20,
+        max_nested_bytes: 8 << 20,
+        ..Default::default()
+    };
+    let Ok((root, mut archive)) = to3mf::archive::list_archive("fuzz.zip", std::io::Cursor::new(data), &limits) else {
+        return;
+    };
     let plans = to3mf::models::plan(&[root]);
     let options = ProcessOptions {
-        convert: to3mf::Options { threads: 1, max_triangles: 1 << 14, max_line_bytes: 1 << 12, ..to3mf::Options::default() },
+        convert: to3mf::Options {
+            threads: 1,
+            max_triangles: 1 << 14,
+            max_line_bytes: 1 << 12,
+            ..to3mf::Options::default()
+        },
         ..ProcessOptions::default()
     };
     for plan in &plans {
-        let mut open = |f: &to3mf::models::ModelFile, consume: &mut to3mf::process::Consume| archive.read(&f.path, consume);
+        let mut open =
+            |f: &to3mf::models::ModelFile, consume: &mut to3mf::process::Consume| archive.read(&f.path, consume);
         let _ = write_model(plan, &mut open, &mut Discard, &options);
     }
 });

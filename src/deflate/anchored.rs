@@ -223,7 +223,14 @@ impl Found for Direct<'_, '_> {
 }
 
 /// Finds the literals and matches of `data[start..end]`; matches may reach back before `start`.
-fn tokenize(data: &[u8], start: usize, end: usize, good_enough: usize, recent: &mut [[u32; WAYS]; BUCKETS], found: &mut impl Found) {
+fn tokenize(
+    data: &[u8],
+    start: usize,
+    end: usize,
+    good_enough: usize,
+    recent: &mut [[u32; WAYS]; BUCKETS],
+    found: &mut impl Found,
+) {
     let mut p = start;
     let mut run = start;
     // Anchors need the four bytes after them.

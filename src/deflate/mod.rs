@@ -27,7 +27,8 @@ fn run(c: &mut Compress, data: &[u8], out: &mut Vec<u8>, flush: FlushCompress) {
         let status = c.compress_vec(&data[consumed..], out, flush).expect("deflate cannot fail on valid state");
         let done_input = (c.total_in() - start_in) as usize == data.len();
         // Done when all input is in and the flush left spare room (nothing pending).
-        if done_input && (status == Status::StreamEnd || (flush != FlushCompress::Finish && out.len() < out.capacity())) {
+        if done_input && (status == Status::StreamEnd || (flush != FlushCompress::Finish && out.len() < out.capacity()))
+        {
             return;
         }
     }
@@ -210,7 +211,9 @@ mod parallel {
             while next < n {
                 while sent < n && sent - next < window {
                     match ready(sent) {
-                        Some(done) => _ = pending.insert(sent, (sent, Cow::Borrowed(&done.bytes[..]), done.crc(), done.xml_bytes)),
+                        Some(done) => {
+                            _ = pending.insert(sent, (sent, Cow::Borrowed(&done.bytes[..]), done.crc(), done.xml_bytes))
+                        }
                         None => job_tx.send(sent).map_err(|_| died())?,
                     }
                     sent += 1;
@@ -247,9 +250,11 @@ mod tests {
         let mut zip = ZipWriter::new(Vec::new());
         zip.start("x", false, crate::zip::DEFLATED).unwrap();
         let chunks = data.len().div_ceil(CHUNK);
-        let render = |i: usize, buf: &mut Vec<u8>| buf.extend_from_slice(&data[i * CHUNK..data.len().min((i + 1) * CHUNK)]);
+        let render =
+            |i: usize, buf: &mut Vec<u8>| buf.extend_from_slice(&data[i * CHUNK..data.len().min((i + 1) * CHUNK)]);
         let mut written = Vec::new();
-        let (crc, n) = write_entry(&mut zip, level, threads, chunks, &render, &|_| None, &mut |i| written.push(i)).unwrap();
+        let (crc, n) =
+            write_entry(&mut zip, level, threads, chunks, &render, &|_| None, &mut |i| written.push(i)).unwrap();
         assert_eq!(written, (0..chunks).collect::<Vec<_>>(), "progress in order");
         assert_eq!((crc, n), (crc32fast::hash(data), data.len() as u64));
         zip.finish_entry(crc, n).unwrap();
@@ -258,7 +263,8 @@ mod tests {
 
     #[test]
     fn chunks_from_deflate_chunk_concatenate_into_one_stream() {
-        let xml: Vec<u8> = (0..60_000u32).flat_map(|i| format!("<vertex x=\"{}\" y=\"{}\"/>", i % 977, i / 3).into_bytes()).collect();
+        let xml: Vec<u8> =
+            (0..60_000u32).flat_map(|i| format!("<vertex x=\"{}\" y=\"{}\"/>", i % 977, i / 3).into_bytes()).collect();
         let parts = [&xml[..300_000], &xml[300_000..310_000], &xml[310_000..]];
         for level in [1, 2, 6] {
             let mut stream: Vec<u8> = parts.iter().flat_map(|p| deflate_chunk(level, p)).collect();

@@ -59,7 +59,9 @@ pub(crate) fn read<R: Read + Seek>(reader: R, parsed: &mut Parsed) -> Result<()>
         if parts.contains_key(&path) {
             continue;
         }
-        let entry = zip.by_name(&path).map_err(|_| Error::unsupported(format!("the model part /{path} is missing from the package")))?;
+        let entry = zip
+            .by_name(&path)
+            .map_err(|_| Error::unsupported(format!("the model part /{path} is missing from the package")))?;
         let part = read_part(BufReader::new(entry), &path, &mut budget)?;
         for r in part.objects.values().flat_map(|o| &o.components).chain(&part.build) {
             if let Some(p) = &r.path {
@@ -79,7 +81,8 @@ pub(crate) fn read<R: Read + Seek>(reader: R, parsed: &mut Parsed) -> Result<()>
         let part = item.path.as_deref().unwrap_or(&root);
         let object = find(&parts, part, item.object)?;
         if let Some(kind) = object.kind.as_deref().filter(|k| !matches!(*k, "model" | "solidsupport")) {
-            parsed.warn(format!("build item {} left out: its object is of type '{kind}', not a printable model", i + 1));
+            parsed
+                .warn(format!("build item {} left out: its object is of type '{kind}', not a printable model", i + 1));
             continue;
         }
         let name = object.name.clone().unwrap_or_else(|| format!("{}-{}", parsed.stem, i + 1));
@@ -104,10 +107,12 @@ fn unit_scale(unit: &str) -> Option<f32> {
 }
 
 fn find<'a>(parts: &'a HashMap<String, Part>, part: &str, id: u32) -> Result<&'a Object> {
-    parts[part]
-        .objects
-        .get(&id)
-        .ok_or_else(|| Error::syntax(Position::Whole, format!("/{part}: no object with id {id}, though a build item or component names it")))
+    parts[part].objects.get(&id).ok_or_else(|| {
+        Error::syntax(
+            Position::Whole,
+            format!("/{part}: no object with id {id}, though a build item or component names it"),
+        )
+    })
 }
 
 /// Triangles an object brings, to size the mesh (0 when a reference is broken: emit says why).
@@ -119,9 +124,19 @@ fn count(parts: &HashMap<String, Part>, part: &str, id: u32, depth: usize) -> u6
 }
 
 /// Adds the triangles of object `id` of `part`, and those of its components, moved by `t`.
-fn emit(parts: &HashMap<String, Part>, part: &str, id: u32, t: &Transform, depth: usize, mesh: &mut MeshBuilder) -> Result<()> {
+fn emit(
+    parts: &HashMap<String, Part>,
+    part: &str,
+    id: u32,
+    t: &Transform,
+    depth: usize,
+    mesh: &mut MeshBuilder,
+) -> Result<()> {
     if depth > MAX_COMPONENT_DEPTH {
-        return Err(Error::limit(Position::Whole, format!("/{part}: components nested more than {MAX_COMPONENT_DEPTH} deep at object {id} (a cycle?)")));
+        return Err(Error::limit(
+            Position::Whole,
+            format!("/{part}: components nested more than {MAX_COMPONENT_DEPTH} deep at object {id} (a cycle?)"),
+        ));
     }
     let object = find(parts, part, id)?;
     let v = &object.vertices;
@@ -212,12 +227,16 @@ fn read_part<R: std::io::BufRead>(input: R, path: &str, budget: &mut Budget) -> 
                 let Some((_, o)) = current.as_mut() else { continue };
                 budget.vertices += 1;
                 if budget.vertices > budget.max {
-                    return Err(Error::limit(xml.position(), format!("more than {} vertices; raise the limit to read this file", budget.max)));
+                    return Err(Error::limit(
+                        xml.position(),
+                        format!("more than {} vertices; raise the limit to read this file", budget.max),
+                    ));
                 }
                 let mut p = [0f32; 3];
                 for (k, name) in ["x", "y", "z"].into_iter().enumerate() {
-                    p[k] = number(&e, name.as_bytes())
-                        .ok_or_else(|| xml.error(format!("vertex {}: missing or malformed {name}", o.vertices.len() + 1)))?;
+                    p[k] = number(&e, name.as_bytes()).ok_or_else(|| {
+                        xml.error(format!("vertex {}: missing or malformed {name}", o.vertices.len() + 1))
+                    })?;
                     if !p[k].is_finite() {
                         return Err(Error::new(ErrorKind::NonFinite { pos: xml.position() }));
                     }
@@ -228,7 +247,10 @@ fn read_part<R: std::io::BufRead>(input: R, path: &str, budget: &mut Budget) -> 
                 let Some((id, o)) = current.as_mut() else { continue };
                 budget.triangles += 1;
                 if budget.triangles > budget.max {
-                    return Err(Error::limit(xml.position(), format!("more than {} triangles; raise the triangle limit to convert this file", budget.max)));
+                    return Err(Error::limit(
+                        xml.position(),
+                        format!("more than {} triangles; raise the triangle limit to convert this file", budget.max),
+                    ));
                 }
                 let mut t = [0u32; 3];
                 for (k, name) in [&b"v1"[..], b"v2", b"v3"].iter().enumerate() {

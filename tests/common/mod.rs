@@ -46,7 +46,13 @@ pub fn read(name: &str, options: &to3mf::Options) -> to3mf::Result<to3mf::Input>
 
 /// Checks that a binary STL fed to a `BinaryStlFeed` in pieces of `piece` bytes gives what
 /// `read_input` gave for the whole file: the same meshes and report, or the same error.
-pub fn same_as_fed(name: &str, bytes: &[u8], piece: usize, read: &to3mf::Result<to3mf::Input>, options: &to3mf::Options) {
+pub fn same_as_fed(
+    name: &str,
+    bytes: &[u8],
+    piece: usize,
+    read: &to3mf::Result<to3mf::Input>,
+    options: &to3mf::Options,
+) {
     let mut feed = to3mf::BinaryStlFeed::new(name, Some(bytes.len() as u64), options, None);
     let fed = bytes.chunks(piece).try_for_each(|p| feed.push(p)).and_then(|()| feed.finish());
     match (read, &fed) {
@@ -54,8 +60,14 @@ pub fn same_as_fed(name: &str, bytes: &[u8], piece: usize, read: &to3mf::Result<
             assert_eq!(a.meshes, b.meshes, "{name}: fed in pieces of {piece}: other meshes");
             assert_eq!(a.report, b.report, "{name}: fed in pieces of {piece}: another report");
         }
-        (Err(a), Err(b)) => assert_eq!((a.code(), a.position(), a.to_string()), (b.code(), b.position(), b.to_string()), "{name}, pieces of {piece}"),
-        (a, b) => panic!("{name}: read whole gave {:?}, fed in pieces of {piece} {:?}", a.as_ref().err(), b.as_ref().err()),
+        (Err(a), Err(b)) => assert_eq!(
+            (a.code(), a.position(), a.to_string()),
+            (b.code(), b.position(), b.to_string()),
+            "{name}, pieces of {piece}"
+        ),
+        (a, b) => {
+            panic!("{name}: read whole gave {:?}, fed in pieces of {piece} {:?}", a.as_ref().err(), b.as_ref().err())
+        }
     }
 }
 
@@ -103,7 +115,10 @@ pub struct Model {
 impl Model {
     /// Triangles of an object as corner coordinates.
     pub fn corners(&self, o: &Object) -> Vec<[[f32; 3]; 3]> {
-        o.triangles.iter().map(|t| [o.vertices[t[0] as usize], o.vertices[t[1] as usize], o.vertices[t[2] as usize]]).collect()
+        o.triangles
+            .iter()
+            .map(|t| [o.vertices[t[0] as usize], o.vertices[t[1] as usize], o.vertices[t[2] as usize]])
+            .collect()
     }
 
     /// Every object with a mesh.

@@ -201,7 +201,10 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, skipped: &mut usize) -> std::io::Res
         let p = e.path();
         if p.is_dir() {
             walk(&p, out, skipped)?;
-        } else if matches!(p.extension().and_then(|x| x.to_str()).map(str::to_ascii_lowercase).as_deref(), Some("stl" | "obj" | "3mf")) {
+        } else if matches!(
+            p.extension().and_then(|x| x.to_str()).map(str::to_ascii_lowercase).as_deref(),
+            Some("stl" | "obj" | "3mf")
+        ) {
             out.push(p);
         } else {
             *skipped += 1;
@@ -218,7 +221,12 @@ fn same_file(a: &Path, b: &Path) -> bool {
 }
 
 /// `DIR/<stem>.3mf`, with `-2`, `-3`... when two inputs share a stem.
-fn unique_output(dir: &Path, input: &Path, taken: &mut std::collections::HashSet<PathBuf>, inputs: &[PathBuf]) -> PathBuf {
+fn unique_output(
+    dir: &Path,
+    input: &Path,
+    taken: &mut std::collections::HashSet<PathBuf>,
+    inputs: &[PathBuf],
+) -> PathBuf {
     let stem = to3mf::stem(&input.to_string_lossy()).to_string();
     let mut n = 1;
     loop {
@@ -260,10 +268,17 @@ fn read_one(path: &Path, options: &Options, ui: &mut Ui) -> (bool, InputReport, 
 }
 
 /// Writes the package atomically: a temporary file beside the target, renamed at the end.
-fn write_package(out: &Path, read: &[&Input], inputs: Vec<InputReport>, options: &Options, ui: &mut Ui) -> (Option<PathBuf>, Report) {
+fn write_package(
+    out: &Path,
+    read: &[&Input],
+    inputs: Vec<InputReport>,
+    options: &Options,
+    ui: &mut Ui,
+) -> (Option<PathBuf>, Report) {
     let mut report = Report { inputs, ..Report::default() };
     if read.iter().all(|i| i.meshes.is_empty()) {
-        let e = to3mf::Error::new(to3mf::ErrorKind::NoGeometry { message: "nothing to write: every input failed".into() });
+        let e =
+            to3mf::Error::new(to3mf::ErrorKind::NoGeometry { message: "nothing to write: every input failed".into() });
         eprintln!("error: {}: {e}", out.display());
         report.error = Some((&e).into());
         return (None, report);
@@ -295,7 +310,12 @@ fn write_package(out: &Path, read: &[&Input], inputs: Vec<InputReport>, options:
             report.objects_written = stats.objects;
             report.model_bytes = stats.model_bytes;
             report.package_bytes = stats.package_bytes;
-            ui.line(&format!("wrote {} ({} objects, {})", out.display(), stats.objects, human_bytes(stats.package_bytes)));
+            ui.line(&format!(
+                "wrote {} ({} objects, {})",
+                out.display(),
+                stats.objects,
+                human_bytes(stats.package_bytes)
+            ));
             (Some(out.to_path_buf()), report)
         }
         Err(e) => {

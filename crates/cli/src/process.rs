@@ -70,7 +70,9 @@ pub struct ProcessArgs {
 /// The model edits the flags ask for, in the order they apply.
 fn edits(args: &ProcessArgs) -> Result<Vec<Edit>, String> {
     let pair = |flag: &str, v: &str| {
-        v.split_once('=').map(|(a, b)| (a.trim().to_string(), b.trim().to_string())).ok_or_else(|| format!("--{flag} '{v}': expected A=B"))
+        v.split_once('=')
+            .map(|(a, b)| (a.trim().to_string(), b.trim().to_string()))
+            .ok_or_else(|| format!("--{flag} '{v}': expected A=B"))
     };
     let mut out: Vec<Edit> = args.exclude.iter().map(|g| Edit::Exclude(g.clone())).collect();
     for v in &args.moves {
@@ -115,8 +117,13 @@ fn roots(inputs: &[PathBuf], failed: &mut Vec<String>) -> (Vec<Root>, Vec<Source
         let n = File::open(p).and_then(|mut f| f.read(&mut magic));
         match n {
             Err(e) => failed.push(format!("{}: {e}", p.display())),
-            Ok(_) if (magic.starts_with(b"PK\x03\x04") && !name.to_ascii_lowercase().ends_with(".3mf")) || magic.starts_with(b"7z\xbc\xaf\x27\x1c") => {
-                let listed = File::open(p).map_err(to3mf::Error::from).and_then(|f| list_archive(&name, f, &ArchiveLimits::default()));
+            Ok(_)
+                if (magic.starts_with(b"PK\x03\x04") && !name.to_ascii_lowercase().ends_with(".3mf"))
+                    || magic.starts_with(b"7z\xbc\xaf\x27\x1c") =>
+            {
+                let listed = File::open(p)
+                    .map_err(to3mf::Error::from)
+                    .and_then(|f| list_archive(&name, f, &ArchiveLimits::default()));
                 match listed {
                     Ok((root, archive)) => {
                         for w in &archive.warnings {
@@ -128,8 +135,12 @@ fn roots(inputs: &[PathBuf], failed: &mut Vec<String>) -> (Vec<Root>, Vec<Source
                     Err(e) => failed.push(format!("{}: {e}", p.display())),
                 }
             }
-            Ok(_) if magic.starts_with(b"Rar!") => failed.push(format!("{}: this is a RAR archive: extract it first", p.display())),
-            Ok(_) => loose.files.push(SourceFile { path: p.to_string_lossy().into_owned(), size: p.metadata().map_or(0, |m| m.len()) }),
+            Ok(_) if magic.starts_with(b"Rar!") => {
+                failed.push(format!("{}: this is a RAR archive: extract it first", p.display()))
+            }
+            Ok(_) => loose
+                .files
+                .push(SourceFile { path: p.to_string_lossy().into_owned(), size: p.metadata().map_or(0, |m| m.len()) }),
         }
     }
     if !loose.files.is_empty() {
@@ -186,7 +197,8 @@ impl Sink for FolderSink {
 
 /// Today's date (UTC) as the produced 3MFs' `CreationDate`.
 fn today() -> to3mf::Metadata {
-    let days = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() / 86_400) as i64;
+    let days =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() / 86_400) as i64;
     // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
@@ -247,7 +259,11 @@ pub fn run(args: ProcessArgs) -> ExitCode {
         .map(|p| {
             let slug = to3mf::datapackage::slug(&p.title);
             let slug = if slug.is_empty() { "model".to_string() } else { slug };
-            if args.zip { free_in(&mut taken, &slug) } else { free_name(&args.out_dir, &slug, ext, &mut taken) }
+            if args.zip {
+                free_in(&mut taken, &slug)
+            } else {
+                free_name(&args.out_dir, &slug, ext, &mut taken)
+            }
         })
         .collect();
     if args.dry_run {
@@ -274,7 +290,9 @@ pub fn run(args: ProcessArgs) -> ExitCode {
     };
     let mut reports: Vec<ModelReport> = Vec::new();
     let mut all_ok = failed.is_empty();
-    let mut write = |plan: &ModelPlan, sink: &mut dyn Sink, reports: &mut Vec<ModelReport>| match write_model(plan, &mut open, sink, &options) {
+    let mut write = |plan: &ModelPlan, sink: &mut dyn Sink, reports: &mut Vec<ModelReport>| match write_model(
+        plan, &mut open, sink, &options,
+    ) {
         Ok(r) => {
             reports.push(r);
             true
@@ -341,7 +359,9 @@ pub fn run(args: ProcessArgs) -> ExitCode {
             models: &'a [ModelReport],
             errors: &'a [String],
         }
-        crate::print_out(&serde_json::to_string_pretty(&Json { models: &reports, errors: &failed }).expect("reports serialize"));
+        crate::print_out(
+            &serde_json::to_string_pretty(&Json { models: &reports, errors: &failed }).expect("reports serialize"),
+        );
     }
     if all_ok {
         ExitCode::SUCCESS

@@ -65,7 +65,8 @@ fn out_dir_gives_one_package_per_input_with_distinct_names() {
     let out = dir.path().join("out");
     let r = to3mf(&[os("convert"), os(&a), os(&b), os("--out-dir"), os(&out)]);
     assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
-    let mut names: Vec<String> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    let mut names: Vec<String> =
+        std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     names.sort();
     assert_eq!(names, ["part-2.3mf", "part.3mf"]);
 }
@@ -104,7 +105,8 @@ fn all_inputs_failing_leaves_an_existing_output_untouched() {
 fn usage_errors_exit_2() {
     let r = to3mf(&[os("convert"), os(&fixture("obj_ngon.obj"))]);
     assert_eq!(r.status.code(), Some(2), "no output named");
-    let r = to3mf(&[os("convert"), os(&fixture("obj_ngon.obj")), os("-o"), os("x.3mf"), os("--layout"), os("diagonal")]);
+    let r =
+        to3mf(&[os("convert"), os(&fixture("obj_ngon.obj")), os("-o"), os("x.3mf"), os("--layout"), os("diagonal")]);
     assert_eq!(r.status.code(), Some(2));
 }
 
@@ -206,7 +208,12 @@ fn a_progress_bar_is_drawn_on_a_terminal_only_and_cleared() {
     let tty = Command::new("script").args(["-qec", &command, "/dev/null"]).output().expect("script (util-linux)");
     let shown = String::from_utf8_lossy(&tty.stdout);
     assert!(tty.status.success(), "{shown}");
-    assert!(shown.contains("%") && (shown.contains("% reading ") || shown.contains("% writing ")) && shown.contains("strip.stl"), "{shown:?}");
+    assert!(
+        shown.contains("%")
+            && (shown.contains("% reading ") || shown.contains("% writing "))
+            && shown.contains("strip.stl"),
+        "{shown:?}"
+    );
     assert!(shown.contains("\r\x1b[K"), "the bar is cleared: {shown:?}");
     let piped = to3mf(&[os("convert"), os(&input), os("-o"), os(&out)]);
     assert!(!String::from_utf8_lossy(&piped.stderr).contains('%'), "no bar when stderr is not a terminal");

@@ -57,7 +57,11 @@ fn check_profile(dir: &Path) -> usize {
         let dp = datapackage(&path);
         assert_eq!(dp["$schema"], "https://manyfold.app/profiles/0.0/datapackage.json", "{f}");
         let name = dp["name"].as_str().unwrap();
-        assert!(!name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_'), "{f}: {name}");
+        assert!(
+            !name.is_empty()
+                && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_'),
+            "{f}: {name}"
+        );
         assert!(dp["title"].as_str().is_some_and(|t| !t.is_empty()), "{f}");
         if let Some(image) = dp.get("image") {
             assert!(model_dir.join(image.as_str().unwrap()).is_file(), "{f}: image {image} must name a file");
@@ -83,7 +87,8 @@ fn validate(files: &[PathBuf]) -> Vec<serde_json::Value> {
     let validator = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/tools/validate3mf/validate3mf");
     let out = Command::new(validator).arg("--json").args(files).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    let lines: Vec<serde_json::Value> = text.lines().filter(|l| l.starts_with('{')).map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> =
+        text.lines().filter(|l| l.starts_with('{')).map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines.len(), files.len(), "{text}");
     for l in &lines {
         assert_eq!(l["ok"], true, "{l}");
@@ -125,7 +130,12 @@ fn a_loose_pile_a_printables_zip_a_zip_of_three_models_and_a_slicer_folder() {
     // A folder with a 3MF project from a slicer, kept byte for byte.
     let project = d.join("Cura Project");
     std::fs::create_dir(&project).unwrap();
-    let cura = corpus("slicer-test-models/cura_projects").read_dir().unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|e| e == "3mf")).unwrap();
+    let cura = corpus("slicer-test-models/cura_projects")
+        .read_dir()
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "3mf"))
+        .unwrap();
     std::fs::copy(&cura, project.join("project.3mf")).unwrap();
 
     let out = d.join("out");
@@ -146,12 +156,16 @@ fn a_loose_pile_a_printables_zip_a_zip_of_three_models_and_a_slicer_folder() {
         os("Maker Jane"),
     ]);
     assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
-    let mut models: Vec<String> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    let mut models: Vec<String> =
+        std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     models.sort();
     assert_eq!(models, ["bracket", "cura-project", "desk-organizer", "fan-disk", "pawn", "queen", "rook"]);
     assert_eq!(listing(&out.join("bracket")), ["bracket-preview.png", "bracket.3mf", "datapackage.json"]);
     assert_eq!(listing(&out.join("fan-disk")), ["datapackage.json", "fan-disk.3mf", "fan_disk_preview.jpg"]);
-    assert_eq!(listing(&out.join("desk-organizer")), ["datapackage.json", "desk-organizer.3mf", "images/photo.png", "instructions.pdf"]);
+    assert_eq!(
+        listing(&out.join("desk-organizer")),
+        ["datapackage.json", "desk-organizer.3mf", "images/photo.png", "instructions.pdf"]
+    );
     assert_eq!(listing(&out.join("cura-project")), ["datapackage.json", "project.3mf"]);
     assert_eq!(std::fs::read(out.join("cura-project/project.3mf")).unwrap(), std::fs::read(&cura).unwrap());
 
@@ -177,7 +191,11 @@ fn a_loose_pile_a_printables_zip_a_zip_of_three_models_and_a_slicer_folder() {
     assert!(!out.join("desk-organizer/desk-organizer-preview.png").exists());
     assert_eq!(check_profile(&out), 7);
 
-    let packages: Vec<PathBuf> = listing(&out).iter().filter(|f| f.ends_with(".3mf") && !f.starts_with("cura-project")).map(|f| out.join(f)).collect();
+    let packages: Vec<PathBuf> = listing(&out)
+        .iter()
+        .filter(|f| f.ends_with(".3mf") && !f.starts_with("cura-project"))
+        .map(|f| out.join(f))
+        .collect();
     assert_eq!(packages.len(), 6);
     let verdicts = validate(&packages);
     let today = String::from_utf8(Command::new("date").args(["-u", "+%F"]).output().unwrap().stdout).unwrap();
@@ -185,7 +203,10 @@ fn a_loose_pile_a_printables_zip_a_zip_of_three_models_and_a_slicer_folder() {
         assert_eq!(v["metadata"]["CreationDate"], today.trim(), "{v}");
     }
     let thumbnailed: Vec<bool> = verdicts.iter().map(|v| v["package_thumbnail"] == true).collect();
-    let expected: Vec<bool> = packages.iter().map(|p| !p.starts_with(out.join("desk-organizer")) && !p.starts_with(out.join("fan-disk"))).collect();
+    let expected: Vec<bool> = packages
+        .iter()
+        .map(|p| !p.starts_with(out.join("desk-organizer")) && !p.starts_with(out.join("fan-disk")))
+        .collect();
     assert_eq!(thumbnailed, expected, "the render is embedded exactly where no picture came with the model");
     let info = Command::new("prusa-slicer").arg("--info").arg(out.join("bracket/bracket.3mf")).output().unwrap();
     assert!(info.status.success());
@@ -201,7 +222,10 @@ fn a_loose_pile_a_printables_zip_a_zip_of_three_models_and_a_slicer_folder() {
 #[test]
 fn dry_run_prints_the_plan_and_writes_nothing() {
     let t = tempfile::tempdir().unwrap();
-    zip_of(&t.path().join("three.zip"), &[("Rook/rook.stl", corpus("trimesh/torus.STL")), ("Pawn/pawn.stl", corpus("trimesh/round.stl"))]);
+    zip_of(
+        &t.path().join("three.zip"),
+        &[("Rook/rook.stl", corpus("trimesh/torus.STL")), ("Pawn/pawn.stl", corpus("trimesh/round.stl"))],
+    );
     let out = t.path().join("out");
     let r = to3mf(&[os("process"), os(&t.path().join("three.zip")), os("--out-dir"), os(&out), os("--dry-run")]);
     assert_eq!(r.status.code(), Some(0));
@@ -211,7 +235,15 @@ fn dry_run_prints_the_plan_and_writes_nothing() {
     assert!(!out.exists() || listing(&out).is_empty());
 
     // Edits from flags: a rename, a file left out, a file moved into a new model.
-    zip_of(&t.path().join("set.zip"), &[("Rook/rook.stl", corpus("trimesh/torus.STL")), ("Rook/base.stl", corpus("trimesh/round.stl")), ("Pawn/pawn.stl", corpus("trimesh/round.stl")), ("Pawn/notes.txt", corpus("trimesh/LICENSE-trimesh.txt"))]);
+    zip_of(
+        &t.path().join("set.zip"),
+        &[
+            ("Rook/rook.stl", corpus("trimesh/torus.STL")),
+            ("Rook/base.stl", corpus("trimesh/round.stl")),
+            ("Pawn/pawn.stl", corpus("trimesh/round.stl")),
+            ("Pawn/notes.txt", corpus("trimesh/LICENSE-trimesh.txt")),
+        ],
+    );
     let flags = ["--title", "rook=Castle", "--exclude", "*notes.txt", "--move", "Rook/base.stl=Plinth"];
     let set = t.path().join("set.zip");
     let mut args = vec![os("process"), os(&set), os("--out-dir"), os(&out), os("--dry-run")];
@@ -229,23 +261,42 @@ fn dry_run_prints_the_plan_and_writes_nothing() {
     // A 3MF is kept as it is, unless re-encoding is asked for.
     let tmf = corpus("slicer-test-models/3mf/translated.3mf");
     let kept = to3mf(&[os("process"), os(&tmf), os("--out-dir"), os(&out), os("--dry-run")]);
-    assert!(String::from_utf8_lossy(&kept.stdout).contains("translated.3mf (as translated.3mf)"), "{}", String::from_utf8_lossy(&kept.stdout));
+    assert!(
+        String::from_utf8_lossy(&kept.stdout).contains("translated.3mf (as translated.3mf)"),
+        "{}",
+        String::from_utf8_lossy(&kept.stdout)
+    );
     let re = to3mf(&[os("process"), os(&tmf), os("--out-dir"), os(&out), os("--dry-run"), os("--reencode-3mf")]);
-    assert!(String::from_utf8_lossy(&re.stdout).contains("translated.3mf (into translated.3mf)"), "{}", String::from_utf8_lossy(&re.stdout));
+    assert!(
+        String::from_utf8_lossy(&re.stdout).contains("translated.3mf (into translated.3mf)"),
+        "{}",
+        String::from_utf8_lossy(&re.stdout)
+    );
 }
 
 #[test]
 fn zip_outputs_and_unsupported_archives() {
     let t = tempfile::tempdir().unwrap();
-    zip_of(&t.path().join("three.zip"), &[("Rook/rook.stl", corpus("trimesh/torus.STL")), ("Pawn/pawn.stl", corpus("trimesh/round.stl"))]);
+    zip_of(
+        &t.path().join("three.zip"),
+        &[("Rook/rook.stl", corpus("trimesh/torus.STL")), ("Pawn/pawn.stl", corpus("trimesh/round.stl"))],
+    );
     std::fs::write(t.path().join("old.rar"), b"Rar!\x1a\x07\x00 rest").unwrap();
     let out = t.path().join("zips");
-    let r = to3mf(&[os("process"), os(&t.path().join("three.zip")), os(&t.path().join("old.rar")), os("--out-dir"), os(&out), os("--zip-per-model")]);
+    let r = to3mf(&[
+        os("process"),
+        os(&t.path().join("three.zip")),
+        os(&t.path().join("old.rar")),
+        os("--out-dir"),
+        os(&out),
+        os("--zip-per-model"),
+    ]);
     assert_eq!(r.status.code(), Some(1), "the RAR failed, the rest was written");
     assert!(String::from_utf8_lossy(&r.stderr).contains("old.rar: this is a RAR archive: extract it first"));
     assert_eq!(listing(&out), ["pawn.zip", "rook.zip"]);
     let mut archive = zip::ZipArchive::new(std::fs::File::open(out.join("rook.zip")).unwrap()).unwrap();
-    let mut names: Vec<String> = (0..archive.len()).map(|i| archive.by_index(i).unwrap().name().unwrap().to_string()).collect();
+    let mut names: Vec<String> =
+        (0..archive.len()).map(|i| archive.by_index(i).unwrap().name().unwrap().to_string()).collect();
     names.sort();
     assert_eq!(names, ["rook/datapackage.json", "rook/rook-preview.png", "rook/rook.3mf"]);
 
@@ -253,11 +304,19 @@ fn zip_outputs_and_unsupported_archives() {
     let r = to3mf(&[os("process"), os(&t.path().join("three.zip")), os("--out-dir"), os(&one), os("--zip")]);
     assert_eq!(r.status.code(), Some(0));
     let mut archive = zip::ZipArchive::new(std::fs::File::open(one.join("models.zip")).unwrap()).unwrap();
-    let mut names: Vec<String> = (0..archive.len()).map(|i| archive.by_index(i).unwrap().name().unwrap().to_string()).collect();
+    let mut names: Vec<String> =
+        (0..archive.len()).map(|i| archive.by_index(i).unwrap().name().unwrap().to_string()).collect();
     names.sort();
     assert_eq!(
         names,
-        ["pawn/datapackage.json", "pawn/pawn-preview.png", "pawn/pawn.3mf", "rook/datapackage.json", "rook/rook-preview.png", "rook/rook.3mf"]
+        [
+            "pawn/datapackage.json",
+            "pawn/pawn-preview.png",
+            "pawn/pawn.3mf",
+            "rook/datapackage.json",
+            "rook/rook-preview.png",
+            "rook/rook.3mf"
+        ]
     );
 }
 
@@ -312,7 +371,10 @@ fn a_7z_release_is_read_like_a_zip_and_a_broken_one_says_so() {
     let stderr = String::from_utf8_lossy(&r.stderr);
     assert_eq!(r.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("broken.7z: not a readable 7z archive"), "{stderr}");
-    assert_eq!(listing(&out.join("gear-set")), ["README.md", "datapackage.json", "gear-set-preview.png", "gear-set.3mf"]);
+    assert_eq!(
+        listing(&out.join("gear-set")),
+        ["README.md", "datapackage.json", "gear-set-preview.png", "gear-set.3mf"]
+    );
     let dp = datapackage(&out.join("gear-set/datapackage.json"));
     assert_eq!((dp["title"].as_str(), dp["description"].as_str()), (Some("Gear Set"), Some("Two parts that turn.")));
     let verdicts = validate(&[out.join("gear-set/gear-set.3mf")]);

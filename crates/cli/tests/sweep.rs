@@ -45,7 +45,8 @@ fn every_corpus_file_converts_or_fails_cleanly_under_caps() {
     let (mut ok, mut failed, mut outputs) = (0, 0, Vec::new());
     for (i, f) in files.iter().enumerate() {
         let out = dir.path().join(format!("{i}.3mf"));
-        let (code, stderr) = capped(&["convert".as_ref(), f.as_os_str(), "-o".as_ref(), out.as_os_str(), "-q".as_ref()]);
+        let (code, stderr) =
+            capped(&["convert".as_ref(), f.as_os_str(), "-o".as_ref(), out.as_os_str(), "-q".as_ref()]);
         assert!(!stderr.contains("panicked"), "{}: {stderr}", f.display());
         match code {
             0 => {
@@ -55,7 +56,10 @@ fn every_corpus_file_converts_or_fails_cleanly_under_caps() {
             1 => {
                 failed += 1;
                 let name = f.to_string_lossy();
-                assert!(stderr.lines().any(|l| l.starts_with("error: ") && l.contains(name.as_ref())), "{name}: {stderr}");
+                assert!(
+                    stderr.lines().any(|l| l.starts_with("error: ") && l.contains(name.as_ref())),
+                    "{name}: {stderr}"
+                );
             }
             c => panic!("{}: exit {c}: {stderr}", f.display()),
         }

@@ -2,12 +2,15 @@
 //! package and the same report as the CLI's `--json` out. Thin on purpose: every decision
 //! is the core's.
 
+#[cfg(all(target_arch = "wasm32", feature = "full"))]
+pub use manyfold::{export_model_files, export_models, extract_file, plan_models};
 /// The JS-facing functions; the crate builds natively too (empty) so the workspace stays
 /// one `cargo test`.
 #[cfg(target_arch = "wasm32")]
-pub use web::{compress_elements, convert_bytes, convert_files, convert_files_split, convert_files_streaming, is_binary_stl, set_buffers, warm_up, zip_blobs, SplitConversion, StlFeed};
-#[cfg(all(target_arch = "wasm32", feature = "full"))]
-pub use manyfold::{export_model_files, export_models, extract_file, plan_models};
+pub use web::{
+    compress_elements, convert_bytes, convert_files, convert_files_split, convert_files_streaming, is_binary_stl,
+    set_buffers, warm_up, zip_blobs, SplitConversion, StlFeed,
+};
 
 #[cfg(all(target_arch = "wasm32", feature = "full"))]
 mod manyfold;
@@ -42,7 +45,8 @@ pub(crate) mod web {
 
     /// A `Uint8Array` of `bytes` bytes from `take`, if it gives one.
     fn taken(bytes: usize) -> Option<js_sys::Uint8Array> {
-        let array = TAKE.with(|t| t.borrow().as_ref().and_then(|f| f.call1(&JsValue::NULL, &(bytes as f64).into()).ok()))?;
+        let array =
+            TAKE.with(|t| t.borrow().as_ref().and_then(|f| f.call1(&JsValue::NULL, &(bytes as f64).into()).ok()))?;
         array.dyn_into::<js_sys::Uint8Array>().ok().filter(|a| a.length() as usize == bytes && a.byte_offset() % 4 == 0)
     }
 
@@ -75,7 +79,11 @@ pub(crate) mod web {
     const SLICE: f64 = 16.0 * 1024.0 * 1024.0;
 
     impl<'a> FileRead<'a> {
-        pub(crate) fn new(file: web_sys::Blob, reader: web_sys::FileReaderSync, progress: &'a dyn Fn(&str, f64, f64)) -> Self {
+        pub(crate) fn new(
+            file: web_sys::Blob,
+            reader: web_sys::FileReaderSync,
+            progress: &'a dyn Fn(&str, f64, f64),
+        ) -> Self {
             let size = file.size();
             FileRead { file, reader, pos: 0.0, size, slice: js_sys::Uint8Array::new_with_length(0), taken: 0, progress }
         }
@@ -158,7 +166,8 @@ pub(crate) mod web {
     fn result(package: Option<&[u8]>, report: &to3mf::Report) -> Result<JsValue, JsValue> {
         let report_js = serde_wasm_bindgen::to_value(report).map_err(|e| JsError::new(&e.to_string()))?;
         if let Some(error) = &report.error {
-            let first = report.inputs.iter().find_map(|i| i.error.as_ref().map(|e| format!("{}: {}", i.name, e.message)));
+            let first =
+                report.inputs.iter().find_map(|i| i.error.as_ref().map(|e| format!("{}: {}", i.name, e.message)));
             let err = js_sys::Error::new(&first.unwrap_or_else(|| error.message.clone()));
             js_sys::Reflect::set(&err, &"report".into(), &report_js)?;
             js_sys::Reflect::set(&err, &"code".into(), &error.code.as_str().into())?;
@@ -261,7 +270,8 @@ pub(crate) mod web {
         #[wasm_bindgen(js_name = addSums)]
         pub fn add_sums(&mut self, k: u32, crc: u32, xml_bytes: f64, compressed_bytes: f64) -> Result<(), JsError> {
             let k = self.index(k)?;
-            self.sums[k] = Some(to3mf::ChunkSums { crc, xml_bytes: xml_bytes as u64, compressed_bytes: compressed_bytes as u64 });
+            self.sums[k] =
+                Some(to3mf::ChunkSums { crc, xml_bytes: xml_bytes as u64, compressed_bytes: compressed_bytes as u64 });
             Ok(())
         }
 
@@ -303,7 +313,8 @@ pub(crate) mod web {
         on_sealed: Option<js_sys::Function>,
     ) -> Result<SplitConversion, JsValue> {
         let options = self::options(options)?;
-        let reader = web_sys::FileReaderSync::new().map_err(|_| JsError::new("FileReaderSync needs a dedicated worker"))?;
+        let reader =
+            web_sys::FileReaderSync::new().map_err(|_| JsError::new("FileReaderSync needs a dedicated worker"))?;
         let sealer = Sealer::new(on_sealed);
         let report_progress = progress_of(&on_progress);
         let progress = |stage: &str, done: f64, total: f64| {
@@ -344,7 +355,8 @@ pub(crate) mod web {
                 let id = self.sent.borrow().len() as u32;
                 let (triangles, data) = elements_to_js(&run.elements);
                 // A chunk the callback declines (false) or throws on is made later instead.
-                let taken = f.call3(&JsValue::NULL, &id.into(), &triangles.into(), &data).is_ok_and(|v| v != JsValue::FALSE);
+                let taken =
+                    f.call3(&JsValue::NULL, &id.into(), &triangles.into(), &data).is_ok_and(|v| v != JsValue::FALSE);
                 if !taken {
                     continue;
                 }
@@ -357,7 +369,11 @@ pub(crate) mod web {
         }
 
         /// The conversion once every input is read, or the error thrown when nothing can be written.
-        fn conversion(&self, report: to3mf::Report, split: Option<to3mf::Split<ChunkOut>>) -> Result<SplitConversion, JsValue> {
+        fn conversion(
+            &self,
+            report: to3mf::Report,
+            split: Option<to3mf::Split<ChunkOut>>,
+        ) -> Result<SplitConversion, JsValue> {
             self.drain();
             let Some(split) = split else {
                 return Err(result(None, &report).expect_err("a report without a package has an error"));
@@ -395,7 +411,12 @@ pub(crate) mod web {
     impl StlFeed {
         /// A feed for the file `name` of `size` bytes, with the conversion's `options`.
         #[wasm_bindgen(constructor)]
-        pub fn new(name: String, size: f64, options: JsValue, on_sealed: Option<js_sys::Function>) -> Result<StlFeed, JsValue> {
+        pub fn new(
+            name: String,
+            size: f64,
+            options: JsValue,
+            on_sealed: Option<js_sys::Function>,
+        ) -> Result<StlFeed, JsValue> {
             let options = self::options(options)?;
             let sealer = Sealer::new(on_sealed);
             let feed = to3mf::BinaryStlFeed::new(&name, Some(size as u64), &options, sealer.sender());
@@ -427,7 +448,8 @@ pub(crate) mod web {
         /// `convertFilesSplit` when nothing can be written.
         pub fn finish(&mut self, on_chunk: js_sys::Function) -> Result<SplitConversion, JsValue> {
             let input = self.input()?;
-            let (report, split) = to3mf::split_inputs(vec![(self.name.clone(), input)], ChunkOut(on_chunk), &self.options);
+            let (report, split) =
+                to3mf::split_inputs(vec![(self.name.clone(), input)], ChunkOut(on_chunk), &self.options);
             self.sealer.conversion(report, split)
         }
 
@@ -451,12 +473,14 @@ pub(crate) mod web {
     pub fn compress_elements(triangles: bool, data: JsValue, options: JsValue) -> Result<js_sys::Object, JsValue> {
         let options = self::options(options)?;
         let elements = if triangles {
-            let data: js_sys::Uint32Array = data.dyn_into().map_err(|_| JsError::new("triangles must be a Uint32Array"))?;
+            let data: js_sys::Uint32Array =
+                data.dyn_into().map_err(|_| JsError::new("triangles must be a Uint32Array"))?;
             let mut t = vec![[0u32; 3]; threes(data.length())?];
             data.copy_to(t.as_flattened_mut());
             to3mf::Elements::Triangles(t)
         } else {
-            let data: js_sys::Float32Array = data.dyn_into().map_err(|_| JsError::new("vertices must be a Float32Array"))?;
+            let data: js_sys::Float32Array =
+                data.dyn_into().map_err(|_| JsError::new("vertices must be a Float32Array"))?;
             let mut v = vec![[0f32; 3]; threes(data.length())?];
             data.copy_to(v.as_flattened_mut());
             to3mf::Elements::Vertices(v)
@@ -483,7 +507,9 @@ pub(crate) mod web {
     /// Whether `elements` are triangles, and their numbers copied out of wasm memory.
     fn elements_to_js(elements: &to3mf::Elements) -> (bool, JsValue) {
         // A buffer from `setBuffers` if it gives one, else a new one: 4 bytes per number.
-        let numbers = |n: usize| taken(n * 4).map_or_else(|| (js_sys::ArrayBuffer::new(n as u32 * 4), 0), |b| (b.buffer(), b.byte_offset()));
+        let numbers = |n: usize| {
+            taken(n * 4).map_or_else(|| (js_sys::ArrayBuffer::new(n as u32 * 4), 0), |b| (b.buffer(), b.byte_offset()))
+        };
         match elements {
             to3mf::Elements::Vertices(v) => {
                 let v = v.as_flattened();
@@ -541,7 +567,8 @@ pub(crate) mod web {
         on_progress: Option<js_sys::Function>,
     ) -> Result<to3mf::Report, JsError> {
         let options = self::options(options)?;
-        let reader = web_sys::FileReaderSync::new().map_err(|_| JsError::new("FileReaderSync needs a dedicated worker"))?;
+        let reader =
+            web_sys::FileReaderSync::new().map_err(|_| JsError::new("FileReaderSync needs a dedicated worker"))?;
         let progress = progress_of(&on_progress);
         let inputs = inputs(&files, &reader, &progress)?;
         Ok(to3mf::convert(inputs, out, &options, &mut |done, total| progress("writing", done as f64, total as f64)))
@@ -555,7 +582,8 @@ pub(crate) mod web {
         if blobs.length() != names.length() {
             return Err(JsError::new("zipBlobs needs one name per blob"));
         }
-        let reader = web_sys::FileReaderSync::new().map_err(|_| JsError::new("FileReaderSync needs a dedicated worker"))?;
+        let reader =
+            web_sys::FileReaderSync::new().map_err(|_| JsError::new("FileReaderSync needs a dedicated worker"))?;
         let quiet = |_: &str, _: f64, _: f64| {};
         let mut entries = Vec::new();
         for (blob, name) in blobs.iter().zip(names.iter()) {
@@ -575,7 +603,9 @@ pub(crate) mod web {
     impl std::io::Write for ChunkOut {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
             let chunk = copy_out(buf);
-            self.0.call1(&JsValue::NULL, &chunk).map_err(|e| std::io::Error::other(format!("onChunk failed: {e:?}")))?;
+            self.0
+                .call1(&JsValue::NULL, &chunk)
+                .map_err(|e| std::io::Error::other(format!("onChunk failed: {e:?}")))?;
             Ok(buf.len())
         }
 

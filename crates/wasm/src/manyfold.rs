@@ -21,8 +21,16 @@ enum Source {
 fn quiet(_: &str, _: f64, _: f64) {}
 
 fn files_and_paths(files: &js_sys::Array, paths: &js_sys::Array) -> Result<(Vec<web_sys::File>, Vec<String>), JsValue> {
-    let files: Vec<web_sys::File> = files.iter().map(|f| f.dyn_into()).collect::<Result<_, _>>().map_err(|_| JsError::new("files must be File objects"))?;
-    let paths: Vec<String> = paths.iter().map(|p| p.as_string()).collect::<Option<_>>().ok_or_else(|| JsError::new("paths must be strings"))?;
+    let files: Vec<web_sys::File> = files
+        .iter()
+        .map(|f| f.dyn_into())
+        .collect::<Result<_, _>>()
+        .map_err(|_| JsError::new("files must be File objects"))?;
+    let paths: Vec<String> = paths
+        .iter()
+        .map(|p| p.as_string())
+        .collect::<Option<_>>()
+        .ok_or_else(|| JsError::new("paths must be strings"))?;
     if files.len() != paths.len() {
         return Err(JsError::new("one path per file").into());
     }
@@ -41,7 +49,11 @@ fn reader() -> Result<web_sys::FileReaderSync, JsValue> {
 
 /// Roots as the core groups them: a path with folders belongs to the folder root of its top
 /// folder, a `.zip` or `.7z` is an archive root, anything else is loose.
-fn roots(files: &[web_sys::File], paths: &[String], errors: &mut Vec<String>) -> Result<(Vec<Root>, Vec<Source>), JsValue> {
+fn roots(
+    files: &[web_sys::File],
+    paths: &[String],
+    errors: &mut Vec<String>,
+) -> Result<(Vec<Root>, Vec<Source>), JsValue> {
     let rd = reader()?;
     let (mut roots, mut sources): (Vec<Root>, Vec<Source>) = (Vec::new(), Vec::new());
     let mut loose = (Root { name: String::new(), files: Vec::new(), loose: true }, Vec::new());
@@ -52,7 +64,8 @@ fn roots(files: &[web_sys::File], paths: &[String], errors: &mut Vec<String>) ->
             continue;
         }
         if lower.ends_with(".zip") || lower.ends_with(".7z") {
-            match list_archive(path, FileRead::new(file.clone().into(), rd.clone(), &quiet), &ArchiveLimits::default()) {
+            match list_archive(path, FileRead::new(file.clone().into(), rd.clone(), &quiet), &ArchiveLimits::default())
+            {
                 Ok((root, archive)) => {
                     errors.extend(archive.warnings.iter().cloned());
                     roots.push(root);
@@ -65,7 +78,10 @@ fn roots(files: &[web_sys::File], paths: &[String], errors: &mut Vec<String>) ->
         let source = SourceFile { path: path.clone(), size: file.size() as u64 };
         match path.split_once('/') {
             Some((top, _)) => {
-                let at = roots.iter().zip(&sources).position(|(r, s)| !r.loose && r.name == top && matches!(s, Source::Files(_)));
+                let at = roots
+                    .iter()
+                    .zip(&sources)
+                    .position(|(r, s)| !r.loose && r.name == top && matches!(s, Source::Files(_)));
                 let at = at.unwrap_or_else(|| {
                     roots.push(Root { name: top.to_string(), files: Vec::new(), loose: false });
                     sources.push(Source::Files(Vec::new()));
@@ -126,13 +142,19 @@ fn open_with<'a>(
 
 /// The bytes of one file of a plan (for pictures to re-encode in JS).
 #[wasm_bindgen(js_name = extractFile)]
-pub fn extract_file(files: js_sys::Array, paths: js_sys::Array, root: usize, path: String) -> Result<js_sys::Uint8Array, JsValue> {
+pub fn extract_file(
+    files: js_sys::Array,
+    paths: js_sys::Array,
+    root: usize,
+    path: String,
+) -> Result<js_sys::Uint8Array, JsValue> {
     let (files, paths) = files_and_paths(&files, &paths)?;
     let (_, mut sources) = roots(&files, &paths, &mut Vec::new())?;
     let (rd, none) = (reader()?, js_sys::Map::new());
     let mut open = open_with(&files, &mut sources, &none, &rd);
     let mut bytes = Vec::new();
-    let file = ModelFile { root, path, target: String::new(), kind: to3mf::models::FileKind::Other, presupported: false };
+    let file =
+        ModelFile { root, path, target: String::new(), kind: to3mf::models::FileKind::Other, presupported: false };
     open(&file, &mut |r: &mut dyn Read, _| {
         r.read_to_end(&mut bytes)?;
         Ok(())
@@ -149,7 +171,11 @@ struct FileCallback {
 }
 
 impl Sink for FileCallback {
-    fn put(&mut self, path: &str, write: &mut dyn FnMut(&mut dyn std::io::Write) -> to3mf::Result<()>) -> to3mf::Result<()> {
+    fn put(
+        &mut self,
+        path: &str,
+        write: &mut dyn FnMut(&mut dyn std::io::Write) -> to3mf::Result<()>,
+    ) -> to3mf::Result<()> {
         let mut bytes = Vec::new();
         write(&mut bytes)?;
         let full = format!("{}/{}", self.folder, to3mf::process::safe_path(path));
@@ -181,7 +207,9 @@ pub fn export_model_files(
     for m in models.iter().filter(|m| !m.files.is_empty()) {
         let folder = free_folder(&m.title, &mut used);
         let mut sink = FileCallback { on_file: on_file.clone(), folder: folder.clone() };
-        reports.push(write_model(m, &mut open, &mut sink, &options).map_err(|e| JsError::new(&format!("{}: {e}", m.title)))?);
+        reports.push(
+            write_model(m, &mut open, &mut sink, &options).map_err(|e| JsError::new(&format!("{}: {e}", m.title)))?,
+        );
         folders.push(folder);
     }
     to_js(&serde_json::json!({ "models": reports, "folders": folders }))
@@ -199,7 +227,8 @@ struct Export {
 impl Export {
     fn new(files: js_sys::Array, paths: js_sys::Array, models: JsValue, options: JsValue) -> Result<Export, JsValue> {
         let (files, paths) = files_and_paths(&files, &paths)?;
-        let models = serde_wasm_bindgen::from_value(models).map_err(|e| JsError::new(&format!("invalid models: {e}")))?;
+        let models =
+            serde_wasm_bindgen::from_value(models).map_err(|e| JsError::new(&format!("invalid models: {e}")))?;
         let options = process_options(options)?;
         let (_, sources) = roots(&files, &paths, &mut Vec::new())?;
         Ok(Export { files, models, options, sources, rd: reader()? })
@@ -250,7 +279,10 @@ pub fn export_models(
     for m in models.iter().filter(|m| !m.files.is_empty()) {
         let folder = free_folder(&m.title, &mut taken);
         zip.set_folder(&folder);
-        reports.push(write_model(m, &mut open, &mut zip as &mut dyn Sink, &options).map_err(|e| JsError::new(&format!("{}: {e}", m.title)))?);
+        reports.push(
+            write_model(m, &mut open, &mut zip as &mut dyn Sink, &options)
+                .map_err(|e| JsError::new(&format!("{}: {e}", m.title)))?,
+        );
     }
     let (_, size) = zip.finish().map_err(|e| JsError::new(&e.to_string()))?;
     to_js(&serde_json::json!({ "models": reports, "size": size, "folders": taken }))

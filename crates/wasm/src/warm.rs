@@ -52,11 +52,18 @@ pub fn warm_up() -> WarmUp {
     let stl = grid_stl(64);
     let options = to3mf::Options::default();
     let mut package = Vec::new();
-    let report = to3mf::convert([("warm-up.stl".to_string(), &stl[..], Some(stl.len() as u64))], &mut package, &options, &mut |_, _| {});
+    let report = to3mf::convert(
+        [("warm-up.stl".to_string(), &stl[..], Some(stl.len() as u64))],
+        &mut package,
+        &options,
+        &mut |_, _| {},
+    );
     let mut feed = to3mf::BinaryStlFeed::new("warm-up.stl", Some(stl.len() as u64), &options, None);
     let fed = stl.chunks(1 << 16).try_for_each(|piece| feed.push(piece));
     let (mut chunks, mut chunk_bytes) = (0, 0);
-    if let (Ok(()), (_, Some(mut split))) = (fed, to3mf::split_inputs([("warm-up.stl".to_string(), feed.finish())], std::io::sink(), &options)) {
+    if let (Ok(()), (_, Some(mut split))) =
+        (fed, to3mf::split_inputs([("warm-up.stl".to_string(), feed.finish())], std::io::sink(), &options))
+    {
         let meshes: Vec<&to3mf::Mesh> = split.meshes.iter().collect();
         for k in 0..split.chunks.len() {
             chunks += 1;
@@ -65,7 +72,9 @@ pub fn warm_up() -> WarmUp {
         // And as a helper compresses runs of elements (a grid this small is one chunk, with
         // its markup, so it has no plain runs of its own).
         if let Some(mesh) = meshes.first() {
-            for elements in [to3mf::Elements::Vertices(mesh.vertices.clone()), to3mf::Elements::Triangles(mesh.triangles.clone())] {
+            for elements in
+                [to3mf::Elements::Vertices(mesh.vertices.clone()), to3mf::Elements::Triangles(mesh.triangles.clone())]
+            {
                 chunks += 1;
                 chunk_bytes += elements.compress(options.compression_level).0.len();
             }

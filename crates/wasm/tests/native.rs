@@ -9,7 +9,12 @@ fn native_packages_match_the_golden_checksums() {
     let mut lines = Vec::new();
     for (name, bytes) in common::INPUTS {
         let mut package = Vec::new();
-        let report = to3mf::convert([(name.to_string(), *bytes, None)], &mut package, &to3mf::Options::default(), &mut |_, _| {});
+        let report = to3mf::convert(
+            [(name.to_string(), *bytes, None)],
+            &mut package,
+            &to3mf::Options::default(),
+            &mut |_, _| {},
+        );
         assert!(report.error.is_none(), "{name}: {:?}", report.error);
         assert_eq!(common::crc32(&package), crc32fast::hash(&package));
         lines.push(common::line(name, &package));

@@ -43,7 +43,10 @@ fn a_bad_file_is_reported_and_the_good_one_still_written() {
     let files = js_sys::Array::of2(&file("bad.stl", bad), &file(good_name, good));
     let out = to3mf_wasm::convert_files(files, JsValue::UNDEFINED).map_err(JsValue::from).unwrap();
     assert_eq!(get(&out, &["report", "inputs", "0", "error", "code"]), "syntax");
-    assert_eq!(get(&out, &["report", "inputs", "0", "error", "message"]), "line 5: malformed vertex line (expected 'vertex x y z'): 'vertex 1 zero 0'");
+    assert_eq!(
+        get(&out, &["report", "inputs", "0", "error", "message"]),
+        "line 5: malformed vertex line (expected 'vertex x y z'): 'vertex 1 zero 0'"
+    );
     assert_eq!(get(&out, &["report", "objects_written"]).as_f64(), Some(2.0));
     assert!(js_sys::Uint8Array::new(&get(&out, &["package"])).length() > 0);
 }
@@ -103,10 +106,14 @@ fn streamed_chunks_form_the_same_package_and_progress_is_reported() {
     }
     assert_eq!(common::line(name, &package), common::GOLDEN.lines().nth(3).unwrap());
     let stages: Vec<String> = progress.iter().map(|p| get(&p, &["0"]).as_string().unwrap()).collect();
-    assert!(stages.iter().any(|s| s == "reading") && stages.last().map(String::as_str) == Some("writing"), "{stages:?}");
+    assert!(
+        stages.iter().any(|s| s == "reading") && stages.last().map(String::as_str) == Some("writing"),
+        "{stages:?}"
+    );
     let last = progress.get(progress.length() - 1);
     assert_eq!(get(&last, &["1"]).as_f64(), get(&last, &["2"]).as_f64(), "writing ends at its total");
-    let read_done: Vec<f64> = progress.iter().filter(|p| get(p, &["0"]) == "reading").map(|p| get(&p, &["1"]).as_f64().unwrap()).collect();
+    let read_done: Vec<f64> =
+        progress.iter().filter(|p| get(p, &["0"]) == "reading").map(|p| get(&p, &["1"]).as_f64().unwrap()).collect();
     assert_eq!(read_done.last().copied(), Some(bytes.len() as f64));
 }
 
@@ -185,13 +192,26 @@ fn function<T: ?Sized>(closure: &Closure<T>) -> js_sys::Function {
 /// place; `head` holds what onChunk got. Returns the package.
 fn assemble(mut split: to3mf_wasm::SplitConversion, head: &js_sys::Array, sealed: &js_sys::Array) -> Vec<u8> {
     let count = split.count() as usize;
-    assert!(sealed.length() >= 4 && split.sealed_count() == sealed.length(), "{} runs sealed of {count} chunks", sealed.length());
+    assert!(
+        sealed.length() >= 4 && split.sealed_count() == sealed.length(),
+        "{} runs sealed of {count} chunks",
+        sealed.length()
+    );
     let mut chunks: Vec<Option<Vec<u8>>> = vec![None; count];
-    let place = |split: &mut to3mf_wasm::SplitConversion, chunks: &mut Vec<Option<Vec<u8>>>, k: usize, triangles: JsValue, data: JsValue| {
-        let out = to3mf_wasm::compress_elements(triangles.as_bool().unwrap(), data, JsValue::UNDEFINED).map_err(JsValue::from).unwrap();
+    let place = |split: &mut to3mf_wasm::SplitConversion,
+                 chunks: &mut Vec<Option<Vec<u8>>>,
+                 k: usize,
+                 triangles: JsValue,
+                 data: JsValue| {
+        let out = to3mf_wasm::compress_elements(triangles.as_bool().unwrap(), data, JsValue::UNDEFINED)
+            .map_err(JsValue::from)
+            .unwrap();
         let bytes = js_sys::Uint8Array::new(&get(&out, &["bytes"])).to_vec();
         let crc = get(&out, &["crc"]).as_f64().unwrap() as u32;
-        split.add_sums(k as u32, crc, get(&out, &["xmlBytes"]).as_f64().unwrap(), bytes.len() as f64).map_err(JsValue::from).unwrap();
+        split
+            .add_sums(k as u32, crc, get(&out, &["xmlBytes"]).as_f64().unwrap(), bytes.len() as f64)
+            .map_err(JsValue::from)
+            .unwrap();
         assert!(chunks[k].replace(bytes).is_none(), "chunk {k} made twice");
     };
     for run in sealed.iter() {
@@ -233,7 +253,9 @@ fn sealed_runs_compressed_elsewhere_make_the_streamed_package() {
     let streamed = js_sys::Array::new();
     let on_chunk = collect(&streamed);
     let files = js_sys::Array::of1(&file("grid.stl", &stl));
-    to3mf_wasm::convert_files_streaming(files, JsValue::UNDEFINED, function(&on_chunk), None).map_err(JsValue::from).unwrap();
+    to3mf_wasm::convert_files_streaming(files, JsValue::UNDEFINED, function(&on_chunk), None)
+        .map_err(JsValue::from)
+        .unwrap();
     let want: Vec<u8> = streamed.iter().flat_map(|c| js_sys::Uint8Array::new(&c).to_vec()).collect();
     assert!(to3mf_wasm::is_binary_stl(&stl[..4096]));
 
@@ -241,14 +263,22 @@ fn sealed_runs_compressed_elsewhere_make_the_streamed_package() {
     let on_chunk = collect(&head);
     let on_sealed = collect3(&sealed);
     let files = js_sys::Array::of1(&file("grid.stl", &stl));
-    let split = to3mf_wasm::convert_files_split(files, JsValue::UNDEFINED, function(&on_chunk), None, Some(function(&on_sealed)))
-        .map_err(JsValue::from)
-        .unwrap();
+    let split = to3mf_wasm::convert_files_split(
+        files,
+        JsValue::UNDEFINED,
+        function(&on_chunk),
+        None,
+        Some(function(&on_sealed)),
+    )
+    .map_err(JsValue::from)
+    .unwrap();
     assert!(assemble(split, &head, &sealed) == want, "read from slices: not the streamed package");
 
     head.set_length(0);
     sealed.set_length(0);
-    let mut feed = to3mf_wasm::StlFeed::new("grid.stl".into(), stl.len() as f64, JsValue::UNDEFINED, Some(function(&on_sealed))).unwrap();
+    let mut feed =
+        to3mf_wasm::StlFeed::new("grid.stl".into(), stl.len() as f64, JsValue::UNDEFINED, Some(function(&on_sealed)))
+            .unwrap();
     for piece in stl.chunks(65_536 + 7) {
         assert!(feed.push(piece));
     }
@@ -282,15 +312,27 @@ fn pieces_go_into_the_buffers_given_and_the_package_is_the_same() {
         let streamed = js_sys::Array::new();
         let on_chunk = collect(&streamed);
         let files = js_sys::Array::of1(&file("grid.stl", &stl));
-        to3mf_wasm::convert_files_streaming(files, JsValue::UNDEFINED, function(&on_chunk), None).map_err(JsValue::from).unwrap();
+        to3mf_wasm::convert_files_streaming(files, JsValue::UNDEFINED, function(&on_chunk), None)
+            .map_err(JsValue::from)
+            .unwrap();
         let (head, sealed) = (js_sys::Array::new(), js_sys::Array::new());
         let on_head = collect(&head);
         let on_sealed = collect3(&sealed);
-        let mut feed = to3mf_wasm::StlFeed::new("grid.stl".into(), stl.len() as f64, JsValue::UNDEFINED, Some(function(&on_sealed))).unwrap();
+        let mut feed = to3mf_wasm::StlFeed::new(
+            "grid.stl".into(),
+            stl.len() as f64,
+            JsValue::UNDEFINED,
+            Some(function(&on_sealed)),
+        )
+        .unwrap();
         assert!(feed.push(&stl));
         let split = feed.finish(function(&on_head)).map_err(JsValue::from).unwrap();
         // Every piece handed out: the package's, the sealed runs' and the compressed chunks'.
-        let offsets: Vec<f64> = streamed.iter().chain(sealed.iter().map(|run| get(&run, &["2"]))).map(|a| get(&a, &["byteOffset"]).as_f64().unwrap()).collect();
+        let offsets: Vec<f64> = streamed
+            .iter()
+            .chain(sealed.iter().map(|run| get(&run, &["2"])))
+            .map(|a| get(&a, &["byteOffset"]).as_f64().unwrap())
+            .collect();
         let split_package = assemble(split, &head, &sealed);
         let whole: Vec<u8> = streamed.iter().flat_map(|c| js_sys::Uint8Array::new(&c).to_vec()).collect();
         assert!(split_package == whole, "the split package is the streamed one");
@@ -300,7 +342,10 @@ fn pieces_go_into_the_buffers_given_and_the_package_is_the_same() {
 
     let (want, offsets) = convert();
     assert!(offsets.iter().all(|&o| o == 0.0), "new arrays without setBuffers");
-    let at_four = js_sys::Function::new_with_args("n", "globalThis.taken = (globalThis.taken || 0) + 1; return new Uint8Array(new ArrayBuffer(n + 12), 4, n);");
+    let at_four = js_sys::Function::new_with_args(
+        "n",
+        "globalThis.taken = (globalThis.taken || 0) + 1; return new Uint8Array(new ArrayBuffer(n + 12), 4, n);",
+    );
     to3mf_wasm::set_buffers(Some(at_four));
     let (got, offsets) = convert();
     let taken = count();
@@ -308,7 +353,10 @@ fn pieces_go_into_the_buffers_given_and_the_package_is_the_same() {
     to3mf_wasm::set_buffers(Some(wrong));
     let (fallback, fallback_offsets) = convert();
     to3mf_wasm::set_buffers(None);
-    assert!(taken as usize >= offsets.len() && offsets.iter().all(|&o| o == 4.0), "every piece in a given buffer: {offsets:?}");
+    assert!(
+        taken as usize >= offsets.len() && offsets.iter().all(|&o| o == 4.0),
+        "every piece in a given buffer: {offsets:?}"
+    );
     assert!(got == want, "the same package in the buffers given");
     assert!(count() > taken && fallback_offsets.iter().all(|&o| o == 0.0), "a wrong-sized array is not used");
     assert!(fallback == want, "the same package when the buffers given are refused");
@@ -325,7 +373,10 @@ fn a_file_the_browser_cannot_read_to_its_end_is_an_error() {
     assert!(feed.push(&stl[..1000]));
     feed.fail("network error");
     let err = feed.finish(js_sys::Function::new_no_args("")).map(|_| ()).unwrap_err();
-    assert_eq!(message(err), "the browser could not read it (network error): it may have been moved, changed or deleted since it was picked");
+    assert_eq!(
+        message(err),
+        "the browser could not read it (network error): it may have been moved, changed or deleted since it was picked"
+    );
 
     let mut feed = to3mf_wasm::StlFeed::new("short.stl".into(), stl.len() as f64, JsValue::UNDEFINED, None).unwrap();
     assert!(feed.push(&stl[..stl.len() - 50]));
