@@ -1,7 +1,48 @@
 //! Welded triangle meshes: exact welding by bit pattern, bounds and edge statistics.
 
 use crate::error::{Error, ErrorKind, Position, Result};
-use crate::report::{Bounds, EdgeStats};
+use serde::{Deserialize, Serialize};
+
+/// An axis-aligned bounding box in millimetres.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Bounds {
+    /// Smallest x, y, z.
+    pub min: [f32; 3],
+    /// Largest x, y, z.
+    pub max: [f32; 3],
+}
+
+impl Bounds {
+    /// Width, depth and height.
+    pub fn size(&self) -> [f32; 3] {
+        [self.max[0] - self.min[0], self.max[1] - self.min[1], self.max[2] - self.min[2]]
+    }
+
+    /// The box holding both.
+    pub fn union(&self, o: &Bounds) -> Bounds {
+        let mut b = *self;
+        for i in 0..3 {
+            b.min[i] = b.min[i].min(o.min[i]);
+            b.max[i] = b.max[i].max(o.max[i]);
+        }
+        b
+    }
+}
+
+/// How the edges of a mesh are shared: tells whether it is watertight.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EdgeStats {
+    /// Distinct edges.
+    pub edges: u64,
+    /// Edges used by one triangle only (holes).
+    pub boundary_edges: u64,
+    /// Edges used by more than two triangles.
+    pub non_manifold_edges: u64,
+    /// Edges whose two triangles run them in the same direction (a flipped face).
+    pub orientation_conflicts: u64,
+    /// No boundary, non-manifold or conflicting edge.
+    pub watertight: bool,
+}
 
 /// A welded triangle mesh: shared vertices and triangles as indices into them.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -134,7 +175,7 @@ pub struct MeshBuilder {
     /// comes back in the next triangle).
     recent: Vec<[u64; 2]>,
     /// Sends final chunks of model XML to be compressed while reading goes on.
-    sealer: Option<crate::early::Sealer>,
+    sealer: Option<crate::write::chunk::Sealer>,
     /// Which builder of its input this is, so compressed chunks find their mesh.
     serial: u64,
 }
@@ -181,7 +222,7 @@ impl MeshBuilder {
         self
     }
 
-    pub(crate) fn with_sealer(mut self, sealer: Option<crate::early::Sealer>) -> MeshBuilder {
+    pub(crate) fn with_sealer(mut self, sealer: Option<crate::write::chunk::Sealer>) -> MeshBuilder {
         self.sealer = sealer;
         self
     }

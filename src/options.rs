@@ -35,6 +35,19 @@ impl Unit {
             Unit::Foot => 304.8,
         }
     }
+
+    /// The unit a 3MF model's `unit` attribute names, if it is one the specification allows.
+    pub fn from_3mf(unit: &str) -> Option<Unit> {
+        Some(match unit {
+            "micron" => Unit::Micron,
+            "millimeter" => Unit::Millimeter,
+            "centimeter" => Unit::Centimeter,
+            "inch" => Unit::Inch,
+            "foot" => Unit::Foot,
+            "meter" => Unit::Meter,
+            _ => return None,
+        })
+    }
 }
 
 impl FromStr for Unit {
@@ -150,6 +163,18 @@ impl Default for Options {
 }
 
 impl Options {
+    /// Threads to use: [`threads`](Options::threads), or one per core when that is 0. Always 1
+    /// on wasm32 and without the `parallel` feature.
+    pub fn threads(&self) -> usize {
+        if cfg!(any(target_arch = "wasm32", not(feature = "parallel"))) {
+            return 1;
+        }
+        match self.threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
+    }
+
     /// Smaller packages than the default for a little more time: level 2.
     pub fn compact() -> Options {
         Options { compression_level: 2, ..Options::default() }

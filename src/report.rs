@@ -2,46 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-/// An axis-aligned bounding box in millimetres.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Bounds {
-    /// Smallest x, y, z.
-    pub min: [f32; 3],
-    /// Largest x, y, z.
-    pub max: [f32; 3],
-}
-
-impl Bounds {
-    /// Width, depth and height.
-    pub fn size(&self) -> [f32; 3] {
-        [self.max[0] - self.min[0], self.max[1] - self.min[1], self.max[2] - self.min[2]]
-    }
-
-    /// The box holding both.
-    pub fn union(&self, o: &Bounds) -> Bounds {
-        let mut b = *self;
-        for i in 0..3 {
-            b.min[i] = b.min[i].min(o.min[i]);
-            b.max[i] = b.max[i].max(o.max[i]);
-        }
-        b
-    }
-}
-
-/// How the edges of a mesh are shared: tells whether it is watertight.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EdgeStats {
-    /// Distinct edges.
-    pub edges: u64,
-    /// Edges used by one triangle only (holes).
-    pub boundary_edges: u64,
-    /// Edges used by more than two triangles.
-    pub non_manifold_edges: u64,
-    /// Edges whose two triangles run them in the same direction (a flipped face).
-    pub orientation_conflicts: u64,
-    /// No boundary, non-manifold or conflicting edge.
-    pub watertight: bool,
-}
+use crate::error::{Error, Position};
+use crate::mesh::{Bounds, EdgeStats};
 
 /// One object of an input, as read and as written.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -70,13 +32,13 @@ pub struct ErrorReport {
     /// A short machine-readable kind (`syntax`, `non_finite`, `truncated`, ...).
     pub code: String,
     /// Where, if somewhere in particular.
-    pub position: crate::error::Position,
+    pub position: Position,
     /// The whole message, position included.
     pub message: String,
 }
 
-impl From<&crate::Error> for ErrorReport {
-    fn from(e: &crate::Error) -> ErrorReport {
+impl From<&Error> for ErrorReport {
+    fn from(e: &Error) -> ErrorReport {
         ErrorReport { code: e.code().to_string(), position: e.position(), message: e.to_string() }
     }
 }
@@ -86,7 +48,8 @@ impl From<&crate::Error> for ErrorReport {
 pub struct InputReport {
     /// The input's name as given (usually the file name).
     pub name: String,
-    /// What the content was recognised as: `binary-stl`, `ascii-stl` or `obj`.
+    /// What the content was recognised as: `binary-stl`, `ascii-stl`, `obj` or `3mf`
+    /// (see [`Format::name`](crate::read::Format::name)).
     pub format: String,
     /// Bytes read.
     pub bytes: u64,
@@ -127,9 +90,20 @@ pub struct Report {
 
 impl Report {
     /// Records what a finished package holds.
-    pub fn written(&mut self, stats: crate::PackageStats) {
+    pub fn written(&mut self, stats: PackageStats) {
         self.objects_written = stats.objects;
         self.model_bytes = stats.model_bytes;
         self.package_bytes = stats.package_bytes;
     }
+}
+
+/// What was written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PackageStats {
+    /// Objects with a mesh.
+    pub objects: u64,
+    /// Size of the model XML before compression.
+    pub model_bytes: u64,
+    /// Size of the whole package.
+    pub package_bytes: u64,
 }

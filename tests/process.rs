@@ -6,8 +6,8 @@ mod common;
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use to3mf::models::{plan, Root, SourceFile};
-use to3mf::process::{write_model, ProcessOptions, Sink, ZipSink};
+use to3mf::manyfold::folder::{write_model, ProcessOptions, Sink, ZipSink};
+use to3mf::manyfold::plan::{plan, Root, SourceFile};
 
 #[derive(Default)]
 struct MemorySink(BTreeMap<String, Vec<u8>>);
@@ -66,7 +66,7 @@ fn project_3mf() -> Vec<u8> {
 fn run(
     files: &BTreeMap<String, Vec<u8>>,
     options: &ProcessOptions,
-) -> (Vec<to3mf::process::ModelReport>, Vec<MemorySink>) {
+) -> (Vec<to3mf::manyfold::folder::ModelReport>, Vec<MemorySink>) {
     let root = Root {
         name: "gear-set.zip".into(),
         files: files.iter().map(|(p, b)| SourceFile { path: p.clone(), size: b.len() as u64 }).collect(),
@@ -77,7 +77,7 @@ fn run(
     let mut sinks = Vec::new();
     for p in &plans {
         let mut sink = MemorySink::default();
-        let mut open = |f: &to3mf::models::ModelFile, consume: &mut to3mf::process::Consume| {
+        let mut open = |f: &to3mf::manyfold::plan::ModelFile, consume: &mut to3mf::manyfold::folder::Consume| {
             let bytes = &files[&f.path];
             consume(&mut &bytes[..], Some(bytes.len() as u64))
         };
@@ -196,7 +196,7 @@ fn zip_sink_puts_each_model_in_its_folder() {
 
 #[test]
 fn a_lone_3mf_lends_its_own_thumbnail_as_the_preview() {
-    let png = to3mf::render::render_png(&[], 16);
+    let png = to3mf::manyfold::preview::render_png(&[], 16);
     let bytes = corpus("trimesh/unit_cube.STL");
     let input = to3mf::read_input("cube.stl", &bytes[..], None, &to3mf::Options::default()).unwrap();
     let mut project = Vec::new();

@@ -5,7 +5,7 @@
 use std::io::Write;
 
 use libfuzzer_sys::fuzz_target;
-use to3mf::process::{write_model, ProcessOptions, Sink};
+use to3mf::manyfold::folder::{write_model, ProcessOptions, Sink};
 
 struct Discard;
 
@@ -16,16 +16,18 @@ impl Sink for Discard {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let limits = to3mf::archive::ArchiveLimits {
+    let limits = to3mf::manyfold::archive::ArchiveLimits {
         max_entries: 256,
         max_total_bytes: 8 << 20,
         max_nested_bytes: 8 << 20,
         ..Default::default()
     };
-    let Ok((root, mut archive)) = to3mf::archive::list_archive("fuzz.zip", std::io::Cursor::new(data), &limits) else {
+    let Ok((root, mut archive)) =
+        to3mf::manyfold::archive::list_archive("fuzz.zip", std::io::Cursor::new(data), &limits)
+    else {
         return;
     };
-    let plans = to3mf::models::plan(&[root]);
+    let plans = to3mf::manyfold::plan::plan(&[root]);
     let options = ProcessOptions {
         convert: to3mf::Options {
             threads: 1,
@@ -36,8 +38,9 @@ fuzz_target!(|data: &[u8]| {
         ..ProcessOptions::default()
     };
     for plan in &plans {
-        let mut open =
-            |f: &to3mf::models::ModelFile, consume: &mut to3mf::process::Consume| archive.read(&f.path, consume);
+        let mut open = |f: &to3mf::manyfold::plan::ModelFile, consume: &mut to3mf::manyfold::folder::Consume| {
+            archive.read(&f.path, consume)
+        };
         let _ = write_model(plan, &mut open, &mut Discard, &options);
     }
 });

@@ -12,7 +12,8 @@ fuzz_target!(|data: &[u8]| {
             let mut out = Vec::new();
             to3mf::write_3mf(&mut out, &meshes, None, &options, &mut |_, _| {})
                 .expect("a read mesh can always be written");
-            let _ = to3mf::render::render_png(&meshes.iter().map(|m| (*m, [0.0; 3])).collect::<Vec<_>>(), 16);
+            let _ =
+                to3mf::manyfold::preview::render_png(&meshes.iter().map(|m| (*m, [0.0; 3])).collect::<Vec<_>>(), 16);
         }
     }
 });

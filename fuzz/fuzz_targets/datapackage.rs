@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use to3mf::datapackage::DataPackage;
+use to3mf::manyfold::datapackage::DataPackage;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(old) = serde_json::from_slice::<DataPackage>(data) {
@@ -11,6 +11,6 @@ fuzz_target!(|data: &[u8]| {
         let json = serde_json::to_vec(&new).expect("a package always serializes");
         let back: DataPackage = serde_json::from_slice(&json).expect("what we write reads back");
         assert!(back.contributors.iter().all(|c| !c.roles.is_empty()));
-        assert!(back.licenses.iter().all(|l| to3mf::datapackage::license(&l.name).is_some()));
+        assert!(back.licenses.iter().all(|l| to3mf::manyfold::datapackage::license(&l.name).is_some()));
     }
 });

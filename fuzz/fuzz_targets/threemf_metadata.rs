@@ -4,5 +4,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = to3mf::metadata::read_3mf_info(std::io::Cursor::new(data));
+    let _ = to3mf::read_3mf_info(std::io::Cursor::new(data));
 });

@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
-use to3mf::archive::{list_archive, Archive, ArchiveLimits};
-use to3mf::edit::Edit;
-use to3mf::models::{self, ModelFile, ModelPlan, Root, SourceFile};
-use to3mf::process::{write_model, Consume, ModelReport, ProcessOptions, Sink, ZipSink};
+use to3mf::manyfold::archive::{list_archive, Archive, ArchiveLimits};
+use to3mf::manyfold::edit::Edit;
+use to3mf::manyfold::folder::{write_model, Consume, ModelReport, ProcessOptions, Sink, ZipSink};
+use to3mf::manyfold::plan::{self, ModelFile, ModelPlan, Root, SourceFile};
 use to3mf::{Layout, Options, Unit};
 
 #[derive(Args)]
@@ -218,8 +218,8 @@ fn describe(plan: &ModelPlan, slug: &str, options: &ProcessOptions) -> String {
         let what = match f.kind {
             _ if options.converts(f) && f.presupported => format!("into {slug}-presupported.3mf"),
             _ if options.converts(f) => format!("into {slug}.3mf"),
-            models::FileKind::DataPackage => "merged into datapackage.json".to_string(),
-            _ => format!("as {}", to3mf::process::safe_path(&f.target)),
+            plan::FileKind::DataPackage => "merged into datapackage.json".to_string(),
+            _ => format!("as {}", to3mf::manyfold::folder::safe_path(&f.target)),
         };
         s += &format!("  {} ({what})\n", f.path);
     }
@@ -232,8 +232,8 @@ pub fn run(args: ProcessArgs) -> ExitCode {
     for f in &failed {
         eprintln!("error: {f}");
     }
-    let mut plans = models::plan(&roots);
-    if let Err(e) = edits(&args).and_then(|edits| to3mf::edit::apply(&mut plans, &edits)) {
+    let mut plans = plan::plan(&roots);
+    if let Err(e) = edits(&args).and_then(|edits| to3mf::manyfold::edit::apply(&mut plans, &edits)) {
         eprintln!("error: {e}");
         return ExitCode::from(2);
     }
@@ -257,7 +257,7 @@ pub fn run(args: ProcessArgs) -> ExitCode {
     let slugs: Vec<String> = plans
         .iter()
         .map(|p| {
-            let slug = to3mf::datapackage::slug(&p.title);
+            let slug = to3mf::manyfold::datapackage::slug(&p.title);
             let slug = if slug.is_empty() { "model".to_string() } else { slug };
             if args.zip {
                 free_in(&mut taken, &slug)

@@ -3,9 +3,9 @@
 
 use std::io::Read;
 
-use to3mf::archive::{list_archive, Archive, ArchiveLimits};
-use to3mf::models::{plan, ModelFile, ModelPlan, Root, SourceFile};
-use to3mf::process::{write_model, Consume, ProcessOptions, Sink, ZipSink};
+use to3mf::manyfold::archive::{list_archive, Archive, ArchiveLimits};
+use to3mf::manyfold::folder::{write_model, Consume, ProcessOptions, Sink, ZipSink};
+use to3mf::manyfold::plan::{plan, ModelFile, ModelPlan, Root, SourceFile};
 use wasm_bindgen::prelude::*;
 
 use crate::web::{ChunkOut, FileRead};
@@ -153,8 +153,13 @@ pub fn extract_file(
     let (rd, none) = (reader()?, js_sys::Map::new());
     let mut open = open_with(&files, &mut sources, &none, &rd);
     let mut bytes = Vec::new();
-    let file =
-        ModelFile { root, path, target: String::new(), kind: to3mf::models::FileKind::Other, presupported: false };
+    let file = ModelFile {
+        root,
+        path,
+        target: String::new(),
+        kind: to3mf::manyfold::plan::FileKind::Other,
+        presupported: false,
+    };
     open(&file, &mut |r: &mut dyn Read, _| {
         r.read_to_end(&mut bytes)?;
         Ok(())
@@ -178,7 +183,7 @@ impl Sink for FileCallback {
     ) -> to3mf::Result<()> {
         let mut bytes = Vec::new();
         write(&mut bytes)?;
-        let full = format!("{}/{}", self.folder, to3mf::process::safe_path(path));
+        let full = format!("{}/{}", self.folder, to3mf::manyfold::folder::safe_path(path));
         self.on_file
             .call2(&JsValue::NULL, &full.into(), &js_sys::Uint8Array::from(&bytes[..]))
             .map_err(|e| std::io::Error::other(format!("onFile failed: {e:?}")))?;
@@ -244,7 +249,7 @@ fn process_options(options: JsValue) -> Result<ProcessOptions, JsValue> {
 
 /// The model's slug, or `slug-2`, `slug-3`... when taken.
 fn free_folder(title: &str, used: &mut Vec<String>) -> String {
-    let slug = match to3mf::datapackage::slug(title) {
+    let slug = match to3mf::manyfold::datapackage::slug(title) {
         s if s.is_empty() => "model".to_string(),
         s => s,
     };

@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 use std::io::{Cursor, Read, Seek};
 
+use super::plan::{Root, SourceFile};
 use crate::error::{Error, Position, Result};
-use crate::models::{Root, SourceFile};
 
 /// How much an archive may hold. Defaults suit real releases; raise them for huge ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,7 +70,7 @@ pub fn list_archive<R: Read + Seek>(name: &str, reader: R, limits: &ArchiveLimit
         let paths: Vec<String> = listed.iter().map(|f| format!("{prefix}{}", f.path)).collect();
         for file in listed {
             let path = format!("{prefix}{}", file.path);
-            let Some(ext) = archive_extension(&path).filter(|_| !crate::models::ignored(&path)) else {
+            let Some(ext) = archive_extension(&path).filter(|_| !super::plan::ignored(&path)) else {
                 files.push(SourceFile { path, size: file.size });
                 continue;
             };

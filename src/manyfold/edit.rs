@@ -2,8 +2,8 @@
 //! flags: rename a model, leave files out, move files to another (or a new) model, merge two
 //! models. Models are named by their title or their folder name (slug), in any case.
 
-use crate::datapackage::slug;
-use crate::models::ModelPlan;
+use super::datapackage::slug;
+use super::plan::ModelPlan;
 
 /// One edit.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,7 +75,7 @@ fn find(plans: &[ModelPlan], name: &str) -> Result<usize, String> {
 }
 
 /// Removes and returns the files whose path matches `pattern`.
-fn take(plans: &mut [ModelPlan], pattern: &str) -> Result<Vec<crate::models::ModelFile>, String> {
+fn take(plans: &mut [ModelPlan], pattern: &str) -> Result<Vec<super::plan::ModelFile>, String> {
     let mut taken = Vec::new();
     for p in plans.iter_mut() {
         let (hit, keep): (Vec<_>, Vec<_>) =
@@ -109,7 +109,7 @@ pub fn glob(pattern: &str, path: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::models::{plan, Root, SourceFile};
+    use crate::manyfold::plan::{plan, Root, SourceFile};
 
     fn pile() -> Vec<ModelPlan> {
         let files = ["rook.stl", "rook_photo.jpg", "pawn.stl", "pawn_photo.jpg", "queen.obj"];

@@ -1,8 +1,7 @@
 //! Placement on the build plate: translations for build items (vertices stay bit-exact).
 
-use crate::mesh::Mesh;
+use crate::mesh::{Bounds, Mesh};
 use crate::options::Layout;
-use crate::report::Bounds;
 
 /// The translation of each mesh under `layout`: side by side (arrange), one shared
 /// translation (assembly), or none (keep). Meshes must have vertices.

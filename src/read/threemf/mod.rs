@@ -8,11 +8,17 @@ use std::io::{BufReader, Read, Seek};
 
 use quick_xml::events::{BytesStart, Event};
 
+use super::reading::Reading;
+use super::text::parse_f32;
 use crate::error::{Error, ErrorKind, Position, Result};
 use crate::mesh::MeshBuilder;
-use crate::metadata::{model_part, open_package};
-use crate::xml::{attr, Xml};
-use crate::Parsed;
+use crate::options::Unit;
+use package::{model_part, open_package};
+use xml::{attr, Xml};
+
+pub(crate) mod metadata;
+mod package;
+pub(crate) mod xml;
 
 /// A 3MF transform as its 12 numbers `m00 m01 m02 m10 m11 m12 m20 m21 m22 m30 m31 m32`
 /// (row vectors: `p' = p · M`), in f64 so that chains of components lose nothing.
@@ -47,11 +53,11 @@ struct Part {
     build: Vec<Ref>,
 }
 
-/// Reads the 3MF package in `reader` into `parsed`, one mesh per build item.
-pub(crate) fn read<R: Read + Seek>(reader: R, parsed: &mut Parsed) -> Result<()> {
+/// Reads the 3MF package in `reader` into `reading`, one mesh per build item.
+pub(crate) fn read<R: Read + Seek>(reader: R, reading: &mut Reading) -> Result<()> {
     let mut zip = open_package(reader)?;
     let (_, root) = model_part(&mut zip)?;
-    let mut budget = Budget { triangles: 0, vertices: 0, max: parsed.options.max_triangles };
+    let mut budget = Budget { triangles: 0, vertices: 0, max: reading.options.max_triangles };
     let mut parts: HashMap<String, Part> = HashMap::new();
     let mut queue = vec![root.clone()];
     // Every part a component names is read once, before anything is emitted.
@@ -72,7 +78,9 @@ pub(crate) fn read<R: Read + Seek>(reader: R, parsed: &mut Parsed) -> Result<()>
     }
     let main = &parts[&root];
     if let Some(unit) = &main.unit {
-        parsed.scale = unit_scale(unit).ok_or_else(|| Error::unsupported(format!("unknown 3MF unit '{unit}'")))?;
+        reading.scale = Unit::from_3mf(unit)
+            .map(Unit::to_mm)
+            .ok_or_else(|| Error::unsupported(format!("unknown 3MF unit '{unit}'")))?;
     }
     if main.build.is_empty() {
         return Err(Error::no_geometry("the 3MF package has no build items: nothing is on the plate"));
@@ -81,29 +89,17 @@ pub(crate) fn read<R: Read + Seek>(reader: R, parsed: &mut Parsed) -> Result<()>
         let part = item.path.as_deref().unwrap_or(&root);
         let object = find(&parts, part, item.object)?;
         if let Some(kind) = object.kind.as_deref().filter(|k| !matches!(*k, "model" | "solidsupport")) {
-            parsed
+            reading
                 .warn(format!("build item {} left out: its object is of type '{kind}', not a printable model", i + 1));
             continue;
         }
-        let name = object.name.clone().unwrap_or_else(|| format!("{}-{}", parsed.stem, i + 1));
+        let name = object.name.clone().unwrap_or_else(|| format!("{}-{}", reading.stem, i + 1));
         let expected = count(&parts, part, item.object, 0).min(1 << 24);
-        let mut mesh = parsed.builder(name, expected as usize);
+        let mut mesh = reading.builder(name, expected as usize);
         emit(&parts, part, item.object, &item.transform, 0, &mut mesh)?;
-        parsed.push(mesh);
+        reading.push(mesh);
     }
     Ok(())
-}
-
-fn unit_scale(unit: &str) -> Option<f32> {
-    Some(match unit {
-        "micron" => 0.001,
-        "millimeter" => 1.0,
-        "centimeter" => 10.0,
-        "inch" => 25.4,
-        "foot" => 304.8,
-        "meter" => 1000.0,
-        _ => return None,
-    })
 }
 
 fn find<'a>(parts: &'a HashMap<String, Part>, part: &str, id: u32) -> Result<&'a Object> {
@@ -280,7 +276,7 @@ fn read_part<R: std::io::BufRead>(input: R, path: &str, budget: &mut Budget) -> 
 
 fn number(e: &BytesStart, name: &[u8]) -> Option<f32> {
     let a = e.attributes().flatten().find(|a| a.key.local_name().as_ref() == name)?;
-    crate::parse_f32(a.value.as_ref().trim_ascii())
+    parse_f32(a.value.as_ref().trim_ascii())
 }
 
 fn id_attr<R: std::io::BufRead>(xml: &Xml<R>, e: &BytesStart, name: &[u8]) -> Result<u32> {

@@ -80,7 +80,7 @@ pub fn read_text(text: &str, kind: TextKind) -> TextInfo {
         for key in ["spdx-license-identifier:", "license:", "licence:"] {
             if let Some(rest) = lower.strip_prefix(key) {
                 let id = line[line.len() - rest.len()..].trim();
-                if crate::datapackage::license(id).is_some() {
+                if super::datapackage::license(id).is_some() {
                     info.license.get_or_insert_with(|| id.to_string());
                 }
             }
@@ -110,7 +110,7 @@ fn license_from_text(text: &str) -> Option<String> {
         let (kind, version) = (parts.next()?, parts.next()?);
         let id =
             format!("CC-{}-{}", kind.to_ascii_uppercase(), version.trim_end_matches(|c: char| !c.is_ascii_digit()));
-        if crate::datapackage::license(&id).is_some() {
+        if super::datapackage::license(&id).is_some() {
             return Some(id);
         }
     }

@@ -7,6 +7,9 @@
 
 use std::io::{Read, Write};
 
+use super::deflate::compress_all;
+use crate::name::unique_name;
+
 /// 1980-01-01 00:00:00, the earliest DOS time: the same input gives the same bytes.
 const DOS_DATE: u16 = (1 << 5) | 1;
 const DOS_TIME: u16 = 0;
@@ -47,7 +50,7 @@ impl<W: Write> ZipWriter<W> {
 
     /// Adds a whole entry, deflated at `level`.
     pub(crate) fn add(&mut self, name: &str, data: &[u8], level: u32) -> std::io::Result<()> {
-        let deflated = crate::deflate::compress_all(data, level);
+        let deflated = compress_all(data, level);
         let crc = crc32fast::hash(data);
         let offset = self.written;
         let zip64 = data.len() as u64 >= U32_MAX || deflated.len() as u64 >= U32_MAX;
@@ -67,7 +70,7 @@ impl<W: Write> ZipWriter<W> {
     }
 
     /// Starts an entry whose bytes (deflated, or stored as they are) follow through
-    /// [`ZipWriter::write_raw`]. `may_exceed_4gib` must be true if either size can reach
+    /// its [`Write`] implementation. `may_exceed_4gib` must be true if either size can reach
     /// 4 GiB: the local header then carries a ZIP64 field so the data descriptor can hold
     /// 8-byte sizes.
     pub(crate) fn start(&mut self, name: &str, may_exceed_4gib: bool, method: u16) -> std::io::Result<()> {
@@ -84,11 +87,6 @@ impl<W: Write> ZipWriter<W> {
             method,
         });
         Ok(())
-    }
-
-    /// Writes deflated bytes of the entry begun by `start`.
-    pub(crate) fn write_raw(&mut self, deflated: &[u8]) -> std::io::Result<()> {
-        self.put(deflated)
     }
 
     /// Counts `len` bytes of the entry begun by `start` that were placed in the output by
@@ -236,6 +234,19 @@ impl<W: Write> ZipWriter<W> {
     }
 }
 
+/// The bytes of the entry begun by [`ZipWriter::start`] (deflated, or stored as they are).
+impl<W: Write> Write for ZipWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.out.write(buf)?;
+        self.written += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
 /// Writes a ZIP archive of `entries` (name, reader, size), storing each as it is: for
 /// files that are compressed already, such as 3MF packages. Every entry streams through a
 /// bounded buffer. Names that repeat get `-2`, `-3`... before their extension. Returns the
@@ -245,7 +256,8 @@ pub fn write_zip<W: Write, R: Read>(out: W, entries: impl IntoIterator<Item = (S
     let mut names = std::collections::HashSet::new();
     let mut buf = vec![0u8; 1 << 20];
     for (name, mut reader, size) in entries {
-        let name = unique_name(&name, &mut names);
+        let name = unique_name(&name, |n| names.contains(n));
+        names.insert(name.clone());
         zip.start(&name, size >= U32_MAX / 2, STORED)?;
         let (mut crc, mut total) = (crc32fast::Hasher::new(), 0u64);
         loop {
@@ -257,25 +269,11 @@ pub fn write_zip<W: Write, R: Read>(out: W, entries: impl IntoIterator<Item = (S
             };
             crc.update(&buf[..n]);
             total += n as u64;
-            zip.write_raw(&buf[..n])?;
+            zip.write_all(&buf[..n])?;
         }
         zip.finish_entry(crc.finalize(), total)?;
     }
     Ok(zip.finish()?.1)
-}
-
-fn unique_name(name: &str, taken: &mut std::collections::HashSet<String>) -> String {
-    let (stem, ext) = match name.rfind('.') {
-        Some(i) if i > 0 && !name[i..].contains('/') => (&name[..i], &name[i..]),
-        _ => (name, ""),
-    };
-    let mut candidate = name.to_string();
-    let mut n = 2;
-    while !taken.insert(candidate.clone()) {
-        candidate = format!("{stem}-{n}{ext}");
-        n += 1;
-    }
-    candidate
 }
 
 #[cfg(test)]
@@ -289,7 +287,7 @@ mod tests {
         let mut zip = ZipWriter::new(Vec::new());
         zip.add("small.txt", b"hello", 6).unwrap();
         zip.start("big.model", true, DEFLATED).unwrap();
-        zip.write_raw(&crate::deflate::compress_all(&data, 1)).unwrap();
+        zip.write_all(&compress_all(&data, 1)).unwrap();
         zip.finish_entry(crc32fast::hash(&data), data.len() as u64).unwrap();
         let (bytes, size) = zip.finish().unwrap();
         assert_eq!(size, bytes.len() as u64);

@@ -2,10 +2,10 @@
 
 use std::io::Read;
 
+use super::reading::Reading;
+use super::text::{is_text, parse_f32, Lines};
 use crate::error::{Error, ErrorKind, Position, Result};
-use crate::lines::Lines;
 use crate::mesh::MeshBuilder;
-use crate::Parsed;
 
 /// Whether the first bytes of a file are an ASCII STL: `solid` first (after a BOM or
 /// blanks) and no control characters, which every binary STL has in its first records
@@ -14,30 +14,30 @@ pub(crate) fn looks_ascii(head: &[u8]) -> bool {
     let body = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
     let start = body.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(body.len());
     let body = &body[start..];
-    body.len() >= 5 && body[..5].eq_ignore_ascii_case(b"solid") && crate::is_text(head)
+    body.len() >= 5 && body[..5].eq_ignore_ascii_case(b"solid") && is_text(head)
 }
 
 /// Reads a binary STL. `head` holds the first bytes, already taken from `rest`.
-pub(crate) fn read_binary<R: Read>(head: &[u8], rest: R, parsed: &mut Parsed) -> Result<()> {
+pub(crate) fn read_binary<R: Read>(head: &[u8], rest: R, reading: &mut Reading) -> Result<()> {
     let mut input = head.chain(rest);
     let mut header = [0u8; 84];
     let got = read_full(&mut input, &mut header)?;
-    let mut records = Records::start(&header[..got], parsed)?;
+    let mut records = Records::start(&header[..got], reading)?;
     let mut buf = vec![0u8; 50 * 4096];
     loop {
-        // Never past the declared count: what follows it is counted, not parsed.
+        // Never past the declared count: what follows it is counted, not reading.
         let want = (records.left().min(4096) * 50) as usize;
         if want == 0 {
             records.trailing(std::io::copy(&mut input, &mut std::io::sink())?);
             break;
         }
         let got = read_full(&mut input, &mut buf[..want])?;
-        records.feed(&buf[..got], parsed)?;
+        records.feed(&buf[..got], reading)?;
         if got < want {
             break;
         }
     }
-    records.finish(parsed)
+    records.finish(reading)
 }
 
 /// The triangle records of a binary STL after its header, given in pieces of any size.
@@ -54,7 +54,7 @@ pub(crate) struct Records {
 impl Records {
     /// Checks the 84-byte header (`header` may be shorter: the whole file) against the file
     /// size, when known, and starts the mesh.
-    pub(crate) fn start(header: &[u8], parsed: &mut Parsed) -> Result<Records> {
+    pub(crate) fn start(header: &[u8], reading: &mut Reading) -> Result<Records> {
         let got = header.len();
         if got < 84 {
             return Err(Error::truncated(
@@ -63,7 +63,7 @@ impl Records {
             ));
         }
         let declared = u32::from_le_bytes([header[80], header[81], header[82], header[83]]) as u64;
-        if let Some(size) = parsed.size_hint {
+        if let Some(size) = reading.size_hint {
             let room = size.saturating_sub(84) / 50;
             if declared > room {
                 return Err(Error::truncated(
@@ -77,8 +77,8 @@ impl Records {
         }
         // The declared count only sizes the first allocation after being capped by the real
         // size (when known): a corrupt header must not make us reserve gigabytes.
-        let room = parsed.size_hint.map(|s| s.saturating_sub(84) / 50).unwrap_or(1 << 20);
-        let mesh = parsed.builder(parsed.stem.clone(), declared.min(room) as usize);
+        let room = reading.size_hint.map(|s| s.saturating_sub(84) / 50).unwrap_or(1 << 20);
+        let mesh = reading.builder(reading.stem.clone(), declared.min(room) as usize);
         Ok(Records { mesh, declared, done: 0, carry: Vec::new(), trailing: 0, tris: Vec::with_capacity(4096) })
     }
 
@@ -97,7 +97,7 @@ impl Records {
     }
 
     /// Reads the records in `bytes`, which follow the bytes fed before.
-    pub(crate) fn feed(&mut self, mut bytes: &[u8], parsed: &mut Parsed) -> Result<()> {
+    pub(crate) fn feed(&mut self, mut bytes: &[u8], reading: &mut Reading) -> Result<()> {
         if !self.carry.is_empty() {
             let n = (50 - self.carry.len()).min(bytes.len());
             self.carry.extend_from_slice(&bytes[..n]);
@@ -106,7 +106,7 @@ impl Records {
                 return Ok(());
             }
             let record = std::mem::take(&mut self.carry);
-            self.records(&record, parsed)?;
+            self.records(&record, reading)?;
         }
         while !bytes.is_empty() {
             let n = (self.left().min(4096) * 50).min(bytes.len() as u64) as usize;
@@ -115,7 +115,7 @@ impl Records {
                 return Ok(());
             }
             let whole = n / 50 * 50;
-            self.records(&bytes[..whole], parsed)?;
+            self.records(&bytes[..whole], reading)?;
             if whole < n {
                 self.carry.extend_from_slice(&bytes[whole..n]);
             }
@@ -125,9 +125,9 @@ impl Records {
     }
 
     /// Adds whole records.
-    fn records(&mut self, bytes: &[u8], parsed: &Parsed) -> Result<()> {
+    fn records(&mut self, bytes: &[u8], reading: &Reading) -> Result<()> {
         let records = bytes.len() / 50;
-        let max = parsed.options.max_triangles;
+        let max = reading.options.max_triangles;
         if self.done + records as u64 > max {
             return Err(Error::limit(
                 Position::Triangle(max + 1),
@@ -146,8 +146,8 @@ impl Records {
     }
 
     /// Ends the file: an error if it ended inside the declared records, warnings for a
-    /// count of 0 and for bytes after the last record; the mesh is handed to `parsed`.
-    pub(crate) fn finish(mut self, parsed: &mut Parsed) -> Result<()> {
+    /// count of 0 and for bytes after the last record; the mesh is handed to `reading`.
+    pub(crate) fn finish(mut self, reading: &mut Reading) -> Result<()> {
         let declared = self.declared;
         if declared != 0 && self.done < declared {
             return Err(Error::truncated(
@@ -162,12 +162,12 @@ impl Records {
         // With a count of 0, a last partial record is what follows the data.
         self.trailing += self.carry.len() as u64;
         if declared == 0 && self.done > 0 {
-            parsed.warn(format!("the header declares 0 triangles; read {} from the data that follows", self.done));
+            reading.warn(format!("the header declares 0 triangles; read {} from the data that follows", self.done));
         }
         if self.trailing > 0 {
-            parsed.warn(format!("{} bytes after the last triangle were ignored", self.trailing));
+            reading.warn(format!("{} bytes after the last triangle were ignored", self.trailing));
         }
-        parsed.push(self.mesh);
+        reading.push(self.mesh);
         Ok(())
     }
 }
@@ -188,8 +188,8 @@ fn read_full<R: Read>(r: &mut R, buf: &mut [u8]) -> std::io::Result<usize> {
 
 /// Reads an ASCII STL. Each `solid` block becomes its own mesh named after the solid.
 /// Normals are ignored (slicers recompute them), so junk normals do no harm.
-pub(crate) fn read_ascii<R: Read>(head: &[u8], rest: R, parsed: &mut Parsed) -> Result<()> {
-    let mut lines = Lines::new(rest, head, parsed.options.max_line_bytes);
+pub(crate) fn read_ascii<R: Read>(head: &[u8], rest: R, reading: &mut Reading) -> Result<()> {
+    let mut lines = Lines::new(rest, head, reading.options.max_line_bytes);
     let mut current: Option<MeshBuilder> = None;
     let mut poly: Vec<[f32; 3]> = Vec::with_capacity(3);
     let mut in_loop = false;
@@ -205,7 +205,7 @@ pub(crate) fn read_ascii<R: Read>(head: &[u8], rest: R, parsed: &mut Parsed) -> 
             }
             let mut v = [0f32; 3];
             for x in v.iter_mut() {
-                *x = match tokens.next().and_then(crate::parse_f32) {
+                *x = match tokens.next().and_then(parse_f32) {
                     Some(x) => x,
                     None => return Err(malformed_vertex(ln, line)),
                 };
@@ -221,7 +221,7 @@ pub(crate) fn read_ascii<R: Read>(head: &[u8], rest: R, parsed: &mut Parsed) -> 
             }
             poly.push(v);
         } else if kw(b"endloop") {
-            total = close_loop(&mut poly, &mut current, &mut short_loops, total, ln, parsed)?;
+            total = close_loop(&mut poly, &mut current, &mut short_loops, total, ln, reading)?;
             in_loop = false;
         } else if kw(b"facet") || kw(b"endfacet") {
             if in_loop {
@@ -230,7 +230,7 @@ pub(crate) fn read_ascii<R: Read>(head: &[u8], rest: R, parsed: &mut Parsed) -> 
                 }
                 // Some exporters forget `endloop`: the facet's end closes the loop.
                 missing_endloop += 1;
-                total = close_loop(&mut poly, &mut current, &mut short_loops, total, ln, parsed)?;
+                total = close_loop(&mut poly, &mut current, &mut short_loops, total, ln, reading)?;
                 in_loop = false;
             }
         } else if kw(b"outer") {
@@ -241,17 +241,17 @@ pub(crate) fn read_ascii<R: Read>(head: &[u8], rest: R, parsed: &mut Parsed) -> 
                 return Err(Error::syntax(Position::Line(ln), "'solid' inside a facet"));
             }
             if let Some(m) = current.take() {
-                parsed.push(m);
+                reading.push(m);
             }
-            let name = solid_name(line, &parsed.stem);
-            let expected = parsed.expected_triangles(ASCII_BYTES_PER_TRIANGLE);
-            current = Some(parsed.builder(name, expected));
+            let name = solid_name(line, &reading.stem);
+            let expected = reading.expected_triangles(ASCII_BYTES_PER_TRIANGLE);
+            current = Some(reading.builder(name, expected));
         } else if kw(b"endsolid") {
             if in_loop {
                 return Err(Error::syntax(Position::Line(ln), "'endsolid' inside a facet"));
             }
             if let Some(m) = current.take() {
-                parsed.push(m);
+                reading.push(m);
             }
         } else {
             let shown = String::from_utf8_lossy(&keyword[..keyword.len().min(40)]).into_owned();
@@ -265,14 +265,14 @@ pub(crate) fn read_ascii<R: Read>(head: &[u8], rest: R, parsed: &mut Parsed) -> 
         return Err(Error::truncated(Position::Line(lines.line_number()), "the file ends inside a facet"));
     }
     if let Some(m) = current.take() {
-        parsed.warn("the last solid has no 'endsolid' line".to_string());
-        parsed.push(m);
+        reading.warn("the last solid has no 'endsolid' line".to_string());
+        reading.push(m);
     }
     if missing_endloop > 0 {
-        parsed.warn(format!("{missing_endloop} facets have no 'endloop' line (read as if they had)"));
+        reading.warn(format!("{missing_endloop} facets have no 'endloop' line (read as if they had)"));
     }
     if short_loops > 0 {
-        parsed.warn(format!("{short_loops} facets with fewer than 3 vertices were skipped"));
+        reading.warn(format!("{short_loops} facets with fewer than 3 vertices were skipped"));
     }
     Ok(())
 }
@@ -284,23 +284,23 @@ fn close_loop(
     short_loops: &mut u64,
     mut total: u64,
     ln: u64,
-    parsed: &mut Parsed,
+    reading: &mut Reading,
 ) -> Result<u64> {
     if poly.len() < 3 {
         *short_loops += 1;
     }
     for k in 1..poly.len().saturating_sub(1) {
         total += 1;
-        if total > parsed.options.max_triangles {
-            let max = parsed.options.max_triangles;
+        if total > reading.options.max_triangles {
+            let max = reading.options.max_triangles;
             return Err(Error::limit(
                 Position::Line(ln),
                 format!("more than {max} triangles; raise the triangle limit"),
             ));
         }
         if current.is_none() {
-            let expected = parsed.expected_triangles(ASCII_BYTES_PER_TRIANGLE);
-            *current = Some(parsed.builder(parsed.stem.clone(), expected));
+            let expected = reading.expected_triangles(ASCII_BYTES_PER_TRIANGLE);
+            *current = Some(reading.builder(reading.stem.clone(), expected));
         }
         let m = current.as_mut().expect("just set");
         m.add([poly[0], poly[k], poly[k + 1]], || Position::Line(ln))?;

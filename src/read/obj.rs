@@ -2,15 +2,15 @@
 
 use std::io::Read;
 
+use super::reading::Reading;
+use super::text::{is_text, parse_f32, Lines};
 use crate::error::{Error, ErrorKind, Position, Result};
-use crate::lines::Lines;
-use crate::Parsed;
 
 /// Whether text that is not an ASCII STL looks like an OBJ: some line starts with an OBJ
 /// statement (`v`, `f`, `o`, `g`, `#`, `mtllib`, ...).
 pub(crate) fn looks_obj(head: &[u8]) -> bool {
     let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
-    crate::is_text(head)
+    is_text(head)
         && head.split(|&b| b == b'\n' || b == b'\r').any(|line| {
             let mut t = line.split(|b| b.is_ascii_whitespace()).filter(|t| !t.is_empty());
             let first = t.next().unwrap_or(b"");
@@ -21,12 +21,12 @@ pub(crate) fn looks_obj(head: &[u8]) -> bool {
 
 /// Reads an OBJ. Faces with more than three corners are fan-triangulated; points, lines
 /// and faces with fewer than three corners are skipped and counted.
-pub(crate) fn read<R: Read>(head: &[u8], rest: R, parsed: &mut Parsed) -> Result<()> {
-    let mut lines = Lines::new(rest, head, parsed.options.max_line_bytes);
+pub(crate) fn read<R: Read>(head: &[u8], rest: R, reading: &mut Reading) -> Result<()> {
+    let mut lines = Lines::new(rest, head, reading.options.max_line_bytes);
     let mut positions: Vec<[f32; 3]> = Vec::new();
     // About 60 bytes of OBJ make one triangle (a `v` line and half an `f` line).
-    let expected = parsed.expected_triangles(60);
-    let mut mesh = parsed.builder(parsed.stem.clone(), expected);
+    let expected = reading.expected_triangles(60);
+    let mut mesh = reading.builder(reading.stem.clone(), expected);
     // Whether the current object's name came from an `o` line (a following `g` keeps it).
     let mut named_by_o = false;
     let mut corners: Vec<u32> = Vec::new();
@@ -36,7 +36,7 @@ pub(crate) fn read<R: Read>(head: &[u8], rest: R, parsed: &mut Parsed) -> Result
     while let Some((ln, raw)) = lines.next_line()? {
         let trimmed = raw.trim_ascii_end();
         if let Some(part) = trimmed.strip_suffix(b"\\") {
-            if joined.len() + part.len() > parsed.options.max_line_bytes {
+            if joined.len() + part.len() > reading.options.max_line_bytes {
                 return Err(Error::limit(Position::Line(ln), "continued line is longer than the line limit"));
             }
             joined.extend_from_slice(part);
@@ -58,7 +58,7 @@ pub(crate) fn read<R: Read>(head: &[u8], rest: R, parsed: &mut Parsed) -> Result
                 let mut v = [0f32; 3];
                 for x in v.iter_mut() {
                     let token = tokens.next().unwrap_or(b"");
-                    *x = crate::parse_f32(token).ok_or_else(|| {
+                    *x = parse_f32(token).ok_or_else(|| {
                         let shown = String::from_utf8_lossy(&token[..token.len().min(40)]).into_owned();
                         Error::syntax(
                             Position::Line(ln),
@@ -70,8 +70,8 @@ pub(crate) fn read<R: Read>(head: &[u8], rest: R, parsed: &mut Parsed) -> Result
                     return Err(Error::new(ErrorKind::NonFinite { pos: Position::Line(ln) }));
                 }
                 // Positions are held before any face uses them: the same limit as triangles.
-                if positions.len() as u64 >= parsed.options.max_triangles {
-                    let max = parsed.options.max_triangles;
+                if positions.len() as u64 >= reading.options.max_triangles {
+                    let max = reading.options.max_triangles;
                     return Err(Error::limit(
                         Position::Line(ln),
                         format!("more than {max} vertices; raise the limit to read this file"),
@@ -90,8 +90,8 @@ pub(crate) fn read<R: Read>(head: &[u8], rest: R, parsed: &mut Parsed) -> Result
                 }
                 for k in 1..corners.len() - 1 {
                     total += 1;
-                    if total > parsed.options.max_triangles {
-                        let max = parsed.options.max_triangles;
+                    if total > reading.options.max_triangles {
+                        let max = reading.options.max_triangles;
                         return Err(Error::limit(
                             Position::Line(ln),
                             format!("more than {max} triangles; raise the triangle limit"),
@@ -105,9 +105,9 @@ pub(crate) fn read<R: Read>(head: &[u8], rest: R, parsed: &mut Parsed) -> Result
                 let name = String::from_utf8_lossy(line).trim()[1..].trim().to_string();
                 let is_o = keyword == b"o";
                 if mesh.triangles_read() > 0 {
-                    let expected = parsed.expected_triangles(60);
-                    let next = parsed.builder(parsed.stem.clone(), expected);
-                    parsed.push(std::mem::replace(&mut mesh, next));
+                    let expected = reading.expected_triangles(60);
+                    let next = reading.builder(reading.stem.clone(), expected);
+                    reading.push(std::mem::replace(&mut mesh, next));
                     named_by_o = false;
                 }
                 // `g default` is what exporters write for "no group"; a `g` right after an
@@ -122,12 +122,12 @@ pub(crate) fn read<R: Read>(head: &[u8], rest: R, parsed: &mut Parsed) -> Result
             _ => {} // vt, vn, s, usemtl, mtllib, comments and extensions carry no geometry.
         }
     }
-    parsed.push(mesh);
+    reading.push(mesh);
     if skipped_faces > 0 {
-        parsed.warn(format!("{skipped_faces} faces with fewer than 3 corners were skipped"));
+        reading.warn(format!("{skipped_faces} faces with fewer than 3 corners were skipped"));
     }
     if skipped_elements > 0 {
-        parsed.warn(format!("{skipped_elements} point and line elements were skipped (only faces are meshes)"));
+        reading.warn(format!("{skipped_elements} point and line elements were skipped (only faces are meshes)"));
     }
     Ok(())
 }

@@ -1,10 +1,22 @@
-//! Reading text line by line through a bounded buffer, with LF, CRLF and lone CR endings.
+//! Text inputs: lines through a bounded buffer (LF, CRLF and lone CR endings), UTF-16
+//! transcoding, and the tests and number parsing the text readers share.
 
 use std::io::Read;
 
 use crate::error::{Error, Position, Result};
 
 const CHUNK: usize = 256 * 1024;
+
+/// Text has no control characters but blanks (and the DOS end-of-file mark).
+pub(crate) fn is_text(bytes: &[u8]) -> bool {
+    bytes.iter().all(|&b| b >= 0x20 || matches!(b, b'\t' | b'\n' | b'\r' | 0x0b | 0x0c | 0x1a))
+}
+
+/// Parses a decimal number as the nearest f32 (`1e+000` and `-.5` included).
+#[inline]
+pub(crate) fn parse_f32(token: &[u8]) -> Option<f32> {
+    std::str::from_utf8(token).ok()?.parse().ok()
+}
 
 /// Yields the lines of a byte stream without their terminators.
 pub(crate) struct Lines<R> {

@@ -1,4 +1,5 @@
-//! Compressing a mesh's model XML while the mesh is still being read.
+//! The chunk geometry of the model XML, and compressing a mesh's chunks while the mesh is
+//! still being read.
 //!
 //! The package writer cuts a run of more than one chunk's worth of vertices (or triangles)
 //! at multiples of [`E`], so once a mesh has more than `(k + 1)·E` of them, its chunk
@@ -10,8 +11,12 @@
 use std::collections::HashMap;
 use std::sync::mpsc::SyncSender;
 
-use crate::deflate::Compressed;
-use crate::threemf::ELEMENTS_PER_CHUNK as E;
+use super::deflate::{self, Compressed};
+use super::xml::{triangles, vertices};
+
+/// Elements (vertices or triangles) per chunk of model XML: about 1.5 MB of text.
+pub(crate) const ELEMENTS_PER_CHUNK: usize = 1 << 15;
+const E: usize = ELEMENTS_PER_CHUNK;
 
 /// Chunks of an input's model XML compressed while it was read (see
 /// [`read_input_compressing`](crate::read_input_compressing)), for
@@ -47,28 +52,23 @@ pub enum Elements {
 
 impl Elements {
     /// Writes these elements' model XML and compresses it at `level`, as the package writer
-    /// makes a chunk of exactly these elements (see [`ModelChunks::run`](crate::ModelChunks::run)):
+    /// makes a chunk of exactly these elements (see [`ModelChunks::run`](super::ModelChunks::run)):
     /// the same bytes and sums.
-    pub fn compress(&self, level: u32) -> (Vec<u8>, crate::ChunkSums) {
+    pub fn compress(&self, level: u32) -> (Vec<u8>, ChunkSums) {
         let mut bytes = Vec::new();
-        let sums = self.compress_into(&mut crate::deflate::Chunks::new(level), &mut Vec::new(), &mut bytes);
+        let sums = self.compress_into(&mut deflate::Chunks::new(level), &mut Vec::new(), &mut bytes);
         (bytes, sums)
     }
 
     /// [`compress`](Self::compress) into `out`, with buffers kept from chunk to chunk.
-    pub(crate) fn compress_into(
-        &self,
-        c: &mut crate::deflate::Chunks,
-        xml: &mut Vec<u8>,
-        out: &mut Vec<u8>,
-    ) -> crate::ChunkSums {
+    pub(crate) fn compress_into(&self, c: &mut deflate::Chunks, xml: &mut Vec<u8>, out: &mut Vec<u8>) -> ChunkSums {
         xml.clear();
         match self {
-            Elements::Vertices(v) => crate::threemf::vertices(xml, v),
-            Elements::Triangles(t) => crate::threemf::triangles(xml, t),
+            Elements::Vertices(v) => vertices(xml, v),
+            Elements::Triangles(t) => triangles(xml, t),
         }
         c.chunk(xml, out);
-        crate::ChunkSums { crc: crc32fast::hash(xml), xml_bytes: xml.len() as u64, compressed_bytes: out.len() as u64 }
+        ChunkSums { crc: crc32fast::hash(xml), xml_bytes: xml.len() as u64, compressed_bytes: out.len() as u64 }
     }
 
     /// Whether these are triangles.
@@ -158,7 +158,7 @@ pub(crate) fn compress_while<T>(
     let t = std::thread::scope(|scope| {
         for _ in 1..threads {
             scope.spawn(|| {
-                let (mut c, mut xml) = (crate::deflate::Chunks::new(level), Vec::new());
+                let (mut c, mut xml) = (deflate::Chunks::new(level), Vec::new());
                 loop {
                     let Ok(job) = rx.lock().expect("job queue").recv() else { return };
                     let mut bytes = Vec::new();
@@ -182,4 +182,15 @@ pub(crate) fn by_mesh(done: Vec<Done>, serials: &[u64], level: u32) -> EarlyChun
     let index: HashMap<u64, usize> = serials.iter().enumerate().map(|(i, &s)| (s, i)).collect();
     let chunks = done.into_iter().filter_map(|(serial, tri, k, c)| Some(((*index.get(&serial)?, tri, k), c))).collect();
     EarlyChunks { chunks, level }
+}
+
+/// What [`SplitPackage::finish`] needs to know of one compressed chunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChunkSums {
+    /// CRC-32 of the chunk's XML.
+    pub crc: u32,
+    /// Size of the chunk's XML.
+    pub xml_bytes: u64,
+    /// Size of the chunk compressed.
+    pub compressed_bytes: u64,
 }

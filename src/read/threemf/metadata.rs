@@ -1,17 +1,14 @@
 //! Reading the metadata of an existing 3MF package (Title, Designer, Description,
-//! LicenseTerms, ...), so a model keeps what its author wrote. The model part is found
-//! through the package relationships, not by its name.
+//! LicenseTerms, ...), so a model keeps what its author wrote.
 
 use std::io::{Read, Seek};
 
 use quick_xml::events::Event;
 
+use super::package::{model_part, open_package};
+use super::xml::{attr, rel_target, Xml};
 use crate::error::{Error, Result};
 use crate::options::Metadata;
-use crate::xml::{attr, rel_target, Xml};
-
-/// Largest `_rels/.rels` read; a hostile package gets no further.
-pub(crate) const MAX_TEXT: u64 = 1 << 20;
 
 /// What a 3MF package says about itself.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -39,28 +36,6 @@ pub fn read_3mf_info<R: Read + Seek>(reader: R) -> Result<PackageInfo> {
         (bytes.starts_with(b"\x89PNG") || bytes.starts_with(b"\xff\xd8\xff")).then_some(bytes)
     });
     Ok(PackageInfo { metadata, thumbnail })
-}
-
-/// Opens a package as a zip archive.
-pub(crate) fn open_package<R: Read + Seek>(reader: R) -> Result<zip::ZipArchive<R>> {
-    zip::ZipArchive::new(reader).map_err(|e| {
-        Error::unsupported(format!(
-            "a ZIP archive that is not a readable 3MF package ({e}): if it is an archive, extract it first"
-        ))
-    })
-}
-
-/// The package relationships and the path of the model part they name (without the
-/// leading `/`). A zip without them is an archive, not a 3MF package.
-pub(crate) fn model_part<R: Read + Seek>(zip: &mut zip::ZipArchive<R>) -> Result<(String, String)> {
-    let mut rels = String::new();
-    zip.by_name("_rels/.rels")
-        .map_err(|_| Error::unsupported("this is a ZIP archive, not a 3MF package (no _rels/.rels): extract it first"))?
-        .take(MAX_TEXT)
-        .read_to_string(&mut rels)?;
-    let target = rel_target(&rels, "/3dmodel")
-        .ok_or_else(|| Error::unsupported("no 3D model part in the package relationships"))?;
-    Ok((rels, target.trim_start_matches('/').to_string()))
 }
 
 /// The well-known `<metadata>` values up to the start of the element `stop` (or the end).

@@ -5,10 +5,12 @@
 
 use std::io::{Read, Write};
 
-use crate::datapackage::{self, DataPackage, Resource};
+use super::datapackage::{self, DataPackage, Resource};
+use super::plan::{FileKind, ModelFile, ModelPlan};
 use crate::error::{Error, Result};
-use crate::models::{FileKind, ModelFile, ModelPlan};
-use crate::{InputReport, Mesh, Options};
+use crate::mesh::Mesh;
+use crate::options::{Metadata, Options};
+use crate::report::InputReport;
 
 /// Where a model's files go.
 pub trait Sink {
@@ -101,20 +103,20 @@ fn copy(open: &mut Open, file: &ModelFile, sink: &mut dyn Sink, target: &str) ->
 }
 
 /// The metadata and thumbnail of a 3MF input (packages over 256 MiB are not read for them).
-fn read_info(open: &mut Open, f: &ModelFile) -> Result<crate::metadata::PackageInfo> {
+fn read_info(open: &mut Open, f: &ModelFile) -> Result<crate::read::threemf::metadata::PackageInfo> {
     let mut bytes = Vec::new();
     open(f, &mut |reader, size| {
         if size.unwrap_or(0) > 256 << 20 {
-            return Err(Error::limit(crate::Position::Whole, "over 256 MiB: metadata not read"));
+            return Err(Error::limit(crate::error::Position::Whole, "over 256 MiB: metadata not read"));
         }
         reader.take(256 << 20).read_to_end(&mut bytes)?;
         Ok(())
     })?;
-    crate::metadata::read_3mf_info(std::io::Cursor::new(bytes))
+    crate::read::threemf::metadata::read_3mf_info(std::io::Cursor::new(bytes))
 }
 
 /// Fills the fields of `into` that are still empty from `from`.
-fn fill_metadata(into: &mut crate::Metadata, from: crate::Metadata) {
+fn fill_metadata(into: &mut Metadata, from: Metadata) {
     let fill = |a: &mut Option<String>, b: Option<String>| {
         if a.is_none() {
             *a = b;
@@ -165,12 +167,12 @@ pub fn write_model(
         if meshes.is_empty() {
             continue;
         }
-        let mut read: Vec<crate::Input> = Vec::new();
+        let mut read: Vec<crate::read::Input> = Vec::new();
         for f in &meshes {
             let name = f.target.rsplit('/').next().unwrap_or(&f.target).to_string();
             let mut result = None;
             open(f, &mut |reader, size| {
-                result = Some(crate::read_input(&name, reader, size, &options.convert));
+                result = Some(crate::read::read_input(&name, reader, size, &options.convert));
                 Ok(())
             })?;
             match result.expect("open calls back") {
@@ -179,7 +181,7 @@ pub fn write_model(
                     read.push(input);
                 }
                 Err(e) => {
-                    report.inputs.push(crate::failed_report(&name, &e));
+                    report.inputs.push(crate::convert::failed_report(&name, &e));
                     report.warnings.push(format!("{name}: {e}; kept unconverted"));
                     let target = unique(safe_path(&f.target), &mut taken);
                     copy(open, f, sink, &target)?;
@@ -200,13 +202,13 @@ pub fn write_model(
         convert.metadata.license_terms =
             package.licenses.first().map(|l| l.name.clone()).or(convert.metadata.license_terms);
         if needs_preview && preview.is_none() {
-            let placed = crate::layout::placements(&all, convert.layout, convert.spacing_mm);
+            let placed = crate::write::layout::placements(&all, convert.layout, convert.spacing_mm);
             let scene: Vec<(&Mesh, [f32; 3])> = all.iter().copied().zip(placed).collect();
-            preview = Some(crate::render::render_png(&scene, 512));
+            preview = Some(super::preview::render_png(&scene, 512));
         }
         // The package thumbnail part is a PNG; a JPEG from a 3MF input stays beside it only.
         let thumbnail = preview.as_deref().filter(|p| p.starts_with(b"\x89PNG"));
-        sink.put(&target, &mut |w| crate::write_3mf(w, &all, thumbnail, &convert, &mut |_, _| {}).map(|_| ()))?;
+        sink.put(&target, &mut |w| crate::write::write_3mf(w, &all, thumbnail, &convert, &mut |_, _| {}).map(|_| ()))?;
         resource(&target, supported, &mut report);
     }
     // Everything else is copied as it is (an old datapackage.json was merged instead).
@@ -230,7 +232,8 @@ pub fn write_model(
         .find(|r| ["preview", "cover", "main", "thumb"].iter().any(|w| r.path.to_ascii_lowercase().contains(w)))
         .or(pictures.first())
         .map(|r| r.path.clone());
-    let json = serde_json::to_vec_pretty(&package).map_err(|e| Error::new(crate::ErrorKind::Usage(e.to_string())))?;
+    let json =
+        serde_json::to_vec_pretty(&package).map_err(|e| Error::new(crate::error::ErrorKind::Usage(e.to_string())))?;
     sink.put("datapackage.json", &mut |w| Ok(w.write_all(&json)?))?;
     report.files.push("datapackage.json".to_string());
     Ok(report)
@@ -264,18 +267,18 @@ fn describe(
     }
     package.keywords = options.keywords.clone();
     let mut old: Option<DataPackage> = None;
-    let mut from_3mf = crate::Metadata::default();
-    let mut from_text = crate::readme::TextInfo::default();
+    let mut from_3mf = Metadata::default();
+    let mut from_text = super::readme::TextInfo::default();
     for f in &plan.files {
         match f.kind {
             FileKind::Other => {
-                if let Some(kind) = crate::readme::text_kind(&f.path) {
+                if let Some(kind) = super::readme::text_kind(&f.path) {
                     let mut text = Vec::new();
                     open(f, &mut |reader, _| {
                         reader.take(1 << 20).read_to_end(&mut text)?;
                         Ok(())
                     })?;
-                    from_text.fill(crate::readme::read_text(&String::from_utf8_lossy(&text), kind));
+                    from_text.fill(super::readme::read_text(&String::from_utf8_lossy(&text), kind));
                 }
             }
             FileKind::ThreeMf => match read_info(open, f) {
@@ -336,14 +339,14 @@ fn describe(
 
 /// A [`Sink`] that writes every model into one ZIP archive, each under its folder name.
 pub struct ZipSink<W: Write> {
-    zip: crate::zip::ZipWriter<W>,
+    zip: crate::write::zip::ZipWriter<W>,
     prefix: String,
 }
 
 impl<W: Write> ZipSink<W> {
     /// A new archive on `out`.
     pub fn new(out: W) -> ZipSink<W> {
-        ZipSink { zip: crate::zip::ZipWriter::new(out), prefix: String::new() }
+        ZipSink { zip: crate::write::zip::ZipWriter::new(out), prefix: String::new() }
     }
 
     /// The folder (e.g. the model's slug) the next files go into; empty for none.
@@ -380,9 +383,9 @@ impl<W: Write> Sink for ZipSink<W> {
     fn put(&mut self, path: &str, write: &mut dyn FnMut(&mut dyn Write) -> Result<()>) -> Result<()> {
         let name = format!("{}{}", self.prefix, safe_path(path));
         // Sizes are unknown up front: always leave room for ZIP64 sizes.
-        self.zip.start(&name, true, crate::zip::STORED)?;
+        self.zip.start(&name, true, crate::write::zip::STORED)?;
         let zip = &mut self.zip;
-        let mut raw = |b: &[u8]| zip.write_raw(b);
+        let mut raw = |b: &[u8]| zip.write_all(b);
         let mut w = Crc { zip: &mut raw, crc: crc32fast::Hasher::new(), n: 0 };
         write(&mut w)?;
         let (crc, n) = (w.crc.finalize(), w.n);

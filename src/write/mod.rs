@@ -1,0 +1,139 @@
+//! The writer: welded meshes in, a 3MF package out. Content types, relationships and the
+//! model part at `/3D/3dmodel.model` (the only path Cura reads), the model XML streamed
+//! through the compressor in chunks.
+
+use std::io::Write;
+
+pub(crate) mod chunk;
+mod deflate;
+pub mod layout;
+mod model;
+mod number;
+mod xml;
+pub(crate) mod zip;
+
+pub use chunk::{ChunkSums, EarlyChunks, Elements, Sealed};
+pub use deflate::deflate_chunk;
+pub use model::ModelChunks;
+pub use zip::write_zip;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::mesh::Mesh;
+use crate::options::Options;
+use crate::report::PackageStats;
+use model::Model;
+use xml::{rels, CONTENT_TYPES, MODEL_PATH, THUMBNAIL_PATH};
+use zip::ZipWriter;
+
+/// Writes `meshes` as one 3MF package to `out`, one named object each, placed as
+/// `options.layout` says. `thumbnail_png`, if given, becomes `/Metadata/thumbnail.png`
+/// with its package relationship. `progress` is called now and then with
+/// (elements written, elements in all).
+pub fn write_3mf<W: Write>(
+    out: W,
+    meshes: &[&Mesh],
+    thumbnail_png: Option<&[u8]>,
+    options: &Options,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<PackageStats> {
+    write(out, meshes, thumbnail_png, options, &|_, _| None, progress)
+}
+
+/// A chunk compressed beforehand: by mesh index, triangles (or vertices), chunk number.
+pub(crate) type Early<'a> = &'a dyn Fn(usize, (bool, usize)) -> Option<&'a deflate::Compressed>;
+
+pub(crate) fn write<W: Write>(
+    out: W,
+    meshes: &[&Mesh],
+    thumbnail_png: Option<&[u8]>,
+    options: &Options,
+    early: Early,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<PackageStats> {
+    let level = options.compression_level.min(9);
+    let mut zip = head(out, meshes, thumbnail_png, level)?;
+    let threads = options.threads();
+    let model = Model::new(meshes, options);
+    let total = model.elements.iter().sum();
+    let mut done = 0;
+    let ready = |i| model.early_key(i).and_then(|(m, key)| early(m, key));
+    let render = |i, b: &mut Vec<u8>| model.render(meshes, i, b);
+    let (crc, model_bytes) =
+        deflate::write_entry(&mut zip, level, threads, model.chunks.len(), &render, &ready, &mut |i| {
+            done += model.elements[i];
+            progress(done, total);
+        })?;
+    zip.finish_entry(crc, model_bytes)?;
+    let (_, package_bytes) = zip.finish()?;
+    Ok(PackageStats { objects: meshes.len() as u64, model_bytes, package_bytes })
+}
+
+/// Every part before the model's data, and the model's local header.
+fn head<W: Write>(out: W, meshes: &[&Mesh], thumbnail_png: Option<&[u8]>, level: u32) -> Result<ZipWriter<W>> {
+    if meshes.is_empty() {
+        return Err(Error::no_geometry("no object to write: every input was empty or failed"));
+    }
+    if let Some(m) = meshes.iter().find(|m| m.triangles.is_empty()) {
+        return Err(Error::new(ErrorKind::Usage(format!("object '{}' has no triangle", m.name))));
+    }
+    let mut zip = ZipWriter::new(out);
+    // The small parts take no time at zlib's level 6, whatever the model's level.
+    let small = if level == 0 { 0 } else { 6 };
+    zip.add("[Content_Types].xml", CONTENT_TYPES.as_bytes(), small)?;
+    zip.add("_rels/.rels", rels(thumbnail_png.is_some()).as_bytes(), small)?;
+    if let Some(png) = thumbnail_png {
+        zip.add(THUMBNAIL_PATH, png, 0)?;
+    }
+    zip.start(MODEL_PATH, model_size_bound(meshes) >= 0xFFFF_FFFF, zip::DEFLATED)?;
+    Ok(zip)
+}
+
+/// A package written up to its model's compressed data, which is made elsewhere (see
+/// [`ModelChunks`]); [`finish`](SplitPackage::finish) writes the rest.
+pub struct SplitPackage<W: Write> {
+    zip: ZipWriter<W>,
+    objects: u64,
+}
+
+/// Writes the parts of a package before its model's compressed data: the same bytes as
+/// [`write_3mf`] writes first. The model's chunks (see [`ModelChunks`]), compressed anywhere
+/// and placed in order after these bytes, and then [`SplitPackage::finish`], make the same
+/// package as `write_3mf` does.
+pub fn write_3mf_head<W: Write>(
+    out: W,
+    meshes: &[&Mesh],
+    thumbnail_png: Option<&[u8]>,
+    options: &Options,
+) -> Result<SplitPackage<W>> {
+    let zip = head(out, meshes, thumbnail_png, options.compression_level.min(9))?;
+    Ok(SplitPackage { zip, objects: meshes.len() as u64 })
+}
+
+impl<W: Write> SplitPackage<W> {
+    /// Ends the package once every chunk of the model was placed after what was written so
+    /// far, given each chunk's CRC-32, XML size and compressed size, in order: the stream's
+    /// final block, the descriptor, the directory.
+    pub fn finish(mut self, chunks: impl IntoIterator<Item = ChunkSums>) -> Result<PackageStats> {
+        let (mut crc, mut model_bytes, mut compressed) = (crc32fast::Hasher::new(), 0, 0);
+        for c in chunks {
+            crc.combine(&crc32fast::Hasher::new_with_initial_len(c.crc, c.xml_bytes));
+            model_bytes += c.xml_bytes;
+            compressed += c.compressed_bytes;
+        }
+        self.zip.skip(compressed);
+        self.zip.write_all(&deflate::FINAL_BLOCK)?;
+        self.zip.finish_entry(crc.finalize(), model_bytes)?;
+        let (_, package_bytes) = self.zip.finish()?;
+        Ok(PackageStats { objects: self.objects, model_bytes, package_bytes })
+    }
+}
+
+/// An upper bound of the model XML's size, to decide on ZIP64 before writing.
+fn model_size_bound(meshes: &[&Mesh]) -> u64 {
+    // Longest plain f32 is 54 characters; a vertex element adds 25, a triangle 29 + 3×10.
+    meshes
+        .iter()
+        .map(|m| 4096 + 6 * m.name.len() as u64 + 187 * m.vertices.len() as u64 + 59 * m.triangles.len() as u64)
+        .sum::<u64>()
+        + 65536
+}
