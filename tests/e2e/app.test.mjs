@@ -509,7 +509,7 @@ test('without a helper, each kind of file takes its route and gives the CLI pack
   await page.setInputFiles('#route-input', files);
   // Twice through one worker: the second time the stream buffer is the one the first kept.
   const results = await page.evaluate(async () => {
-    const { Pool } = await import('./www/to3mf.js');
+    const { Pool } = await import('./www/pool.js');
     const pool = new Pool(1);
     const out = [];
     for (let round = 0; round < 2; round++) {
@@ -560,7 +560,7 @@ test('a file deleted after it was picked gets its own error; the next ones conve
   assert.equal(await page.evaluate(() => document.getElementById('vanish-input').files[0].size), 84 + 50 * 200_000);
   rmSync(gone);
   const results = await page.evaluate(async () => {
-    const { Pool } = await import('./www/to3mf.js');
+    const { Pool } = await import('./www/pool.js');
     const pool = new Pool(1);
     const [vanished, next] = document.getElementById('vanish-input').files;
     const out = [];
