@@ -271,6 +271,10 @@ $('clear').addEventListener('click', () => {
   rowsEl.replaceChildren();
   results.length = 0;
   statusEl.textContent = '';
+  staged.files.length = 0;
+  staged.paths.length = 0;
+  staged.models = [];
+  renderModels();
   updateButtons();
 });
 $('download-all').addEventListener('click', async () => {
@@ -396,12 +400,6 @@ for (const radio of document.querySelectorAll('input[name="mode"]')) {
     $('review').hidden = mode() !== 'manyfold' || staged.models.length === 0;
   });
 }
-$('clear').addEventListener('click', () => {
-  staged.files.length = 0;
-  staged.paths.length = 0;
-  staged.models = [];
-  renderModels();
-});
 
 // ---- offline: service worker with an update prompt -----------------------------------------
 if ('serviceWorker' in navigator) {
