@@ -21,7 +21,7 @@ deps-wasm:
 # (Debian's binaryen 108 corrupts wasm-bindgen output).
 # Two builds of one crate: the lean converter (www/pkg, what a first visit downloads) and the
 # full one (www/pkgfull: Manyfold processor, 3MF inputs, 7z), fetched when first needed.
-WASM_OUT = target/wasm32-unknown-unknown/wasm-release/to3mf_wasm.wasm
+WASM_OUT = $(or $(CARGO_TARGET_DIR),target)/wasm32-unknown-unknown/wasm-release/to3mf_wasm.wasm
 www: deps-wasm
 	cargo build --profile wasm-release --target wasm32-unknown-unknown -p to3mf-wasm
 	wasm-bindgen --target web --no-typescript --out-dir www/pkg $(WASM_OUT)
