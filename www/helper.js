@@ -42,14 +42,13 @@ import { blobSink, buffers, progressReporter, streamed, tick } from './io.js';
 // A single file of this size (bytes) or more gets an idle worker as its helper, which
 // compresses the model XML's chunks as they become final while the file is read, and shares
 // the rest with the file's worker afterwards (two cores on one file). Below, it is not worth
-// the messages. The helper holds no copy of the meshes, so big files get one too: a 1 GB STL
-// took 6.0 s with it against 8.6 s without, at the same peak memory.
+// the messages. The helper holds no copy of the meshes, so the biggest files get one too.
 export const HELPED_BYTES = 32 << 20;
 // A conversion of this size or more that starts without a helper, and is likely to outlast
 // what is still queued (at least its share of it), is started ready for one: a worker that
 // falls idle with nothing queued joins it for the rest of its chunks. Below, the file is
 // converted before help would pay; files started while much else waits take the plain path
-// (the ready one costs about 1 ms a file in messages).
+// (the ready one costs messages on every file).
 export const SHARED_BYTES = 4 << 20;
 // A streamed file lets answers in while it is read: then the helper is sent at most this
 // many chunks ahead of what it answered (so its backlog stays under 10 MB), and what it is

@@ -15,8 +15,8 @@ import { Pool } from './pool.js';
 export { Pool };
 
 /**
- * The default wall-clock budget of one job: a minute plus a second per MB of input (a 1 GB
- * STL converts in about 30 s here, so only a stuck or hostile file reaches it).
+ * The default wall-clock budget of one job: a minute plus a second per MB of input (far
+ * more than a conversion takes, so only a stuck or hostile file reaches it).
  */
 export function defaultTimeLimit(bytes) {
   return 60_000 + Math.ceil(bytes / 1e6) * 1000;
