@@ -21,7 +21,7 @@ deps-wasm:
 # (Debian's binaryen 108 corrupts wasm-bindgen output).
 # Two builds of one crate: the lean converter (www/pkg, what a first visit downloads) and the
 # full one (www/pkgfull: Manyfold processor, 3MF inputs, 7z), fetched when first needed.
-WASM_OUT = target/wasm32-unknown-unknown/wasm-release/to3mf_wasm.wasm
+WASM_OUT = $(or $(CARGO_TARGET_DIR),target)/wasm32-unknown-unknown/wasm-release/to3mf_wasm.wasm
 www: deps-wasm
 	cargo build --profile wasm-release --target wasm32-unknown-unknown -p to3mf-wasm
 	wasm-bindgen --target web --no-typescript --out-dir www/pkg $(WASM_OUT)
@@ -29,13 +29,18 @@ www: deps-wasm
 	wasm-bindgen --target web --no-typescript --out-dir www/pkgfull $(WASM_OUT)
 
 # The static site in _site/, as GitHub Pages publishes it; VERSION names the service
-# worker's cache, so a deployed change offers users a reload.
+# worker's cache, so a deployed change offers users a reload. The service worker's shell is
+# every file copied here (but itself), so a new module is cached for offline use without
+# a list to keep by hand.
 VERSION ?= dev
 site: www
 	rm -rf _site && mkdir -p _site/www
 	cp index.html sw.js manifest.webmanifest _site/
 	cp -r www/*.js www/*.css www/*.svg www/*.png www/pkg www/pkgfull _site/www/
 	sed -i "s/^const VERSION = .*/const VERSION = '$(VERSION)';/" _site/sw.js
+	shell=$$(cd _site && find . -type f ! -name sw.js | LC_ALL=C sort | sed "s/.*/'&'/" | paste -sd, - | sed 's/,/, /g') && \
+	  sed -i "s|^const SHELL = \[\];|const SHELL = ['./', $$shell];|" _site/sw.js
+	grep -q "^const SHELL = \['./', './index.html'," _site/sw.js
 
 # The page on http://127.0.0.1:8000/ (Python's server sends application/wasm for .wasm).
 serve: www

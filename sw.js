@@ -3,22 +3,10 @@
 // and waits until the page's "Reload" button asks it to take over.
 const VERSION = 'dev';
 const CACHE = `to3mf-${VERSION}`;
-const SHELL = [
-  './',
-  './index.html',
-  './manifest.webmanifest',
-  './www/app.js',
-  './www/style.css',
-  './www/to3mf.js',
-  './www/worker.js',
-  './www/icon.svg',
-  './www/icon-192.png',
-  './www/icon-512.png',
-  './www/pkg/to3mf_wasm.js',
-  './www/pkg/to3mf_wasm_bg.wasm',
-  './www/pkgfull/to3mf_wasm.js',
-  './www/pkgfull/to3mf_wasm_bg.wasm',
-];
+// The app shell. `make site` replaces this line with every file it copied into _site/. Served
+// from a checkout (`make serve`) the list is empty: each file is then fetched from the
+// network first and kept for offline use, so edits show on reload.
+const SHELL = [];
 
 self.addEventListener('install', (event) => {
   event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)));
@@ -38,8 +26,26 @@ self.addEventListener('message', (event) => {
 });
 
 // Cache first for the shell (it is versioned as a whole); anything else from the network.
+// Without a shell (a checkout), the network first and the cache when offline.
 self.addEventListener('fetch', (event) => {
   const url = new URL(event.request.url);
   if (event.request.method !== 'GET' || url.origin !== self.location.origin) return;
-  event.respondWith(caches.match(event.request, { ignoreSearch: true }).then((hit) => hit ?? fetch(event.request)));
+  event.respondWith(SHELL.length ? cacheFirst(event.request) : networkFirst(event.request));
 });
+
+function cacheFirst(request) {
+  return caches.match(request, { ignoreSearch: true }).then((hit) => hit ?? fetch(request));
+}
+
+function networkFirst(request) {
+  return fetch(request).then(
+    (response) => {
+      if (response.status === 200) {
+        const copy = response.clone();
+        caches.open(CACHE).then((cache) => cache.put(request, copy));
+      }
+      return response;
+    },
+    (error) => caches.match(request, { ignoreSearch: true }).then((hit) => hit ?? Promise.reject(error)),
+  );
+}

@@ -78,7 +78,8 @@ async function convertInPage(paths, { oneByOne = false, alone = false } = {}) {
   });
   await page.setInputFiles('#bench-input', paths);
   return page.evaluate(async ({ oneByOne, alone }) => {
-    const { convert, Pool } = await import('./www/to3mf.js');
+    const { convert } = await import('./www/to3mf.js');
+    const { Pool } = await import('./www/pool.js');
     const files = [...document.getElementById('bench-input').files];
     window.solo ??= new Pool(1);
     await window.solo.whenReady();

@@ -2,6 +2,7 @@
 // results and errors, downloads, cancel, settings, theme, and the offline service worker.
 // All conversion work happens in workers (to3mf.js).
 
+import { MESH_ACCEPT, MESH_NAMES, isMesh } from './formats.js';
 import { convert, defaultTimeLimit, exportModels, planModels, pool, saveModels, zip } from './to3mf.js';
 
 const $ = (id) => document.getElementById(id);
@@ -10,9 +11,9 @@ const statusEl = $('status');
 const results = []; // finished results with a blob, for "download all"
 let rowCount = 0; // rows ever made: orders "download all" as the list, not as finishing order
 const batches = new Set(); // AbortControllers of running batches
-const MESH = /\.(stl|obj|3mf)$/i;
 
 pool(); // start the workers (and their wasm) right away
+$('pick-files').accept = MESH_ACCEPT;
 
 // ---- theme -------------------------------------------------------------------------------
 const themeButton = $('theme');
@@ -150,7 +151,7 @@ function timeLimit() {
 
 async function convertFiles(files, skipped = 0) {
   if (files.length === 0) {
-    statusEl.textContent = skipped ? `No STL, OBJ or 3MF file found (${skipped} other files left out).` : 'No files.';
+    statusEl.textContent = skipped ? `No ${MESH_NAMES} file found (${skipped} other files left out).` : 'No files.';
     return;
   }
   const merge = $('merge').checked;
@@ -159,7 +160,7 @@ async function convertFiles(files, skipped = 0) {
   const controller = new AbortController();
   batches.add(controller);
   updateButtons();
-  const note = skipped ? ` (${skipped} files that are not STL, OBJ or 3MF left out)` : '';
+  const note = skipped ? ` (${skipped} files that are not ${MESH_NAMES} left out)` : '';
   statusEl.textContent = `Converting ${files.length} file${files.length === 1 ? '' : 's'}…${note}`;
   const out = await convert(files, options(), {
     merge,
@@ -210,7 +211,7 @@ async function fromDrop(dataTransfer) {
       inside.forEach((f, i) => {
         all.push(f);
         allPaths.push(insidePaths[i]);
-        if (MESH.test(f.name)) {
+        if (isMesh(f.name)) {
           files.push(f);
           paths.push(insidePaths[i]);
         } else skipped++;
@@ -256,7 +257,7 @@ $('pick-folder').addEventListener('change', (e) => {
   const all = [...e.target.files];
   if (mode() === 'manyfold') review(all, all.map((f) => f.webkitRelativePath || f.name));
   else {
-    const files = all.filter((f) => MESH.test(f.name));
+    const files = all.filter((f) => isMesh(f.name));
     convertFiles(files, all.length - files.length);
   }
   e.target.value = '';
@@ -270,6 +271,10 @@ $('clear').addEventListener('click', () => {
   rowsEl.replaceChildren();
   results.length = 0;
   statusEl.textContent = '';
+  staged.files.length = 0;
+  staged.paths.length = 0;
+  staged.models = [];
+  renderModels();
   updateButtons();
 });
 $('download-all').addEventListener('click', async () => {
@@ -395,12 +400,6 @@ for (const radio of document.querySelectorAll('input[name="mode"]')) {
     $('review').hidden = mode() !== 'manyfold' || staged.models.length === 0;
   });
 }
-$('clear').addEventListener('click', () => {
-  staged.files.length = 0;
-  staged.paths.length = 0;
-  staged.models = [];
-  renderModels();
-});
 
 // ---- offline: service worker with an update prompt -----------------------------------------
 if ('serviceWorker' in navigator) {

@@ -8,7 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -194,6 +194,19 @@ test('after one visit the page works offline', { timeout: 120_000 }, async () =>
   await page.evaluate(() => navigator.serviceWorker.ready);
   if (!(await page.evaluate(() => !!navigator.serviceWorker.controller))) await page.reload();
   await page.waitForFunction(() => !!navigator.serviceWorker.controller);
+  // Every file of the site but the service worker is in its cache: a module left out would
+  // break the page offline, or only the requests that need it.
+  const prefix = new URL(site).pathname;
+  const shell = readdirSync(join(root, '_site'), { recursive: true })
+    .filter((f) => f !== 'sw.js' && statSync(join(root, '_site', f)).isFile())
+    .map((f) => `${prefix}${f}`);
+  const cached = await page.evaluate(async () => {
+    const names = (await caches.keys()).filter((k) => k.startsWith('to3mf-'));
+    const requests = (await Promise.all(names.map(async (n) => (await caches.open(n)).keys()))).flat();
+    return requests.map((r) => new URL(r.url).pathname);
+  });
+  assert.ok(shell.some((f) => f.endsWith('/www/helper.js')) && cached.includes(prefix), cached.join());
+  assert.deepEqual(shell.filter((f) => !cached.includes(f)), [], 'files the offline cache lacks');
   await context.setOffline(true);
   try {
     await page.reload();
@@ -509,7 +522,7 @@ test('without a helper, each kind of file takes its route and gives the CLI pack
   await page.setInputFiles('#route-input', files);
   // Twice through one worker: the second time the stream buffer is the one the first kept.
   const results = await page.evaluate(async () => {
-    const { Pool } = await import('./www/to3mf.js');
+    const { Pool } = await import('./www/pool.js');
     const pool = new Pool(1);
     const out = [];
     for (let round = 0; round < 2; round++) {
@@ -560,7 +573,7 @@ test('a file deleted after it was picked gets its own error; the next ones conve
   assert.equal(await page.evaluate(() => document.getElementById('vanish-input').files[0].size), 84 + 50 * 200_000);
   rmSync(gone);
   const results = await page.evaluate(async () => {
-    const { Pool } = await import('./www/to3mf.js');
+    const { Pool } = await import('./www/pool.js');
     const pool = new Pool(1);
     const [vanished, next] = document.getElementById('vanish-input').files;
     const out = [];
