@@ -7,6 +7,7 @@ use std::io::{Cursor, Read, Seek};
 
 use super::plan::{Root, SourceFile};
 use crate::error::{Error, Position, Result};
+use crate::name::unique_name;
 
 /// How much an archive may hold. Defaults suit real releases; raise them for huge ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,14 +153,7 @@ impl<R: Read + Seek> Listed<R> {
                 ));
             }
             let raw = e.name().map_err(|e| Error::unsupported(format!("{name}: entry {i}: {e}")))?.replace('\\', "/");
-            let mut path = raw.clone();
-            let dot = raw.rfind('.').filter(|&d| !raw[d..].contains('/')).unwrap_or(raw.len());
-            let mut n = 2;
-            while index.contains_key(&path) {
-                path = format!("{}-{n}{}", &raw[..dot], &raw[dot..]);
-                n += 1;
-            }
-            index.insert(path, i);
+            index.insert(unique_name(&raw, |p| index.contains_key(p)), i);
         }
         Ok(Listed { zip, index })
     }

@@ -169,6 +169,14 @@ pub fn slug(s: &str) -> String {
     out
 }
 
+/// The folder name of a model titled `title`: its [`slug`], or `model` when that is empty.
+pub fn model_slug(title: &str) -> String {
+    match slug(title) {
+        s if s.is_empty() => "model".to_string(),
+        s => s,
+    }
+}
+
 /// A Latin letter without its accent (and a few ligatures spelled out); other characters
 /// count as separators.
 fn ascii(c: char) -> Vec<char> {

@@ -9,6 +9,7 @@ use super::datapackage::{self, DataPackage, Resource};
 use super::plan::{FileKind, ModelFile, ModelPlan};
 use crate::error::{Error, Result};
 use crate::mesh::Mesh;
+use crate::name::unique_name;
 use crate::options::{Metadata, Options};
 use crate::report::InputReport;
 
@@ -77,20 +78,11 @@ pub fn safe_path(path: &str) -> String {
     }
 }
 
-/// A path not yet in `taken`: `name-2.ext`, `name-3.ext`... otherwise.
+/// `path`, or `name-2.ext`, `name-3.ext`... when `taken` has it (in any case).
 fn unique(path: String, taken: &mut Vec<String>) -> String {
-    let (stem, ext) = match path.rfind('.') {
-        Some(i) if i > 0 && !path[i..].contains('/') => (path[..i].to_string(), path[i..].to_string()),
-        _ => (path.clone(), String::new()),
-    };
-    let mut candidate = path;
-    let mut n = 2;
-    while taken.iter().any(|t| t.eq_ignore_ascii_case(&candidate)) {
-        candidate = format!("{stem}-{n}{ext}");
-        n += 1;
-    }
-    taken.push(candidate.clone());
-    candidate
+    let path = unique_name(&path, |c| taken.iter().any(|t| t.eq_ignore_ascii_case(c)));
+    taken.push(path.clone());
+    path
 }
 
 fn copy(open: &mut Open, file: &ModelFile, sink: &mut dyn Sink, target: &str) -> Result<()> {
@@ -136,10 +128,7 @@ pub fn write_model(
     sink: &mut dyn Sink,
     options: &ProcessOptions,
 ) -> Result<ModelReport> {
-    let slug = match datapackage::slug(&plan.title) {
-        s if s.is_empty() => "model".to_string(),
-        s => s,
-    };
+    let slug = datapackage::model_slug(&plan.title);
     let mut report = ModelReport { slug: slug.clone(), ..ModelReport::default() };
     let (package, thumbnail_3mf) = describe(plan, open, options, &slug, &mut report)?;
     let mut resources: Vec<Resource> = Vec::new();

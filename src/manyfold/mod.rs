@@ -1,7 +1,7 @@
 //! The Manyfold layer, on top of the converter: downloads (folders, zip and 7z archives) into
 //! model folders that Manyfold imports with their metadata.
 //!
-//! [`archive`] lists and opens archives with limits, [`plan`]
+//! [`roots`] groups dropped inputs, [`archive`] lists and opens archives with limits, [`plan`]
 //! groups their files into models, [`edit`] applies the user's changes to that plan,
 //! [`readme`] and [`datapackage`] gather and write the metadata, [`preview`] renders a picture
 //! for a model without one, and [`folder`] writes each model through a [`folder::Sink`].
@@ -13,3 +13,4 @@ pub mod folder;
 pub mod plan;
 pub mod preview;
 pub mod readme;
+pub mod roots;

@@ -1,8 +1,10 @@
 //! From a pile of downloaded files to models, as Manyfold sees them: which files belong to
 //! which model, and what each model is called. Only paths are looked at here; reading and
-//! writing happen in `process`.
+//! writing happen in [`folder`](super::folder).
 
 use serde::{Deserialize, Serialize};
+
+use crate::read::Format;
 
 /// What a file is to the processor, by its extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,9 +29,10 @@ impl FileKind {
         if name == "datapackage.json" {
             return FileKind::DataPackage;
         }
+        if let Some(ext) = Format::mesh_extension(&name) {
+            return if ext == Format::ThreeMf.extension() { FileKind::ThreeMf } else { FileKind::Mesh };
+        }
         match name.rsplit_once('.').map(|(_, e)| e) {
-            Some("stl" | "obj") => FileKind::Mesh,
-            Some("3mf") => FileKind::ThreeMf,
             Some("jpg" | "jpeg" | "png" | "webp" | "gif") => FileKind::Picture,
             _ => FileKind::Other,
         }

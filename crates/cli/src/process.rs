@@ -8,10 +8,12 @@ use std::process::ExitCode;
 
 use clap::Args;
 use to3mf::manyfold::archive::{list_archive, Archive, ArchiveLimits};
+use to3mf::manyfold::datapackage::model_slug;
 use to3mf::manyfold::edit::Edit;
 use to3mf::manyfold::folder::{write_model, Consume, ModelReport, ProcessOptions, Sink, ZipSink};
-use to3mf::manyfold::plan::{self, ModelFile, ModelPlan, Root, SourceFile};
-use to3mf::{Layout, Options, Unit};
+use to3mf::manyfold::plan::{self, ModelFile, ModelPlan, SourceFile};
+use to3mf::manyfold::roots::{group, Dropped, DroppedKind, RootSource, Roots};
+use to3mf::{unique_name, Layout, Options, Unit};
 
 #[derive(Args)]
 pub struct ProcessArgs {
@@ -90,17 +92,10 @@ fn edits(args: &ProcessArgs) -> Result<Vec<Edit>, String> {
     Ok(out)
 }
 
-/// Where a root's files are read from.
-enum Source {
-    Folder(PathBuf),
-    Zip(Archive<File>),
-    Loose,
-}
-
-/// Reads the inputs into roots; inputs that cannot be read are reported and skipped.
-fn roots(inputs: &[PathBuf], failed: &mut Vec<String>) -> (Vec<Root>, Vec<Source>) {
-    let (mut roots, mut sources) = (Vec::new(), Vec::new());
-    let mut loose = Root { name: String::new(), files: Vec::new(), loose: true };
+/// Reads the inputs into roots; inputs that cannot be read are reported and skipped. Returns
+/// the roots, where their files are, and the path of every input file.
+fn roots(inputs: &[PathBuf], failed: &mut Vec<String>) -> (Roots<Archive<File>>, Vec<PathBuf>) {
+    let (mut dropped, mut paths) = (Vec::new(), Vec::new());
     for p in inputs {
         let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         if p.is_dir() {
@@ -109,45 +104,38 @@ fn roots(inputs: &[PathBuf], failed: &mut Vec<String>) -> (Vec<Root>, Vec<Source
                 failed.push(format!("{}: cannot read the folder: {e}", p.display()));
                 continue;
             }
-            roots.push(Root { name, files, loose: false });
-            sources.push(Source::Folder(p.clone()));
+            for f in files {
+                paths.push(p.join(&f.path));
+                dropped.push(Dropped {
+                    folder: Some(name.clone()),
+                    path: f.path,
+                    size: f.size,
+                    kind: DroppedKind::File,
+                });
+            }
             continue;
         }
         let mut magic = [0u8; 8];
-        let n = File::open(p).and_then(|mut f| f.read(&mut magic));
-        match n {
+        match File::open(p).and_then(|mut f| f.read(&mut magic)) {
             Err(e) => failed.push(format!("{}: {e}", p.display())),
-            Ok(_)
-                if (magic.starts_with(b"PK\x03\x04") && !name.to_ascii_lowercase().ends_with(".3mf"))
-                    || magic.starts_with(b"7z\xbc\xaf\x27\x1c") =>
-            {
-                let listed = File::open(p)
-                    .map_err(to3mf::Error::from)
-                    .and_then(|f| list_archive(&name, f, &ArchiveLimits::default()));
-                match listed {
-                    Ok((root, archive)) => {
-                        for w in &archive.warnings {
-                            eprintln!("note: {w}");
-                        }
-                        roots.push(root);
-                        sources.push(Source::Zip(archive));
-                    }
-                    Err(e) => failed.push(format!("{}: {e}", p.display())),
-                }
+            Ok(n) => {
+                let path = p.to_string_lossy().into_owned();
+                let kind = DroppedKind::of(&name, Some(&magic[..n]));
+                paths.push(p.clone());
+                dropped.push(Dropped { folder: None, path, size: p.metadata().map_or(0, |m| m.len()), kind });
             }
-            Ok(_) if magic.starts_with(b"Rar!") => {
-                failed.push(format!("{}: this is a RAR archive: extract it first", p.display()))
-            }
-            Ok(_) => loose
-                .files
-                .push(SourceFile { path: p.to_string_lossy().into_owned(), size: p.metadata().map_or(0, |m| m.len()) }),
         }
     }
-    if !loose.files.is_empty() {
-        roots.push(loose);
-        sources.push(Source::Loose);
-    }
-    (roots, sources)
+    let roots = group(dropped, |i, _| {
+        let name = paths[i].file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let (root, archive) = list_archive(&name, File::open(&paths[i])?, &ArchiveLimits::default())?;
+        for w in &archive.warnings {
+            eprintln!("note: {w}");
+        }
+        Ok((root, archive))
+    });
+    failed.extend(roots.errors.iter().cloned());
+    (roots, paths)
 }
 
 fn walk(base: &Path, dir: &Path, out: &mut Vec<SourceFile>) -> std::io::Result<()> {
@@ -165,17 +153,11 @@ fn walk(base: &Path, dir: &Path, out: &mut Vec<SourceFile>) -> std::io::Result<(
     Ok(())
 }
 
-/// A folder name (or file name) in `dir` not yet used: `name`, `name-2`, ...
+/// A name not yet taken for a folder (or, with `ext`, a file) in `dir`: `name`, `name-2`, ...
 fn free_name(dir: &Path, name: &str, ext: &str, taken: &mut Vec<String>) -> String {
-    let mut n = 1;
-    loop {
-        let candidate = if n == 1 { name.to_string() } else { format!("{name}-{n}") };
-        if !taken.contains(&candidate) && !dir.join(format!("{candidate}{ext}")).exists() {
-            taken.push(candidate.clone());
-            return candidate;
-        }
-        n += 1;
-    }
+    let name = unique_name(name, |c| taken.iter().any(|t| t == c) || dir.join(format!("{c}{ext}")).exists());
+    taken.push(name.clone());
+    name
 }
 
 /// Writes each file into a folder, atomically (temporary file, then rename).
@@ -228,7 +210,7 @@ fn describe(plan: &ModelPlan, slug: &str, options: &ProcessOptions) -> String {
 
 pub fn run(args: ProcessArgs) -> ExitCode {
     let mut failed = Vec::new();
-    let (roots, mut sources) = roots(&args.inputs, &mut failed);
+    let (Roots { roots, mut sources, .. }, paths) = roots(&args.inputs, &mut failed);
     for f in &failed {
         eprintln!("error: {f}");
     }
@@ -257,8 +239,7 @@ pub fn run(args: ProcessArgs) -> ExitCode {
     let slugs: Vec<String> = plans
         .iter()
         .map(|p| {
-            let slug = to3mf::manyfold::datapackage::slug(&p.title);
-            let slug = if slug.is_empty() { "model".to_string() } else { slug };
+            let slug = model_slug(&p.title);
             if args.zip {
                 free_in(&mut taken, &slug)
             } else {
@@ -274,18 +255,14 @@ pub fn run(args: ProcessArgs) -> ExitCode {
     }
 
     let mut open = |f: &ModelFile, consume: &mut Consume| -> to3mf::Result<()> {
-        match &mut sources[f.root] {
-            Source::Folder(dir) => {
-                let mut file = File::open(dir.join(&f.path))?;
+        let missing = || to3mf::Error::from(std::io::Error::other(format!("{}: not among the inputs", f.path)));
+        match sources.get_mut(f.root).ok_or_else(missing)? {
+            RootSource::Archive(archive) => archive.read(&f.path, consume),
+            inputs => {
+                let mut file = File::open(&paths[inputs.input(&f.path).ok_or_else(missing)?])?;
                 let size = file.metadata().ok().map(|m| m.len());
                 consume(&mut file, size)
             }
-            Source::Loose => {
-                let mut file = File::open(&f.path)?;
-                let size = file.metadata().ok().map(|m| m.len());
-                consume(&mut file, size)
-            }
-            Source::Zip(archive) => archive.read(&f.path, consume),
         }
     };
     let mut reports: Vec<ModelReport> = Vec::new();
@@ -370,14 +347,9 @@ pub fn run(args: ProcessArgs) -> ExitCode {
     }
 }
 
+/// `slug`, or `slug-2`, `slug-3`... when `taken` has it.
 fn free_in(taken: &mut Vec<String>, slug: &str) -> String {
-    let mut n = 1;
-    loop {
-        let c = if n == 1 { slug.to_string() } else { format!("{slug}-{n}") };
-        if !taken.contains(&c) {
-            taken.push(c.clone());
-            return c;
-        }
-        n += 1;
-    }
+    let slug = unique_name(slug, |c| taken.iter().any(|t| t == c));
+    taken.push(slug.clone());
+    slug
 }

@@ -4,18 +4,17 @@
 use std::io::Read;
 
 use to3mf::manyfold::archive::{list_archive, Archive, ArchiveLimits};
+use to3mf::manyfold::datapackage::model_slug;
 use to3mf::manyfold::folder::{write_model, Consume, ProcessOptions, Sink, ZipSink};
-use to3mf::manyfold::plan::{plan, ModelFile, ModelPlan, Root, SourceFile};
+use to3mf::manyfold::plan::{plan, ModelFile, ModelPlan, Root};
+use to3mf::manyfold::roots::{group, Dropped, DroppedKind, RootSource};
 use wasm_bindgen::prelude::*;
 
 use crate::web::{ChunkOut, FileRead};
 
 /// Where a root's files are: the dropped files themselves, or entries of one archive (kept
 /// open, with its nested archives, for all the files read from it).
-enum Source {
-    Files(Vec<(String, usize)>),
-    Zip(Box<Archive<FileRead<'static>>>),
-}
+type Source = RootSource<Box<Archive<FileRead<'static>>>>;
 
 /// Progress of reads nobody watches.
 fn quiet(_: &str, _: f64, _: f64) {}
@@ -55,54 +54,23 @@ fn roots(
     errors: &mut Vec<String>,
 ) -> Result<(Vec<Root>, Vec<Source>), JsValue> {
     let rd = reader()?;
-    let (mut roots, mut sources): (Vec<Root>, Vec<Source>) = (Vec::new(), Vec::new());
-    let mut loose = (Root { name: String::new(), files: Vec::new(), loose: true }, Vec::new());
-    for (i, (file, path)) in files.iter().zip(paths).enumerate() {
-        let lower = path.to_ascii_lowercase();
-        if lower.ends_with(".rar") {
-            errors.push(format!("{path}: this is a RAR archive, not read here: extract it first"));
-            continue;
-        }
-        if lower.ends_with(".zip") || lower.ends_with(".7z") {
-            match list_archive(path, FileRead::new(file.clone().into(), rd.clone(), &quiet), &ArchiveLimits::default())
-            {
-                Ok((root, archive)) => {
-                    errors.extend(archive.warnings.iter().cloned());
-                    roots.push(root);
-                    sources.push(Source::Zip(Box::new(archive)));
-                }
-                Err(e) => errors.push(e.to_string()),
-            }
-            continue;
-        }
-        let source = SourceFile { path: path.clone(), size: file.size() as u64 };
-        match path.split_once('/') {
-            Some((top, _)) => {
-                let at = roots
-                    .iter()
-                    .zip(&sources)
-                    .position(|(r, s)| !r.loose && r.name == top && matches!(s, Source::Files(_)));
-                let at = at.unwrap_or_else(|| {
-                    roots.push(Root { name: top.to_string(), files: Vec::new(), loose: false });
-                    sources.push(Source::Files(Vec::new()));
-                    roots.len() - 1
-                });
-                roots[at].files.push(source);
-                if let Source::Files(list) = &mut sources[at] {
-                    list.push((path.clone(), i));
-                }
-            }
-            None => {
-                loose.0.files.push(source);
-                loose.1.push((path.clone(), i));
-            }
-        }
-    }
-    if !loose.0.files.is_empty() {
-        roots.push(loose.0);
-        sources.push(Source::Files(loose.1));
-    }
-    Ok((roots, sources))
+    let dropped = files.iter().zip(paths).map(|(file, path)| Dropped {
+        folder: path.split_once('/').map(|(top, _)| top.to_string()),
+        path: path.clone(),
+        size: file.size() as u64,
+        kind: DroppedKind::of(path, None),
+    });
+    let roots = group(dropped, |i, d| {
+        let (root, archive) = list_archive(
+            &d.path,
+            FileRead::new(files[i].clone().into(), rd.clone(), &quiet),
+            &ArchiveLimits::default(),
+        )?;
+        errors.extend(archive.warnings.iter().cloned());
+        Ok((root, Box::new(archive)))
+    });
+    errors.extend(roots.errors);
+    Ok((roots.roots, roots.sources))
 }
 
 /// Proposes models for `files` (File[]) named by `paths` (relative paths: folder picks and
@@ -130,12 +98,11 @@ fn open_with<'a>(
         }
         let missing = || to3mf::Error::from(std::io::Error::other(format!("{}: not among the files", f.path)));
         match sources.get_mut(f.root).ok_or_else(missing)? {
-            Source::Files(list) => {
-                let (_, i) = list.iter().find(|(p, _)| *p == f.path).ok_or_else(missing)?;
-                let file = &files[*i];
+            RootSource::Archive(archive) => archive.read(&f.path, consume),
+            inputs => {
+                let file = &files[inputs.input(&f.path).ok_or_else(missing)?];
                 consume(&mut FileRead::new(file.clone().into(), rd.clone(), &quiet), Some(file.size() as u64))
             }
-            Source::Zip(archive) => archive.read(&f.path, consume),
         }
     }
 }
@@ -247,18 +214,9 @@ fn process_options(options: JsValue) -> Result<ProcessOptions, JsValue> {
     Ok(serde_wasm_bindgen::from_value(options).map_err(|e| JsError::new(&format!("invalid options: {e}")))?)
 }
 
-/// The model's slug, or `slug-2`, `slug-3`... when taken.
+/// The model's slug, or `slug-2`, `slug-3`... when taken (in any case).
 fn free_folder(title: &str, used: &mut Vec<String>) -> String {
-    let slug = match to3mf::manyfold::datapackage::slug(title) {
-        s if s.is_empty() => "model".to_string(),
-        s => s,
-    };
-    let mut folder = slug.clone();
-    let mut n = 2;
-    while used.iter().any(|u| u.eq_ignore_ascii_case(&folder)) {
-        folder = format!("{slug}-{n}");
-        n += 1;
-    }
+    let folder = to3mf::unique_name(&model_slug(title), |f| used.iter().any(|u| u.eq_ignore_ascii_case(f)));
     used.push(folder.clone());
     folder
 }
