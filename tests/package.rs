@@ -133,15 +133,6 @@ fn assembly_is_one_object_with_a_component_per_mesh() {
 }
 
 #[test]
-fn same_input_gives_the_same_bytes_whatever_the_thread_count() {
-    let m = meshes_of(&["ascii_multi_solid.stl", "obj_ngon.obj"], &Options::default());
-    let one = package(&refs(&m), &Options { threads: 1, ..Options::default() });
-    let again = package(&refs(&m), &Options { threads: 1, ..Options::default() });
-    let four = package(&refs(&m), &Options { threads: 4, ..Options::default() });
-    assert!(one == again && one == four);
-}
-
-#[test]
 fn object_names_are_escaped() {
     let mesh = Mesh {
         name: "a<b & \"c\"".into(),
