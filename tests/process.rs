@@ -5,6 +5,7 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::path::Path;
 
 use to3mf::manyfold::folder::{write_model, ProcessOptions, Sink, ZipSink};
 use to3mf::manyfold::plan::{plan, Root, SourceFile};
@@ -21,23 +22,23 @@ impl Sink for MemorySink {
     }
 }
 
-fn corpus(path: &str) -> Vec<u8> {
-    std::fs::read(common::corpus().join(path)).unwrap()
+fn read(corpus: &Path, path: &str) -> Vec<u8> {
+    std::fs::read(corpus.join(path)).unwrap()
 }
 
 /// A release folder: meshes in `stl/` and `presupported/`, a broken mesh, a picture, a
 /// slicer 3MF, a README and an old datapackage.json.
-fn release() -> BTreeMap<String, Vec<u8>> {
+fn release(corpus: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut files = BTreeMap::new();
-    files.insert("Gear Set/stl/gear_small.stl".to_string(), corpus("trimesh/unit_cube.STL"));
-    files.insert("Gear Set/stl/gear_big.obj".to_string(), corpus("trimesh/fandisk.obj"));
-    files.insert("Gear Set/presupported/gear_small_sup.stl".to_string(), corpus("trimesh/angle_block.STL"));
+    files.insert("Gear Set/stl/gear_small.stl".to_string(), read(corpus, "trimesh/unit_cube.STL"));
+    files.insert("Gear Set/stl/gear_big.obj".to_string(), read(corpus, "trimesh/fandisk.obj"));
+    files.insert("Gear Set/presupported/gear_small_sup.stl".to_string(), read(corpus, "trimesh/angle_block.STL"));
     files.insert(
         "Gear Set/stl/broken.stl".to_string(),
         b"solid x\nfacet normal 0 0 1\nouter loop\nvertex 1 2\n".to_vec(),
     );
     files.insert("Gear Set/images/gear_preview.png".to_string(), b"\x89PNG\r\n\x1a\nfake".to_vec());
-    files.insert("Gear Set/gear set.3mf".to_string(), project_3mf());
+    files.insert("Gear Set/gear set.3mf".to_string(), project_3mf(corpus));
     files.insert(
         "Gear Set/README.txt".to_string(),
         b"Gear Set by Yan on Thingiverse: https://www.thingiverse.com/thing:42\n\nSummary:\nInterlocking gears.\n\nPrint Settings\nPrint at 0.2 mm\n".to_vec(),
@@ -51,8 +52,8 @@ fn release() -> BTreeMap<String, Vec<u8>> {
 }
 
 /// A 3MF as a slicer or another tool left it, with its own metadata.
-fn project_3mf() -> Vec<u8> {
-    let bytes = corpus("trimesh/unit_cube.STL");
+fn project_3mf(corpus: &Path) -> Vec<u8> {
+    let bytes = read(corpus, "trimesh/unit_cube.STL");
     let mut options = to3mf::Options::default();
     options.metadata.title = Some("Gear Set Deluxe".into());
     options.metadata.designer = Some("Zed".into());
@@ -89,8 +90,9 @@ fn run(
 
 #[test]
 fn a_release_becomes_one_model_folder_with_its_datapackage() {
+    let Some(corpus) = common::corpus_dir() else { return };
     let options = ProcessOptions { license: Some("CC-BY-4.0".into()), ..ProcessOptions::default() };
-    let (reports, sinks) = run(&release(), &options);
+    let (reports, sinks) = run(&release(&corpus), &options);
     assert_eq!(reports.len(), 1);
     let (r, files) = (&reports[0], &sinks[0].0);
     // The 3MF's own title beats the old datapackage.json's and the folder name; the folder
@@ -110,8 +112,8 @@ fn a_release_becomes_one_model_folder_with_its_datapackage() {
         ]
     );
     // The slicer 3MF and the broken mesh are kept byte for byte.
-    assert_eq!(files["gear set.3mf"], release()["Gear Set/gear set.3mf"]);
-    assert_eq!(files["stl/broken.stl"], release()["Gear Set/stl/broken.stl"]);
+    assert_eq!(files["gear set.3mf"], release(&corpus)["Gear Set/gear set.3mf"]);
+    assert_eq!(files["stl/broken.stl"], release(&corpus)["Gear Set/stl/broken.stl"]);
     assert!(
         r.warnings.iter().any(|w| w.contains("broken.stl: line 4") && w.contains("kept unconverted")),
         "{:?}",
@@ -169,12 +171,13 @@ fn a_release_becomes_one_model_folder_with_its_datapackage() {
 
 #[test]
 fn an_invalid_licence_is_left_out_with_a_warning_and_the_next_source_used() {
+    let Some(corpus) = common::corpus_dir() else { return };
     let options = ProcessOptions {
         license: Some("Creative Commons".into()),
         creator: Some("Bob".into()),
         ..ProcessOptions::default()
     };
-    let (reports, sinks) = run(&release(), &options);
+    let (reports, sinks) = run(&release(&corpus), &options);
     let dp: serde_json::Value = serde_json::from_slice(&sinks[0].0["datapackage.json"]).unwrap();
     assert_eq!(dp["licenses"][0]["name"], "MIT", "the invalid id is dropped; the 3MF's own licence is next best");
     assert_eq!(dp["contributors"], serde_json::json!([{"title": "Bob", "roles": ["creator"]}]));
@@ -196,8 +199,9 @@ fn zip_sink_puts_each_model_in_its_folder() {
 
 #[test]
 fn a_lone_3mf_lends_its_own_thumbnail_as_the_preview() {
+    let Some(corpus) = common::corpus_dir() else { return };
     let png = to3mf::manyfold::preview::render_png(&[], 16);
-    let bytes = corpus("trimesh/unit_cube.STL");
+    let bytes = read(&corpus, "trimesh/unit_cube.STL");
     let input = to3mf::read_input("cube.stl", &bytes[..], None, &to3mf::Options::default()).unwrap();
     let mut project = Vec::new();
     to3mf::write_3mf(
@@ -225,8 +229,9 @@ fn a_lone_3mf_lends_its_own_thumbnail_as_the_preview() {
 
 #[test]
 fn reencoding_puts_a_3mf_inputs_objects_into_the_models_own_3mf() {
+    let Some(corpus) = common::corpus_dir() else { return };
     let options = ProcessOptions { reencode_3mf: true, ..ProcessOptions::default() };
-    let (reports, sinks) = run(&release(), &options);
+    let (reports, sinks) = run(&release(&corpus), &options);
     let files = &sinks[0].0;
     assert!(!files.contains_key("gear set.3mf"), "the input 3MF is not copied: {:?}", files.keys());
     let model = common::parse_3mf(&files["gear-set.3mf"]);
@@ -240,8 +245,9 @@ fn reencoding_puts_a_3mf_inputs_objects_into_the_models_own_3mf() {
 
 #[test]
 fn a_thingiverse_download_gets_title_creator_licence_and_link_from_its_texts() {
+    let Some(corpus) = common::corpus_dir() else { return };
     let mut files = BTreeMap::new();
-    files.insert("thing_42/files/clip.stl".to_string(), corpus("trimesh/unit_cube.STL"));
+    files.insert("thing_42/files/clip.stl".to_string(), read(&corpus, "trimesh/unit_cube.STL"));
     files.insert(
         "thing_42/README.txt".to_string(),
         b"Cable Clip by Ann on Thingiverse: https://www.thingiverse.com/thing:42\n\nSummary:\nHolds a cable.\n"

@@ -9,7 +9,7 @@ mod common;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use common::{corpus, validate, validator};
+use common::{corpus_dir, validate};
 use to3mf::Options;
 
 fn all_3mf(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -43,9 +43,9 @@ fn reference(files: &[PathBuf]) -> Vec<Option<Vec<serde_json::Value>>> {
 
 #[test]
 fn corpus_3mf_files_read_as_lib3mf_reads_them() {
-    let _ = validator();
+    let Some(root) = corpus_dir() else { return };
     let mut files = Vec::new();
-    all_3mf(&corpus(), &mut files);
+    all_3mf(&root, &mut files);
     files.sort();
     let refs = reference(&files);
     let dir = tempfile::tempdir().unwrap();

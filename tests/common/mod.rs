@@ -8,18 +8,12 @@ use std::path::{Path, PathBuf};
 
 use quick_xml::events::Event;
 
+mod shared;
+#[allow(unused_imports)]
+pub use shared::{corpus_dir, validator};
+
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
-}
-
-pub fn corpus() -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    assert!(p.is_dir(), "the shared corpus must be at {} (CI clones ../shared beside the repo)", p.display());
-    p
-}
-
-pub fn validator() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/validate3mf/validate3mf")
 }
 
 /// Reads a fixture twice, once with its size known and once as a pure stream, and checks

@@ -1,5 +1,6 @@
 //! The `to3mf` binary as a user runs it: exit codes, outputs, messages, JSON.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -142,6 +143,14 @@ fn unit_and_title_reach_the_package() {
     let json: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
     let bounds = &json["packages"][0]["inputs"][0]["objects"][0]["bounds"];
     assert_eq!(bounds["max"], serde_json::json!([25.4, 25.4, 0.0]));
+    // The title is the package's one Title, escaped for XML.
+    let mut model = String::new();
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(&out).unwrap()).unwrap();
+    archive.by_name("3D/3dmodel.model").unwrap().read_to_string(&mut model).unwrap();
+    let head = &model[..model.find("<resources>").unwrap()];
+    assert!(head.contains(r#"<metadata name="Title">Quad &amp; Co</metadata>"#), "{head}");
+    assert_eq!(head.matches(r#"name="Title""#).count(), 1, "{head}");
+    assert!(model.contains(r#"<vertex x="25.4" y="25.4" z="0"/>"#), "inches written as millimetres");
 }
 
 #[test]

@@ -5,9 +5,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn corpus(p: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus").join(p)
-}
+#[path = "../../../tests/common/shared.rs"]
+mod shared;
 
 fn to3mf(args: &[&std::ffi::OsStr]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_to3mf")).args(args).output().unwrap()
@@ -84,8 +83,7 @@ fn check_profile(dir: &Path) -> usize {
 }
 
 fn validate(files: &[PathBuf]) -> Vec<serde_json::Value> {
-    let validator = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/tools/validate3mf/validate3mf");
-    let out = Command::new(validator).arg("--json").args(files).output().unwrap();
+    let out = Command::new(shared::validator()).arg("--json").args(files).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     let lines: Vec<serde_json::Value> =
         text.lines().filter(|l| l.starts_with('{')).map(|l| serde_json::from_str(l).unwrap()).collect();
@@ -98,39 +96,41 @@ fn validate(files: &[PathBuf]) -> Vec<serde_json::Value> {
 
 #[test]
 fn a_loose_pile_a_printables_zip_a_zip_of_three_models_and_a_slicer_folder() {
+    let Some(corpus) = shared::corpus_dir() else { return };
     let t = tempfile::tempdir().unwrap();
     let d = t.path();
     // Loose pile: two parts of one thing, a model with its picture, a lone picture.
     let pile = d.join("pile");
     std::fs::create_dir(&pile).unwrap();
-    std::fs::copy(corpus("trimesh/unit_cube.STL"), pile.join("bracket_part1.stl")).unwrap();
-    std::fs::copy(corpus("trimesh/angle_block.STL"), pile.join("bracket_part2.stl")).unwrap();
-    std::fs::copy(corpus("trimesh/fandisk.obj"), pile.join("fan_disk.obj")).unwrap();
+    std::fs::copy(corpus.join("trimesh/unit_cube.STL"), pile.join("bracket_part1.stl")).unwrap();
+    std::fs::copy(corpus.join("trimesh/angle_block.STL"), pile.join("bracket_part2.stl")).unwrap();
+    std::fs::copy(corpus.join("trimesh/fandisk.obj"), pile.join("fan_disk.obj")).unwrap();
     std::fs::write(pile.join("fan_disk_preview.jpg"), b"\xff\xd8\xff\xe0 not a real jpeg").unwrap();
     // A Printables-style zip: one top folder, images/ and stl/ inside.
     zip_of(
         &d.join("Desk_Organizer+v2.zip"),
         &[
-            ("Desk Organizer/stl/tray.stl", corpus("trimesh/plate_holes.STL")),
-            ("Desk Organizer/stl/lid.stl", corpus("trimesh/20mm-xyz-cube.stl")),
-            ("Desk Organizer/images/photo.png", corpus("../tools/validate3mf/README.md")),
-            ("Desk Organizer/instructions.pdf", corpus("trimesh/LICENSE-trimesh.txt")),
-            ("__MACOSX/Desk Organizer/._tray.stl", corpus("trimesh/LICENSE-trimesh.txt")),
+            ("Desk Organizer/stl/tray.stl", corpus.join("trimesh/plate_holes.STL")),
+            ("Desk Organizer/stl/lid.stl", corpus.join("trimesh/20mm-xyz-cube.stl")),
+            ("Desk Organizer/images/photo.png", corpus.join("../tools/validate3mf/README.md")),
+            ("Desk Organizer/instructions.pdf", corpus.join("trimesh/LICENSE-trimesh.txt")),
+            ("__MACOSX/Desk Organizer/._tray.stl", corpus.join("trimesh/LICENSE-trimesh.txt")),
         ],
     );
     // A zip holding three model folders.
     zip_of(
         &d.join("three.zip"),
         &[
-            ("Rook/rook.stl", corpus("trimesh/torus.STL")),
-            ("Pawn/stl/pawn.stl", corpus("trimesh/round.stl")),
-            ("Queen/queen.obj", corpus("trimesh/ico4.obj")),
+            ("Rook/rook.stl", corpus.join("trimesh/torus.STL")),
+            ("Pawn/stl/pawn.stl", corpus.join("trimesh/round.stl")),
+            ("Queen/queen.obj", corpus.join("trimesh/ico4.obj")),
         ],
     );
     // A folder with a 3MF project from a slicer, kept byte for byte.
     let project = d.join("Cura Project");
     std::fs::create_dir(&project).unwrap();
-    let cura = corpus("slicer-test-models/cura_projects")
+    let cura = corpus
+        .join("slicer-test-models/cura_projects")
         .read_dir()
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -221,10 +221,11 @@ fn a_loose_pile_a_printables_zip_a_zip_of_three_models_and_a_slicer_folder() {
 
 #[test]
 fn dry_run_prints_the_plan_and_writes_nothing() {
+    let Some(corpus) = shared::corpus_dir() else { return };
     let t = tempfile::tempdir().unwrap();
     zip_of(
         &t.path().join("three.zip"),
-        &[("Rook/rook.stl", corpus("trimesh/torus.STL")), ("Pawn/pawn.stl", corpus("trimesh/round.stl"))],
+        &[("Rook/rook.stl", corpus.join("trimesh/torus.STL")), ("Pawn/pawn.stl", corpus.join("trimesh/round.stl"))],
     );
     let out = t.path().join("out");
     let r = to3mf(&[os("process"), os(&t.path().join("three.zip")), os("--out-dir"), os(&out), os("--dry-run")]);
@@ -238,10 +239,10 @@ fn dry_run_prints_the_plan_and_writes_nothing() {
     zip_of(
         &t.path().join("set.zip"),
         &[
-            ("Rook/rook.stl", corpus("trimesh/torus.STL")),
-            ("Rook/base.stl", corpus("trimesh/round.stl")),
-            ("Pawn/pawn.stl", corpus("trimesh/round.stl")),
-            ("Pawn/notes.txt", corpus("trimesh/LICENSE-trimesh.txt")),
+            ("Rook/rook.stl", corpus.join("trimesh/torus.STL")),
+            ("Rook/base.stl", corpus.join("trimesh/round.stl")),
+            ("Pawn/pawn.stl", corpus.join("trimesh/round.stl")),
+            ("Pawn/notes.txt", corpus.join("trimesh/LICENSE-trimesh.txt")),
         ],
     );
     let flags = ["--title", "rook=Castle", "--exclude", "*notes.txt", "--move", "Rook/base.stl=Plinth"];
@@ -259,7 +260,7 @@ fn dry_run_prints_the_plan_and_writes_nothing() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("no proposed model is called 'king'"));
 
     // A 3MF is kept as it is, unless re-encoding is asked for.
-    let tmf = corpus("slicer-test-models/3mf/translated.3mf");
+    let tmf = corpus.join("slicer-test-models/3mf/translated.3mf");
     let kept = to3mf(&[os("process"), os(&tmf), os("--out-dir"), os(&out), os("--dry-run")]);
     assert!(
         String::from_utf8_lossy(&kept.stdout).contains("translated.3mf (as translated.3mf)"),
@@ -276,10 +277,11 @@ fn dry_run_prints_the_plan_and_writes_nothing() {
 
 #[test]
 fn zip_outputs_and_unsupported_archives() {
+    let Some(corpus) = shared::corpus_dir() else { return };
     let t = tempfile::tempdir().unwrap();
     zip_of(
         &t.path().join("three.zip"),
-        &[("Rook/rook.stl", corpus("trimesh/torus.STL")), ("Pawn/pawn.stl", corpus("trimesh/round.stl"))],
+        &[("Rook/rook.stl", corpus.join("trimesh/torus.STL")), ("Pawn/pawn.stl", corpus.join("trimesh/round.stl"))],
     );
     std::fs::write(t.path().join("old.rar"), b"Rar!\x1a\x07\x00 rest").unwrap();
     let out = t.path().join("zips");
@@ -322,6 +324,7 @@ fn zip_outputs_and_unsupported_archives() {
 
 #[test]
 fn an_archive_over_the_limits_is_refused_and_the_rest_still_processed() {
+    let Some(corpus) = shared::corpus_dir() else { return };
     let t = tempfile::tempdir().unwrap();
     let flood = t.path().join("flood.zip");
     {
@@ -332,7 +335,7 @@ fn an_archive_over_the_limits_is_refused_and_the_rest_still_processed() {
         }
         z.finish().unwrap();
     }
-    zip_of(&t.path().join("ok.zip"), &[("Rook/rook.stl", corpus("trimesh/torus.STL"))]);
+    zip_of(&t.path().join("ok.zip"), &[("Rook/rook.stl", corpus.join("trimesh/torus.STL"))]);
     let out = t.path().join("out");
     let r = to3mf(&[os("process"), os(&flood), os(&t.path().join("ok.zip")), os("--out-dir"), os(&out)]);
     assert_eq!(r.status.code(), Some(1));
@@ -353,14 +356,15 @@ fn seven_zip_of(path: &Path, files: &[(&str, Vec<u8>)]) {
 
 #[test]
 fn a_7z_release_is_read_like_a_zip_and_a_broken_one_says_so() {
+    let Some(corpus) = shared::corpus_dir() else { return };
     let t = tempfile::tempdir().unwrap();
     let d = t.path();
     let release = d.join("Gear_Set.7z");
     seven_zip_of(
         &release,
         &[
-            ("Gear Set/stl/gear.stl", std::fs::read(corpus("trimesh/unit_cube.STL")).unwrap()),
-            ("Gear Set/stl/axle.stl", std::fs::read(corpus("trimesh/round.stl")).unwrap()),
+            ("Gear Set/stl/gear.stl", std::fs::read(corpus.join("trimesh/unit_cube.STL")).unwrap()),
+            ("Gear Set/stl/axle.stl", std::fs::read(corpus.join("trimesh/round.stl")).unwrap()),
             ("Gear Set/README.md", b"# Gear Set\n\nTwo parts that turn.\n".to_vec()),
         ],
     );

@@ -5,6 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+#[path = "../../../tests/common/shared.rs"]
+mod shared;
+
 fn all_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
     entries.sort();
@@ -37,7 +40,7 @@ fn capped(args: &[&std::ffi::OsStr]) -> (i32, String) {
 
 #[test]
 fn every_corpus_file_converts_or_fails_cleanly_under_caps() {
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
+    let Some(corpus) = shared::corpus_dir() else { return };
     let mut files = Vec::new();
     all_files(&corpus, &mut files);
     assert!(files.len() > 400, "{} files", files.len());
@@ -67,7 +70,7 @@ fn every_corpus_file_converts_or_fails_cleanly_under_caps() {
     eprintln!("corpus sweep: {} files, {ok} converted, {failed} refused with an error", files.len());
     assert!(ok > 300 && failed > 50, "{ok} converted, {failed} refused");
     // Every output passes the strict validator (XSD + lib3mf strict).
-    let validator = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/tools/validate3mf/validate3mf");
+    let validator = shared::validator();
     for batch in outputs.chunks(200) {
         let v = Command::new(&validator).args(batch).output().expect("run validate3mf");
         assert!(v.status.success(), "{}{}", String::from_utf8_lossy(&v.stdout), String::from_utf8_lossy(&v.stderr));
