@@ -1,5 +1,5 @@
 # The two commands a developer needs are `make serve` and `make test` (see README.md).
-.PHONY: test deps deps-wasm run serve www site bench release fuzz
+.PHONY: test lint deps deps-wasm run serve www site bench release fuzz
 
 WASM_BINDGEN_VERSION = $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/version = "\(.*\)"/\1/p}' Cargo.lock)
 
@@ -46,8 +46,17 @@ site: www
 serve: www
 	python3 -m http.server --bind 127.0.0.1 8000
 
-# Doc, browser, page and fuzz smoke tests first, so the run ends on nextest's summary line.
-test: deps site
+# Style first (formatting, then clippy on every target the code builds for: the bindings
+# compile for wasm32 only), then doc, browser, page and fuzz smoke tests, so the run ends on
+# nextest's summary line.
+lint: deps-wasm
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy -p to3mf --no-default-features -- -D warnings
+	cargo clippy --target wasm32-unknown-unknown -p to3mf-wasm --all-targets -- -D warnings
+	cargo clippy --target wasm32-unknown-unknown -p to3mf-wasm --all-targets --features full -- -D warnings
+
+test: deps lint site
 	cargo test -p to3mf --doc
 	cargo test --target wasm32-unknown-unknown -p to3mf-wasm --test web
 	node --test tests/e2e/

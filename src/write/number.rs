@@ -149,7 +149,7 @@ impl<'a> Cursor<'a> {
         let mut buf = zmij::Buffer::new();
         let s = buf.format_finite(x).as_bytes();
         // A loop, not `contains`: that calls `memchr`, which costs more than these few bytes.
-        if s.len() > MAX_PLAIN || s.iter().any(|&b| b == b'e') {
+        if s.len() > MAX_PLAIN || s.contains(&b'e') {
             return false;
         }
         self.put_short(s.strip_suffix(b".0").unwrap_or(s));

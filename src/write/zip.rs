@@ -251,7 +251,10 @@ impl<W: Write> Write for ZipWriter<W> {
 /// files that are compressed already, such as 3MF packages. Every entry streams through a
 /// bounded buffer. Names that repeat get `-2`, `-3`... before their extension. Returns the
 /// archive's size.
-pub fn write_zip<W: Write, R: Read>(out: W, entries: impl IntoIterator<Item = (String, R, u64)>) -> crate::Result<u64> {
+pub fn write_zip<W: Write, R: Read>(
+    out: W,
+    entries: impl IntoIterator<Item = (String, R, u64)>,
+) -> crate::error::Result<u64> {
     let mut zip = ZipWriter::new(out);
     let mut names = std::collections::HashSet::new();
     let mut buf = vec![0u8; 1 << 20];
