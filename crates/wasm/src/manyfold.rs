@@ -10,7 +10,7 @@ use to3mf::manyfold::plan::{plan, ModelFile, ModelPlan, Root};
 use to3mf::manyfold::roots::{group, Dropped, DroppedKind, RootSource};
 use wasm_bindgen::prelude::*;
 
-use crate::web::{ChunkOut, FileRead};
+use crate::io::{reader, ChunkOut, FileRead};
 
 /// Where a root's files are: the dropped files themselves, or entries of one archive (kept
 /// open, with its nested archives, for all the files read from it).
@@ -40,10 +40,6 @@ fn files_and_paths(files: &js_sys::Array, paths: &js_sys::Array) -> Result<(Vec<
 fn to_js(value: &serde_json::Value) -> Result<JsValue, JsValue> {
     use serde::Serialize;
     Ok(value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| JsError::new(&e.to_string()))?)
-}
-
-fn reader() -> Result<web_sys::FileReaderSync, JsValue> {
-    web_sys::FileReaderSync::new().map_err(|_| JsError::new("FileReaderSync needs a dedicated worker").into())
 }
 
 /// Roots as the core groups them: a path with folders belongs to the folder root of its top

@@ -24,14 +24,51 @@ fn get(v: &JsValue, path: &[&str]) -> JsValue {
     })
 }
 
+/// Collects what a JS callback of one argument is given.
+fn collect(array: &js_sys::Array) -> Closure<dyn Fn(JsValue)> {
+    let array = array.clone();
+    Closure::<dyn Fn(JsValue)>::new(move |c: JsValue| {
+        array.push(&c);
+    })
+}
+
+/// Collects what a JS callback of three arguments is given, as `[a, b, c]` arrays (the
+/// sealed runs: id, triangles, data).
+fn collect3(array: &js_sys::Array) -> Closure<dyn Fn(JsValue, JsValue, JsValue)> {
+    let array = array.clone();
+    Closure::<dyn Fn(JsValue, JsValue, JsValue)>::new(move |a: JsValue, b: JsValue, c: JsValue| {
+        array.push(&js_sys::Array::of3(&a, &b, &c));
+    })
+}
+
+fn function<T: ?Sized>(closure: &Closure<T>) -> js_sys::Function {
+    closure.as_ref().unchecked_ref::<js_sys::Function>().clone()
+}
+
+/// The package's pieces handed to `onChunk`, joined.
+fn joined(chunks: &js_sys::Array) -> Vec<u8> {
+    chunks.iter().flat_map(|c| js_sys::Uint8Array::new(&c).to_vec()).collect()
+}
+
+/// Converts `files` as the page does when it needs no helper (`convertFilesStreaming`):
+/// the result, and the package its pieces make.
+fn streamed(files: &[web_sys::File], options: JsValue) -> Result<(JsValue, Vec<u8>), JsValue> {
+    let chunks = js_sys::Array::new();
+    let on_chunk = collect(&chunks);
+    let files: js_sys::Array = files.iter().collect();
+    let out = to3mf_wasm::convert_files_streaming(files, options, function(&on_chunk), None)?;
+    Ok((out, joined(&chunks)))
+}
+
 #[wasm_bindgen_test]
 fn files_convert_to_the_same_bytes_as_native() {
-    let want: Vec<&str> = common::GOLDEN.lines().collect();
-    for ((name, bytes), want) in common::INPUTS.iter().zip(want) {
-        let files = js_sys::Array::of1(&file(name, bytes));
-        let out = to3mf_wasm::convert_files(files, JsValue::UNDEFINED).map_err(JsValue::from).unwrap();
-        let package = js_sys::Uint8Array::new(&get(&out, &["package"])).to_vec();
-        assert_eq!(common::line(name, &package), want);
+    let inputs = common::inputs();
+    assert_eq!(inputs.len(), common::GOLDEN.lines().count(), "one input per line of golden.txt");
+    for (name, bytes) in inputs {
+        let Some(bytes) = bytes else { continue };
+        let (out, package) = streamed(&[file(name, &bytes)], JsValue::UNDEFINED).unwrap();
+        assert_eq!(common::line(name, &package), common::golden(name));
+        assert!(get(&out, &["package"]).is_null());
         assert!(get(&out, &["report", "error"]).is_null() || get(&out, &["report", "error"]).is_undefined());
     }
 }
@@ -39,21 +76,21 @@ fn files_convert_to_the_same_bytes_as_native() {
 #[wasm_bindgen_test]
 fn a_bad_file_is_reported_and_the_good_one_still_written() {
     let bad = b"solid bad\nfacet normal 0 0 1\nouter loop\nvertex 0 0 0\nvertex 1 zero 0\n";
-    let (good_name, good) = common::INPUTS[0];
-    let files = js_sys::Array::of2(&file("bad.stl", bad), &file(good_name, good));
-    let out = to3mf_wasm::convert_files(files, JsValue::UNDEFINED).map_err(JsValue::from).unwrap();
+    let good_name = "ascii_multi_solid.stl";
+    let good = common::input(good_name).unwrap();
+    let (out, package) = streamed(&[file("bad.stl", bad), file(good_name, &good)], JsValue::UNDEFINED).unwrap();
     assert_eq!(get(&out, &["report", "inputs", "0", "error", "code"]), "syntax");
     assert_eq!(
         get(&out, &["report", "inputs", "0", "error", "message"]),
         "line 5: malformed vertex line (expected 'vertex x y z'): 'vertex 1 zero 0'"
     );
     assert_eq!(get(&out, &["report", "objects_written"]).as_f64(), Some(2.0));
-    assert!(js_sys::Uint8Array::new(&get(&out, &["package"])).length() > 0);
+    assert!(package.starts_with(b"PK\x03\x04"));
 }
 
 #[wasm_bindgen_test]
 fn nothing_convertible_throws_a_js_error_carrying_the_report() {
-    let err = to3mf_wasm::convert_bytes("empty.stl", b"", JsValue::UNDEFINED).unwrap_err();
+    let err = streamed(&[file("empty.stl", b"")], JsValue::UNDEFINED).unwrap_err();
     let err: js_sys::Error = err.dyn_into().expect("a JS Error");
     assert_eq!(String::from(err.message()), "empty.stl: the file is empty (0 bytes)");
     assert_eq!(get(&err, &["code"]), "no_geometry");
@@ -64,47 +101,33 @@ fn nothing_convertible_throws_a_js_error_carrying_the_report() {
 #[wasm_bindgen_test]
 fn options_are_read_from_a_plain_object() {
     let options = js_sys::JSON::parse(r#"{"layout": "keep", "metadata": {"title": "From JS"}}"#).unwrap();
-    let (name, bytes) = common::INPUTS[0];
-    let out = to3mf_wasm::convert_bytes(name, bytes, options).map_err(JsValue::from).unwrap();
-    let package = js_sys::Uint8Array::new(&get(&out, &["package"])).to_vec();
+    let name = "ascii_multi_solid.stl";
+    let bytes = common::input(name).unwrap();
+    let (_, package) = streamed(&[file(name, &bytes)], options).unwrap();
     // The title is in the model XML, so the package differs from the default one.
-    assert_ne!(common::line(name, &package), common::GOLDEN.lines().next().unwrap());
+    assert_ne!(common::line(name, &package), common::golden(name));
     let bad = js_sys::JSON::parse(r#"{"layout": "diagonal"}"#).unwrap();
-    assert!(to3mf_wasm::convert_bytes(name, bytes, bad).is_err());
+    assert!(streamed(&[file(name, &bytes)], bad).is_err());
 }
 
 #[wasm_bindgen_test]
 fn streamed_chunks_form_the_same_package_and_progress_is_reported() {
-    let (name, bytes) = common::INPUTS[3];
+    let name = "fandisk.obj";
+    let Some(bytes) = common::input(name) else { return };
     let chunks = js_sys::Array::new();
     let progress = js_sys::Array::new();
-    let on_chunk = {
-        let chunks = chunks.clone();
-        Closure::<dyn Fn(JsValue)>::new(move |c: JsValue| {
-            chunks.push(&c);
-        })
-    };
-    let on_progress = {
-        let progress = progress.clone();
-        Closure::<dyn Fn(JsValue, JsValue, JsValue)>::new(move |stage: JsValue, done: JsValue, total: JsValue| {
-            progress.push(&js_sys::Array::of3(&stage, &done, &total));
-        })
-    };
-    let files = js_sys::Array::of1(&file(name, bytes));
+    let on_chunk = collect(&chunks);
+    let on_progress = collect3(&progress);
+    let files = js_sys::Array::of1(&file(name, &bytes));
     let out = to3mf_wasm::convert_files_streaming(
         files,
         JsValue::UNDEFINED,
-        on_chunk.as_ref().unchecked_ref::<js_sys::Function>().clone(),
-        Some(on_progress.as_ref().unchecked_ref::<js_sys::Function>().clone()),
+        function(&on_chunk),
+        Some(function(&on_progress)),
     )
-    .map_err(JsValue::from)
     .unwrap();
     assert!(get(&out, &["package"]).is_null());
-    let mut package = Vec::new();
-    for c in chunks.iter() {
-        package.extend(js_sys::Uint8Array::new(&c).to_vec());
-    }
-    assert_eq!(common::line(name, &package), common::GOLDEN.lines().nth(3).unwrap());
+    assert_eq!(common::line(name, &joined(&chunks)), common::golden(name));
     let stages: Vec<String> = progress.iter().map(|p| get(&p, &["0"]).as_string().unwrap()).collect();
     assert!(
         stages.iter().any(|s| s == "reading") && stages.last().map(String::as_str) == Some("writing"),
@@ -124,19 +147,9 @@ fn zip_blobs_stores_each_package_as_it_is() {
     let blobs = js_sys::Array::of3(&file("a.3mf", &a), &file("b.3mf", &b), &file("a.3mf", &b));
     let names = js_sys::Array::of3(&"a.3mf".into(), &"b.3mf".into(), &"a.3mf".into());
     let chunks = js_sys::Array::new();
-    let on_chunk = {
-        let chunks = chunks.clone();
-        Closure::<dyn Fn(JsValue)>::new(move |c: JsValue| {
-            chunks.push(&c);
-        })
-    };
-    let size = to3mf_wasm::zip_blobs(blobs, names, on_chunk.as_ref().unchecked_ref::<js_sys::Function>().clone())
-        .map_err(JsValue::from)
-        .unwrap();
-    let mut zip = Vec::new();
-    for c in chunks.iter() {
-        zip.extend(js_sys::Uint8Array::new(&c).to_vec());
-    }
+    let on_chunk = collect(&chunks);
+    let size = to3mf_wasm::zip_blobs(blobs, names, function(&on_chunk)).map_err(JsValue::from).unwrap();
+    let zip = joined(&chunks);
     assert_eq!(size, zip.len() as f64);
     assert!(zip.starts_with(b"PK\x03\x04"));
     let find = |needle: &[u8]| zip.windows(needle.len()).position(|w| w == needle);
@@ -166,27 +179,6 @@ fn grid_stl(n: u32) -> Vec<u8> {
     out
 }
 
-/// Collects what a JS callback of one argument is given.
-fn collect(array: &js_sys::Array) -> Closure<dyn Fn(JsValue)> {
-    let array = array.clone();
-    Closure::<dyn Fn(JsValue)>::new(move |c: JsValue| {
-        array.push(&c);
-    })
-}
-
-/// Collects what a JS callback of three arguments is given, as `[a, b, c]` arrays (the
-/// sealed runs: id, triangles, data).
-fn collect3(array: &js_sys::Array) -> Closure<dyn Fn(JsValue, JsValue, JsValue)> {
-    let array = array.clone();
-    Closure::<dyn Fn(JsValue, JsValue, JsValue)>::new(move |a: JsValue, b: JsValue, c: JsValue| {
-        array.push(&js_sys::Array::of3(&a, &b, &c));
-    })
-}
-
-fn function<T: ?Sized>(closure: &Closure<T>) -> js_sys::Function {
-    closure.as_ref().unchecked_ref::<js_sys::Function>().clone()
-}
-
 /// Finishes a split conversion as the page's workers do: the sealed runs (`[id, triangles,
 /// data]`) and the plain runs left after reading compressed by `compressElements`, the rest in
 /// place; `head` holds what onChunk got. Returns the package.
@@ -203,9 +195,7 @@ fn assemble(mut split: to3mf_wasm::SplitConversion, head: &js_sys::Array, sealed
                  k: usize,
                  triangles: JsValue,
                  data: JsValue| {
-        let out = to3mf_wasm::compress_elements(triangles.as_bool().unwrap(), data, JsValue::UNDEFINED)
-            .map_err(JsValue::from)
-            .unwrap();
+        let out = to3mf_wasm::compress_elements(triangles.as_bool().unwrap(), data, JsValue::UNDEFINED).unwrap();
         let bytes = js_sys::Uint8Array::new(&get(&out, &["bytes"])).to_vec();
         let crc = get(&out, &["crc"]).as_f64().unwrap() as u32;
         split
@@ -250,13 +240,7 @@ fn assemble(mut split: to3mf_wasm::SplitConversion, head: &js_sys::Array, sealed
 #[wasm_bindgen_test]
 fn sealed_runs_compressed_elsewhere_make_the_streamed_package() {
     let stl = grid_stl(300);
-    let streamed = js_sys::Array::new();
-    let on_chunk = collect(&streamed);
-    let files = js_sys::Array::of1(&file("grid.stl", &stl));
-    to3mf_wasm::convert_files_streaming(files, JsValue::UNDEFINED, function(&on_chunk), None)
-        .map_err(JsValue::from)
-        .unwrap();
-    let want: Vec<u8> = streamed.iter().flat_map(|c| js_sys::Uint8Array::new(&c).to_vec()).collect();
+    let (_, want) = streamed(&[file("grid.stl", &stl)], JsValue::UNDEFINED).unwrap();
     assert!(to3mf_wasm::is_binary_stl(&stl[..4096]));
 
     let (head, sealed) = (js_sys::Array::new(), js_sys::Array::new());
@@ -270,7 +254,6 @@ fn sealed_runs_compressed_elsewhere_make_the_streamed_package() {
         None,
         Some(function(&on_sealed)),
     )
-    .map_err(JsValue::from)
     .unwrap();
     assert!(assemble(split, &head, &sealed) == want, "read from slices: not the streamed package");
 
@@ -282,7 +265,7 @@ fn sealed_runs_compressed_elsewhere_make_the_streamed_package() {
     for piece in stl.chunks(65_536 + 7) {
         assert!(feed.push(piece));
     }
-    let split = feed.finish(function(&on_chunk)).map_err(JsValue::from).unwrap();
+    let split = feed.finish(function(&on_chunk)).unwrap();
     assert!(assemble(split, &head, &sealed) == want, "fed in pieces: not the streamed package");
 }
 
@@ -312,9 +295,7 @@ fn pieces_go_into_the_buffers_given_and_the_package_is_the_same() {
         let streamed = js_sys::Array::new();
         let on_chunk = collect(&streamed);
         let files = js_sys::Array::of1(&file("grid.stl", &stl));
-        to3mf_wasm::convert_files_streaming(files, JsValue::UNDEFINED, function(&on_chunk), None)
-            .map_err(JsValue::from)
-            .unwrap();
+        to3mf_wasm::convert_files_streaming(files, JsValue::UNDEFINED, function(&on_chunk), None).unwrap();
         let (head, sealed) = (js_sys::Array::new(), js_sys::Array::new());
         let on_head = collect(&head);
         let on_sealed = collect3(&sealed);
@@ -326,7 +307,7 @@ fn pieces_go_into_the_buffers_given_and_the_package_is_the_same() {
         )
         .unwrap();
         assert!(feed.push(&stl));
-        let split = feed.finish(function(&on_head)).map_err(JsValue::from).unwrap();
+        let split = feed.finish(function(&on_head)).unwrap();
         // Every piece handed out: the package's, the sealed runs' and the compressed chunks'.
         let offsets: Vec<f64> = streamed
             .iter()
@@ -334,7 +315,7 @@ fn pieces_go_into_the_buffers_given_and_the_package_is_the_same() {
             .map(|a| get(&a, &["byteOffset"]).as_f64().unwrap())
             .collect();
         let split_package = assemble(split, &head, &sealed);
-        let whole: Vec<u8> = streamed.iter().flat_map(|c| js_sys::Uint8Array::new(&c).to_vec()).collect();
+        let whole = joined(&streamed);
         assert!(split_package == whole, "the split package is the streamed one");
         (whole, offsets)
     };
