@@ -126,10 +126,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, skipped: &mut usize) -> std::io::Res
         let p = e.path();
         if p.is_dir() {
             walk(&p, out, skipped)?;
-        } else if matches!(
-            p.extension().and_then(|x| x.to_str()).map(str::to_ascii_lowercase).as_deref(),
-            Some("stl" | "obj" | "3mf")
-        ) {
+        } else if to3mf::Format::mesh_extension(&p.to_string_lossy()).is_some() {
             out.push(p);
         } else {
             *skipped += 1;
@@ -152,17 +149,14 @@ fn unique_output(
     taken: &mut std::collections::HashSet<PathBuf>,
     inputs: &[PathBuf],
 ) -> PathBuf {
-    let stem = to3mf::stem(&input.to_string_lossy()).to_string();
-    let mut n = 1;
-    loop {
-        let name = if n == 1 { format!("{stem}.3mf") } else { format!("{stem}-{n}.3mf") };
-        let candidate = dir.join(name);
-        if !taken.contains(&candidate) && !inputs.iter().any(|i| same_file(i, &candidate)) {
-            taken.insert(candidate.clone());
-            return candidate;
-        }
-        n += 1;
-    }
+    let name = format!("{}.3mf", to3mf::stem(&input.to_string_lossy()));
+    let name = to3mf::unique_name(&name, |c| {
+        let candidate = dir.join(c);
+        taken.contains(&candidate) || inputs.iter().any(|i| same_file(i, &candidate))
+    });
+    let path = dir.join(name);
+    taken.insert(path.clone());
+    path
 }
 
 /// Reads one input file. Returns whether it succeeded, its report and the welded meshes.
