@@ -49,7 +49,8 @@ serve: www
 # Style first (formatting, then clippy on every target the code builds for: the bindings
 # compile for wasm32 only), then doc, browser, page and fuzz smoke tests, so the run ends on
 # nextest's summary line.
-lint: deps-wasm
+lint:
+	@rustup target add wasm32-unknown-unknown >/dev/null 2>&1
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy -p to3mf --no-default-features -- -D warnings

@@ -24,7 +24,7 @@ use crate::error::Result;
 use crate::error::{Error, Position};
 use crate::options::Options;
 use crate::write::chunk::{EarlyChunks, Sealed};
-use reading::{Counted, Reading};
+use reading::{read_full, Counted, Reading};
 use sniff::sniff;
 
 /// Reads one STL, OBJ or 3MF, recognised by content (never by extension), and welds its meshes.
@@ -73,16 +73,8 @@ enum Early {
 }
 
 fn read<R: Read>(name: &str, mut reader: R, size_hint: Option<u64>, options: &Options, early: Early) -> Result<Input> {
-    let mut head = vec![0u8; 4096];
-    let mut got = 0;
-    while got < head.len() {
-        match reader.read(&mut head[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
+    let mut head = vec![0u8; sniff::HEAD];
+    let got = read_full(&mut reader, &mut head)?;
     head.truncate(got);
     // UTF-16 text (a BOM first) is read as the UTF-8 it transcodes to.
     if let Some(big_endian) = match head.get(..2) {

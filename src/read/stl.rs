@@ -2,7 +2,7 @@
 
 use std::io::Read;
 
-use super::reading::Reading;
+use super::reading::{read_full, Reading};
 use super::text::{is_text, parse_f32, Lines};
 use crate::error::{Error, ErrorKind, Position, Result};
 use crate::mesh::MeshBuilder;
@@ -170,20 +170,6 @@ impl Records {
         reading.push(self.mesh);
         Ok(())
     }
-}
-
-/// Fills `buf` as far as the input goes; returns how many bytes were read.
-fn read_full<R: Read>(r: &mut R, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match r.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
 }
 
 /// Reads an ASCII STL. Each `solid` block becomes its own mesh named after the solid.
