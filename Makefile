@@ -54,6 +54,7 @@ lint:
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy -p to3mf --no-default-features -- -D warnings
+	cargo clippy -p to3mf --no-default-features --features parallel,read3mf -- -D warnings
 	cargo clippy --target wasm32-unknown-unknown -p to3mf-wasm --all-targets -- -D warnings
 	cargo clippy --target wasm32-unknown-unknown -p to3mf-wasm --all-targets --features full -- -D warnings
 

@@ -128,8 +128,8 @@ pub struct Options {
     pub metadata: Metadata,
     /// Deflate level 0–9 for the model XML. 1 (the default) and 2 use to3mf's own encoder
     /// for machine-written XML, several times faster than zlib's fastest level with output
-    /// smaller than zlib's level 6 on big meshes; 2 searches harder, for packages about 5%
-    /// smaller in about 15% more time. 3–9 also try zlib at that level on each chunk and
+    /// smaller than zlib's level 6 on big meshes; 2 searches harder, for somewhat
+    /// smaller packages in a little more time. 3–9 also try zlib at that level on each chunk and
     /// keep the smaller: much slower, a little smaller on some models. 0 stores the XML.
     pub compression_level: u32,
     /// Threads for compression; 0 means "as many cores as there are". Ignored on wasm32.

@@ -2,6 +2,8 @@
 //! another, and the files dropped alone share one. The CLI and the page describe their inputs
 //! as [`Dropped`] and read the files back through each root's [`RootSource`].
 
+use std::collections::HashMap;
+
 use super::plan::{Root, SourceFile};
 use crate::error::Error;
 
@@ -41,11 +43,20 @@ impl DroppedKind {
     }
 }
 
+/// A dropped folder: the files with the same `id` make one root, named `name`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Folder {
+    /// Tells folders apart (two dropped folders may share a name).
+    pub id: usize,
+    /// The folder's name, which the root takes.
+    pub name: String,
+}
+
 /// One input as the caller sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dropped {
-    /// The folder it was dropped in, if any: files of one folder make one root, named so.
-    pub folder: Option<String>,
+    /// The folder it was dropped in, if any.
+    pub folder: Option<Folder>,
     /// Its path in its root: inside its folder, or as given for a file dropped alone.
     pub path: String,
     /// Its size in bytes.
@@ -57,8 +68,8 @@ pub struct Dropped {
 /// Where a root's files are read from.
 #[derive(Debug)]
 pub enum RootSource<A> {
-    /// Dropped files: each file's path in the root, and its index among the inputs.
-    Inputs(Vec<(String, usize)>),
+    /// Dropped files: each file's index among the inputs, by its path in the root.
+    Inputs(HashMap<String, usize>),
     /// The entries of one archive.
     Archive(A),
 }
@@ -67,7 +78,7 @@ impl<A> RootSource<A> {
     /// The index among the inputs of the dropped file at `path` of this root.
     pub fn input(&self, path: &str) -> Option<usize> {
         match self {
-            RootSource::Inputs(list) => list.iter().find(|(p, _)| p == path).map(|&(_, i)| i),
+            RootSource::Inputs(files) => files.get(path).copied(),
             RootSource::Archive(_) => None,
         }
     }
@@ -90,7 +101,9 @@ pub fn group<A>(
     mut open: impl FnMut(usize, &Dropped) -> crate::error::Result<(Root, A)>,
 ) -> Roots<A> {
     let mut out = Roots { roots: Vec::new(), sources: Vec::new(), errors: Vec::new() };
-    let mut loose = (Root { name: String::new(), files: Vec::new(), loose: true }, Vec::new());
+    let mut loose = (Root { name: String::new(), files: Vec::new(), loose: true }, HashMap::new());
+    // The root of each folder id.
+    let mut folders: HashMap<usize, usize> = HashMap::new();
     for (i, input) in inputs.into_iter().enumerate() {
         match input.kind {
             DroppedKind::Rar => {
@@ -112,22 +125,17 @@ pub fn group<A>(
         let file = SourceFile { path: input.path.clone(), size: input.size };
         let Some(folder) = input.folder else {
             loose.0.files.push(file);
-            loose.1.push((input.path, i));
+            loose.1.insert(input.path, i);
             continue;
         };
-        let at = out
-            .roots
-            .iter()
-            .zip(&out.sources)
-            .position(|(r, s)| !r.loose && r.name == folder && matches!(s, RootSource::Inputs(_)));
-        let at = at.unwrap_or_else(|| {
-            out.roots.push(Root { name: folder, files: Vec::new(), loose: false });
-            out.sources.push(RootSource::Inputs(Vec::new()));
+        let at = *folders.entry(folder.id).or_insert_with(|| {
+            out.roots.push(Root { name: folder.name, files: Vec::new(), loose: false });
+            out.sources.push(RootSource::Inputs(HashMap::new()));
             out.roots.len() - 1
         });
         out.roots[at].files.push(file);
-        if let RootSource::Inputs(list) = &mut out.sources[at] {
-            list.push((input.path, i));
+        if let RootSource::Inputs(files) = &mut out.sources[at] {
+            files.insert(input.path, i);
         }
     }
     if !loose.0.files.is_empty() {
@@ -151,18 +159,20 @@ fn named(path: &str, e: &Error) -> String {
 mod tests {
     use super::*;
 
-    fn dropped(folder: Option<&str>, path: &str, kind: DroppedKind) -> Dropped {
-        Dropped { folder: folder.map(str::to_string), path: path.to_string(), size: 1, kind }
+    fn dropped(folder: Option<(usize, &str)>, path: &str, kind: DroppedKind) -> Dropped {
+        let folder = folder.map(|(id, name)| Folder { id, name: name.to_string() });
+        Dropped { folder, path: path.to_string(), size: 1, kind }
     }
 
     #[test]
     fn folders_archives_and_loose_files_become_roots_in_order() {
         let inputs = vec![
             dropped(None, "a.stl", DroppedKind::File),
-            dropped(Some("Boat"), "hull.stl", DroppedKind::File),
+            dropped(Some((0, "Boat")), "hull.stl", DroppedKind::File),
             dropped(None, "kit.zip", DroppedKind::Archive),
             dropped(None, "old.rar", DroppedKind::Rar),
-            dropped(Some("Boat"), "mast.stl", DroppedKind::File),
+            dropped(Some((0, "Boat")), "mast.stl", DroppedKind::File),
+            dropped(Some((1, "Boat")), "hull.stl", DroppedKind::File),
             dropped(None, "broken.zip", DroppedKind::Archive),
             dropped(None, "b.stl", DroppedKind::File),
         ];
@@ -176,11 +186,14 @@ mod tests {
             ))
         });
         let names: Vec<(&str, bool)> = roots.roots.iter().map(|r| (r.name.as_str(), r.loose)).collect();
-        assert_eq!(names, [("Boat", false), ("kit.zip", false), ("", true)]);
+        // Two folders of one name stay two roots, each file read from its own folder.
+        assert_eq!(names, [("Boat", false), ("kit.zip", false), ("Boat", false), ("", true)]);
         assert_eq!(roots.roots[0].files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>(), ["hull.stl", "mast.stl"]);
         assert_eq!(roots.sources[0].input("mast.stl"), Some(4));
+        assert_eq!(roots.sources[0].input("hull.stl"), Some(1));
+        assert_eq!(roots.sources[2].input("hull.stl"), Some(5));
         assert!(matches!(roots.sources[1], RootSource::Archive(2)));
-        assert_eq!(roots.sources[2].input("b.stl"), Some(6));
+        assert_eq!(roots.sources[3].input("b.stl"), Some(7));
         assert_eq!(
             roots.errors,
             ["old.rar: this is a RAR archive: extract it first", "broken.zip: not a readable zip archive"]

@@ -25,7 +25,7 @@ pub(crate) fn read_binary<R: Read>(head: &[u8], rest: R, reading: &mut Reading) 
     let mut records = Records::start(&header[..got], reading)?;
     let mut buf = vec![0u8; 50 * 4096];
     loop {
-        // Never past the declared count: what follows it is counted, not reading.
+        // Never past the declared count: what follows it is counted, not parsed.
         let want = (records.left().min(4096) * 50) as usize;
         if want == 0 {
             records.trailing(std::io::copy(&mut input, &mut std::io::sink())?);

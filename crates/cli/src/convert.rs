@@ -97,7 +97,7 @@ pub(crate) fn convert(args: ConvertArgs) -> ExitCode {
     }
 }
 
-/// Files named on the command line, with folders replaced by the STL, OBJ and 3MF files in them.
+/// Files named on the command line, with folders replaced by the mesh files in them.
 fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     let mut out = Vec::new();
     for p in paths {
@@ -106,11 +106,11 @@ fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
             let mut skipped = 0;
             walk(p, &mut out, &mut skipped).map_err(|e| format!("cannot read folder {}: {e}", p.display()))?;
             if out.len() == before {
-                return Err(format!("no .stl, .obj or .3mf file in folder {}", p.display()));
+                return Err(format!("no {} file in folder {}", extensions(), p.display()));
             }
             // Say so rather than leave other files out without a word.
             if skipped > 0 {
-                eprintln!("note: {}: {skipped} files that are not .stl, .obj or .3mf were left out", p.display());
+                eprintln!("note: {}: {skipped} files that are not {} were left out", p.display(), extensions());
             }
         } else {
             out.push(p.clone());
@@ -133,6 +133,15 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, skipped: &mut usize) -> std::io::Res
         }
     }
     Ok(())
+}
+
+/// The mesh extensions, as a sentence: `.stl, .obj or .3mf`.
+fn extensions() -> String {
+    let all: Vec<String> = to3mf::Format::EXTENSIONS.iter().map(|e| format!(".{e}")).collect();
+    match all.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => all.concat(),
+    }
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {

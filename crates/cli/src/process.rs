@@ -12,7 +12,7 @@ use to3mf::manyfold::datapackage::model_slug;
 use to3mf::manyfold::edit::Edit;
 use to3mf::manyfold::folder::{write_model, Consume, ModelReport, ProcessOptions, Sink, ZipSink};
 use to3mf::manyfold::plan::{self, ModelFile, ModelPlan, SourceFile};
-use to3mf::manyfold::roots::{group, Dropped, DroppedKind, RootSource, Roots};
+use to3mf::manyfold::roots::{group, Dropped, DroppedKind, Folder, RootSource, Roots};
 use to3mf::{unique_name, Layout, Options, Unit};
 
 #[derive(Args)]
@@ -96,7 +96,7 @@ fn edits(args: &ProcessArgs) -> Result<Vec<Edit>, String> {
 /// the roots, where their files are, and the path of every input file.
 fn roots(inputs: &[PathBuf], failed: &mut Vec<String>) -> (Roots<Archive<File>>, Vec<PathBuf>) {
     let (mut dropped, mut paths) = (Vec::new(), Vec::new());
-    for p in inputs {
+    for (id, p) in inputs.iter().enumerate() {
         let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         if p.is_dir() {
             let mut files = Vec::new();
@@ -107,7 +107,7 @@ fn roots(inputs: &[PathBuf], failed: &mut Vec<String>) -> (Roots<Archive<File>>,
             for f in files {
                 paths.push(p.join(&f.path));
                 dropped.push(Dropped {
-                    folder: Some(name.clone()),
+                    folder: Some(Folder { id, name: name.clone() }),
                     path: f.path,
                     size: f.size,
                     kind: DroppedKind::File,

@@ -385,3 +385,30 @@ fn a_7z_release_is_read_like_a_zip_and_a_broken_one_says_so() {
     assert_eq!(verdicts[0]["ok"], true, "{}", verdicts[0]);
     assert_eq!(verdicts[0]["objects"].as_array().unwrap().len(), 2);
 }
+
+/// Two dropped folders of one name are two models, each made of its own files (not the
+/// first folder's files twice).
+#[test]
+fn two_folders_of_one_name_stay_two_models() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, out) = (dir.path().join("a/parts"), dir.path().join("b/parts"), dir.path().join("out"));
+    for (parts, z) in [(&a, 7), (&b, 9)] {
+        std::fs::create_dir_all(parts).unwrap();
+        let stl = format!(
+            "solid s\nfacet normal 0 0 1\nouter loop\nvertex 0 0 {z}\nvertex 1 0 {z}\nvertex 0 1 {z}\nendloop\nendfacet\nendsolid s\n"
+        );
+        std::fs::write(parts.join("model.stl"), stl).unwrap();
+    }
+    let o = to3mf(&[os("process"), os(&a), os(&b), os("--out-dir"), os(&out), os("--layout"), os("keep")]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let files = listing(&out);
+    let mut heights = Vec::new();
+    for p in files.iter().filter(|f| f.ends_with(".3mf")) {
+        let mut zip = zip::ZipArchive::new(std::fs::File::open(out.join(p)).unwrap()).unwrap();
+        let mut xml = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name("3D/3dmodel.model").unwrap(), &mut xml).unwrap();
+        heights.push([7, 9].into_iter().find(|z| xml.contains(&format!("z=\"{z}\""))));
+    }
+    heights.sort();
+    assert_eq!(heights, [Some(7), Some(9)], "each model holds its own folder's mesh: {files:?}");
+}

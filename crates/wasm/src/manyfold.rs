@@ -7,7 +7,7 @@ use to3mf::manyfold::archive::{list_archive, Archive, ArchiveLimits};
 use to3mf::manyfold::datapackage::model_slug;
 use to3mf::manyfold::folder::{write_model, Consume, ProcessOptions, Sink, ZipSink};
 use to3mf::manyfold::plan::{plan, ModelFile, ModelPlan, Root};
-use to3mf::manyfold::roots::{group, Dropped, DroppedKind, RootSource};
+use to3mf::manyfold::roots::{group, Dropped, DroppedKind, Folder, RootSource};
 use wasm_bindgen::prelude::*;
 
 use crate::io::{reader, ChunkOut, FileRead};
@@ -50,12 +50,26 @@ fn roots(
     errors: &mut Vec<String>,
 ) -> Result<(Vec<Root>, Vec<Source>), JsValue> {
     let rd = reader()?;
-    let dropped = files.iter().zip(paths).map(|(file, path)| Dropped {
-        folder: path.split_once('/').map(|(top, _)| top.to_string()),
-        path: path.clone(),
-        size: file.size() as u64,
-        kind: DroppedKind::of(path, None),
-    });
+    // A path's top folder is the folder it was dropped in (folder picks and drops keep it).
+    let mut tops: Vec<String> = Vec::new();
+    let mut folder = |path: &str| {
+        let (top, _) = path.split_once('/')?;
+        let id = tops.iter().position(|t| t == top).unwrap_or_else(|| {
+            tops.push(top.to_string());
+            tops.len() - 1
+        });
+        Some(Folder { id, name: top.to_string() })
+    };
+    let dropped: Vec<Dropped> = files
+        .iter()
+        .zip(paths)
+        .map(|(file, path)| Dropped {
+            folder: folder(path),
+            path: path.clone(),
+            size: file.size() as u64,
+            kind: DroppedKind::of(path, None),
+        })
+        .collect();
     let roots = group(dropped, |i, d| {
         let (root, archive) = list_archive(
             &d.path,

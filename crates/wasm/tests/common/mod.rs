@@ -81,8 +81,12 @@ pub fn skipped(what: &str) {
     let note = format!("skipped: {CORPUS} is absent, so {what} is not checked");
     #[cfg(target_arch = "wasm32")]
     wasm_bindgen_test::console_log!("{note}");
+    // Straight to stderr: the test harness hides `eprintln!` of tests that pass.
     #[cfg(not(target_arch = "wasm32"))]
-    eprintln!("{note}");
+    {
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "{note}");
+    }
 }
 
 /// `name length crc32` per line, as in golden.txt.
