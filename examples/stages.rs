@@ -65,5 +65,5 @@ fn main() {
     );
     println!("total               {:.3} s ({:.0} MB/s)", read_s + write_s, mb / (read_s + write_s));
     println!("compressing while reading: read {early_read_s:.3} s ({} of {} chunks ready), write {early_write_s:.3} s, total {:.3} s",
-        early.early.len(), to3mf::ModelChunks::new(&meshes, &options).len(), early_read_s + early_write_s);
+        early.early.len(), to3mf::ModelChunks::new(&meshes, &options).unwrap().len(), early_read_s + early_write_s);
 }

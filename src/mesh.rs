@@ -188,6 +188,32 @@ const MAX_VERTICES: usize = (1 << 31) - 1;
 /// Most triangles one mesh may have: edge statistics count 3 edges each in a u32.
 const MAX_TRIANGLES: usize = (1 << 30) - 1;
 
+/// The largest coordinate, in millimetres, either way from the origin, that 3MF readers accept:
+/// lib3mf refuses a vertex beyond it ("Invalid Model Coordinates"), and slicers add the build
+/// items' translations to the vertices, so a placed vertex must stay within it too.
+pub(crate) const MAX_COORDINATE: f32 = 1e9;
+
+/// The error for a corner `c` (in millimetres) that is finite but beyond [`MAX_COORDINATE`].
+fn out_of_range(pos: Position, c: [f32; 3]) -> Error {
+    let [x, y, z] = c.map(shown);
+    Error::limit(
+        pos,
+        format!(
+            "corner ({x}, {y}, {z}) mm lies beyond ±1e9 mm (1000 km), the largest coordinate 3MF readers accept: \
+             check the unit the file is in, and whether the file is damaged"
+        ),
+    )
+}
+
+/// A coordinate as a person reads it: with an exponent when it is huge.
+pub(crate) fn shown(x: f32) -> String {
+    if x.abs() >= MAX_COORDINATE {
+        format!("{x:e}")
+    } else {
+        x.to_string()
+    }
+}
+
 impl MeshBuilder {
     /// Starts a mesh named `name` whose input coordinates are multiplied by `scale`.
     /// `expected_triangles` only sizes the first allocation, so pass an estimate that is
@@ -258,7 +284,8 @@ impl MeshBuilder {
         self.read
     }
 
-    /// Adds one triangle. `pos` names it in an error about a non-finite coordinate.
+    /// Adds one triangle. `pos` names it in an error about a coordinate that is not finite or,
+    /// once scaled, beyond ±1e9 mm (what 3MF readers accept).
     #[inline]
     pub fn add(&mut self, corners: [[f32; 3]; 3], pos: impl Fn() -> Position) -> Result<()> {
         let mut keys = [([0f32; 3], 0u64); 3];
@@ -267,6 +294,10 @@ impl MeshBuilder {
                 Some(key) => keys[k] = key,
                 None => {
                     self.read += 1;
+                    let scaled = self.scaled(*c);
+                    if scaled.iter().all(|x| x.is_finite()) {
+                        return Err(out_of_range(pos(), scaled));
+                    }
                     return Err(Error::new(ErrorKind::NonFinite { pos: pos() }));
                 }
             }
@@ -283,7 +314,7 @@ impl MeshBuilder {
         const BATCH: usize = 32;
         let mut keys = [[([0f32; 3], 0u64); 3]; BATCH];
         for (b, batch) in triangles.chunks(BATCH).enumerate() {
-            let mut finite = true;
+            let mut in_range = true;
             for (t, corners) in batch.iter().enumerate() {
                 for (k, c) in corners.iter().enumerate() {
                     match self.key(*c) {
@@ -291,13 +322,13 @@ impl MeshBuilder {
                             prefetch(&self.table[(key.1 >> self.shift) as usize]);
                             keys[t][k] = key;
                         }
-                        None => finite = false,
+                        None => in_range = false,
                     }
                 }
             }
             for (t, corners) in batch.iter().enumerate() {
                 let i = b * BATCH + t;
-                if finite {
+                if in_range {
                     self.add_keyed(&keys[t], || pos(i))?;
                 } else {
                     self.add(*corners, || pos(i))?;
@@ -328,10 +359,9 @@ impl MeshBuilder {
         Ok(())
     }
 
-    /// Corner `c` as it will be stored (scaled, snapped, -0.0 folded) and its hash, or
-    /// `None` if it is not finite.
-    #[inline]
-    fn key(&self, c: [f32; 3]) -> Option<([f32; 3], u64)> {
+    /// Corner `c` scaled and snapped, as it will be stored (but for -0.0).
+    #[inline(always)]
+    fn scaled(&self, c: [f32; 3]) -> [f32; 3] {
         let mut v = c;
         if self.scale != 1.0 {
             for x in v.iter_mut() {
@@ -342,7 +372,17 @@ impl MeshBuilder {
             let t = self.tolerance;
             v = v.map(|x| (x / t).round() * t);
         }
-        if !(v[0].is_finite() && v[1].is_finite() && v[2].is_finite()) {
+        v
+    }
+
+    /// Corner `c` as it will be stored (scaled, snapped, -0.0 folded) and its hash, or
+    /// `None` if it is not finite or beyond [`MAX_COORDINATE`].
+    #[inline]
+    fn key(&self, c: [f32; 3]) -> Option<([f32; 3], u64)> {
+        let v = self.scaled(c);
+        // One comparison each, as cheap as `is_finite`, and false for NaN too.
+        let m = MAX_COORDINATE;
+        if !(v[0].abs() <= m && v[1].abs() <= m && v[2].abs() <= m) {
             return None;
         }
         // `+ 0.0` turns -0.0 into +0.0 and leaves every other value unchanged.
@@ -547,6 +587,28 @@ mod tests {
         let mut b = MeshBuilder::new("t", 1000.0, 0);
         let e = b.add([[3e38, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], || Position::Triangle(1));
         assert_eq!(e.unwrap_err().code(), "non_finite");
+    }
+
+    #[test]
+    fn a_corner_beyond_1e9_mm_either_way_is_an_error_and_1e9_is_not() {
+        let tri = |x: f32| [[x, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]];
+        let next = f32::from_bits(1e9f32.to_bits() + 1);
+        for x in [next, -next, 3.4e38, -3.4e38] {
+            let mut b = MeshBuilder::new("t", 1.0, 0);
+            let e = b.add(tri(x), || Position::Triangle(3)).unwrap_err();
+            assert_eq!((e.code(), e.position()), ("limit", Position::Triangle(3)), "{x}");
+            assert!(e.to_string().contains(&format!("corner ({x:e}, 0, 0) mm lies beyond ±1e9 mm")), "{e}");
+            let mut batch = MeshBuilder::new("t", 1.0, 0);
+            let e = batch.add_batch(&[tri(1.0), tri(x)], |i| Position::Triangle(i as u64 + 1)).unwrap_err();
+            assert_eq!((e.code(), e.position()), ("limit", Position::Triangle(2)), "{x}");
+        }
+        for x in [1e9, -1e9] {
+            MeshBuilder::new("t", 1.0, 0).add(tri(x), || Position::Whole).unwrap();
+        }
+        // Scaled (here from metres): 1e6 m is the limit, a little more is beyond it.
+        let mut b = MeshBuilder::new("t", 1000.0, 0);
+        b.add(tri(1e6), || Position::Whole).unwrap();
+        assert_eq!(b.add(tri(1.1e6), || Position::Whole).unwrap_err().code(), "limit");
     }
 
     #[test]

@@ -44,11 +44,9 @@ pub fn split_inputs<W: Write>(
     let serials = read.iter().flat_map(|i| i.serials.iter().copied()).collect();
     let meshes: Vec<Mesh> = read.into_iter().flat_map(|i| i.meshes).collect();
     let refs: Vec<&Mesh> = meshes.iter().collect();
-    match write_3mf_head(out, &refs, None, options) {
-        Ok(package) => {
-            let chunks = ModelChunks::new(&refs, options);
-            (report, Some(Split { package, meshes, chunks, serials }))
-        }
+    // The chunks first: they refuse what cannot be written before the head is.
+    match ModelChunks::new(&refs, options).and_then(|chunks| Ok((chunks, write_3mf_head(out, &refs, None, options)?))) {
+        Ok((chunks, package)) => (report, Some(Split { package, meshes, chunks, serials })),
         Err(e) => {
             report.error = Some((&e).into());
             (report, None)

@@ -404,3 +404,101 @@ fn obj_utf16le_is_read_as_text() {
     assert_eq!(i.meshes[0].vertices[2], [2.0, 1.0, 0.0]);
     assert_eq!(i.report.warnings[0], "UTF-16 text: read as UTF-8");
 }
+
+/// Writes `input`'s meshes as one package with `layout`.
+fn write(input: &to3mf::Input, layout: to3mf::Layout) -> to3mf::Result<Vec<u8>> {
+    let meshes: Vec<&to3mf::Mesh> = input.meshes.iter().collect();
+    let options = Options { layout, ..Options::default() };
+    let mut out = Vec::new();
+    to3mf::write_3mf(&mut out, &meshes, None, &options, &mut |_, _| {})?;
+    Ok(out)
+}
+
+/// Runs the strict validator on `package`, when it is there (CI has it beside the repository).
+fn assert_valid(name: &str, package: &[u8]) {
+    if !common::validator().is_file() {
+        eprintln!("not validated: ../shared/tools/validate3mf is absent");
+        return;
+    }
+    let path = std::env::temp_dir().join(format!("to3mf-fixture-{}-{name}.3mf", std::process::id()));
+    std::fs::write(&path, package).unwrap();
+    let result = common::validate(std::slice::from_ref(&path));
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(result[0]["ok"], true, "{name}: {}", result[0]);
+}
+
+#[test]
+fn obj_vertex_beyond_range_names_the_line_and_the_corner() {
+    // 3MF readers refuse coordinates beyond ±1e9 mm (lib3mf: "Invalid Model Coordinates"),
+    // so such a corner is an error, not a package that fails to load.
+    let e = err("obj_vertex_beyond_range.obj");
+    assert_eq!((e.code(), e.position()), ("limit", Position::Line(6)));
+    assert_eq!(
+        e.to_string(),
+        "line 6: corner (3.4e38, 0, 0) mm lies beyond ±1e9 mm (1000 km), the largest coordinate 3MF readers \
+         accept: check the unit the file is in, and whether the file is damaged"
+    );
+}
+
+#[test]
+fn a_unit_that_scales_a_corner_beyond_range_is_an_error() {
+    // -1e9 is the limit itself in millimetres, and beyond it in centimetres.
+    let cm = Options { unit: to3mf::Unit::Centimeter, ..Options::default() };
+    let e = read("obj_just_inside_range.obj", &cm).unwrap_err();
+    assert_eq!((e.code(), e.position()), ("limit", Position::Line(6)));
+    assert!(e.to_string().contains("corner (-1e10, -1e10, -1e10) mm"), "{e}");
+}
+
+#[test]
+fn obj_just_inside_range_converts_and_validates_in_every_layout() {
+    let i = ok("obj_just_inside_range.obj");
+    assert_eq!(i.report.objects[0].bounds.unwrap().min, [-1e9; 3]);
+    for layout in [to3mf::Layout::Arrange, to3mf::Layout::Keep, to3mf::Layout::Assembly] {
+        let package = write(&i, layout).unwrap_or_else(|e| panic!("{layout:?}: {e}"));
+        let model = common::parse_3mf(&package);
+        assert!(model.objects[0].texts.iter().any(|t| t == "-1000000000"), "{:?}", model.objects[0].texts);
+        let moved = common::translation(&model.items[0].1);
+        let expected = if layout == to3mf::Layout::Keep { [0.0; 3] } else { [1e9; 3] };
+        assert_eq!(moved, expected, "{layout:?}");
+        assert_valid(&format!("just-inside-{layout:?}"), &package);
+    }
+}
+
+#[test]
+fn ascii_placed_beyond_range_is_refused_by_the_layouts_that_would_move_it_there() {
+    // Every corner is within ±1e9 mm, but the mesh is 1.8e9 mm wide: put on the plate
+    // (from x = 0), it would reach x = 1.8e9.
+    let i = ok("ascii_placed_beyond_range.stl");
+    for layout in [to3mf::Layout::Arrange, to3mf::Layout::Assembly] {
+        let e = write(&i, layout).unwrap_err();
+        assert_eq!((e.code(), e.position()), ("limit", Position::Whole), "{layout:?}");
+        assert_eq!(
+            e.to_string(),
+            "object 'wide' would reach x = 1.8e9 mm once placed on the plate, beyond ±1e9 mm (1000 km), the largest \
+             coordinate 3MF readers accept: keep the objects' own coordinates (the 'keep' layout) instead",
+            "{layout:?}"
+        );
+    }
+    let kept = write(&i, to3mf::Layout::Keep).unwrap();
+    assert_eq!(common::parse_3mf(&kept).items[0].1, None);
+    assert_valid("placed-beyond-range-kept", &kept);
+}
+
+#[test]
+fn obj_trailing_comments_end_their_lines() {
+    let i = ok("obj_trailing_comments.obj");
+    assert_eq!(names(&i), ["Part#2"]);
+    // `v 1 0 0#glued to a number`, third in the first face.
+    assert_eq!(i.meshes[0].vertices[2], [1.0, 0.0, 0.0]);
+    assert_eq!(i.meshes[0].triangles.len(), 4);
+    assert!(i.report.objects[0].edges.watertight);
+    assert!(i.report.warnings.is_empty(), "{:?}", i.report.warnings);
+}
+
+#[test]
+fn ascii_comment_lines_are_skipped_even_before_solid() {
+    let i = ok("ascii_comment_lines.stl");
+    assert_eq!(i.report.format, "ascii-stl");
+    assert_eq!(names(&i), ["commented"]);
+    assert_eq!(i.meshes[0].triangles.len(), 1);
+}

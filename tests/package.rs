@@ -197,7 +197,8 @@ fn a_split_package_compressed_elsewhere_is_the_same_bytes() {
         let out = Shared::default();
         let split = to3mf::write_3mf_head(out.clone(), &meshes, None, &options).unwrap();
         // Two "workers" take every other chunk; the parts are placed in order afterwards.
-        let (mut even, mut odd) = (ModelChunks::new(&meshes, &options), ModelChunks::new(&meshes, &options));
+        let (mut even, mut odd) =
+            (ModelChunks::new(&meshes, &options).unwrap(), ModelChunks::new(&meshes, &options).unwrap());
         let n = even.len();
         assert!(n >= 3, "{n} chunks");
         let parts: Vec<_> =
@@ -335,7 +336,7 @@ fn sealed_and_run_chunks_make_the_same_package() {
         } else {
             assert!(sealed.len() < n / 2, "a full channel drops seals: {} of {n}", sealed.len());
         }
-        let mut chunks = to3mf::ModelChunks::new(&meshes, &options);
+        let mut chunks = to3mf::ModelChunks::new(&meshes, &options).unwrap();
         let mut runs = 0;
         for k in 0..n {
             if bytes[k].is_some() {

@@ -56,7 +56,7 @@ fn same_input_gives_the_same_bytes_whatever_the_thread_count() {
         let plain = to3mf::read_input("grid.stl", &stl[..], size, &on(1)).unwrap();
         let meshes: Vec<&Mesh> = plain.meshes.iter().collect();
         let expected = common::package(&meshes, &on(1));
-        let mut chunks = ModelChunks::new(&meshes, &on(1));
+        let mut chunks = ModelChunks::new(&meshes, &on(1)).unwrap();
         let sizes: Vec<u64> = (0..chunks.len()).map(|i| chunks.compress(&meshes, i).1.xml_bytes).collect();
         let big = sizes.iter().filter(|&&s| s >= 256 << 10).count();
         assert!(big == 6 && sizes.len() == 8, "chunk sizes {sizes:?}");

@@ -191,7 +191,7 @@ pub fn write_model(
         convert.metadata.license_terms =
             package.licenses.first().map(|l| l.name.clone()).or(convert.metadata.license_terms);
         if needs_preview && preview.is_none() {
-            let placed = crate::write::layout::placements(&all, convert.layout, convert.spacing_mm);
+            let placed = crate::write::layout::placements(&all, convert.layout, convert.spacing_mm)?;
             let scene: Vec<(&Mesh, [f32; 3])> = all.iter().copied().zip(placed).collect();
             preview = Some(super::preview::render_png(&scene, 512));
         }

@@ -34,7 +34,10 @@ pub(crate) fn read<R: Read>(head: &[u8], rest: R, reading: &mut Reading) -> Resu
     // A line ending in a backslash continues on the next one.
     let mut joined: Vec<u8> = Vec::new();
     while let Some((ln, raw)) = lines.next_line()? {
-        let trimmed = raw.trim_ascii_end();
+        // A `#` starts a comment wherever it is (`f 1 2 3 # base`), a backslash in it included;
+        // only in an object's name is a `#` inside a word kept (see `object_name`).
+        let code = &raw[..memchr::memchr(b'#', raw).unwrap_or(raw.len())];
+        let trimmed = code.trim_ascii_end();
         if let Some(part) = trimmed.strip_suffix(b"\\") {
             if joined.len() + part.len() > reading.options.max_line_bytes {
                 return Err(Error::limit(Position::Line(ln), "continued line is longer than the line limit"));
@@ -44,12 +47,13 @@ pub(crate) fn read<R: Read>(head: &[u8], rest: R, reading: &mut Reading) -> Resu
             continue;
         }
         let owned;
-        let line: &[u8] = if joined.is_empty() {
-            raw
+        // The line without its comment, and with it for a name.
+        let (line, full): (&[u8], &[u8]) = if joined.is_empty() {
+            (code, raw)
         } else {
-            joined.extend_from_slice(raw);
+            joined.extend_from_slice(code);
             owned = std::mem::take(&mut joined);
-            &owned
+            (&owned, &owned)
         };
         let mut tokens = line.split(|b| b.is_ascii_whitespace()).filter(|t| !t.is_empty());
         let Some(keyword) = tokens.next() else { continue };
@@ -102,7 +106,7 @@ pub(crate) fn read<R: Read>(head: &[u8], rest: R, reading: &mut Reading) -> Resu
                 }
             }
             b"o" | b"g" => {
-                let name = String::from_utf8_lossy(line).trim()[1..].trim().to_string();
+                let name = object_name(full);
                 let is_o = keyword == b"o";
                 if mesh.triangles_read() > 0 {
                     let expected = reading.expected_triangles(60);
@@ -130,6 +134,15 @@ pub(crate) fn read<R: Read>(head: &[u8], rest: R, reading: &mut Reading) -> Resu
         reading.warn(format!("{skipped_elements} point and line elements were skipped (only faces are meshes)"));
     }
     Ok(())
+}
+
+/// The name on an `o` or `g` line: what follows the keyword, up to a `#` that starts a word
+/// (a comment); a `#` inside a word (`o Part#2`) is part of the name.
+fn object_name(line: &[u8]) -> String {
+    let end = (0..line.len())
+        .find(|&i| line[i] == b'#' && (i == 0 || line[i - 1].is_ascii_whitespace()))
+        .unwrap_or(line.len());
+    String::from_utf8_lossy(&line[..end]).trim()[1..].trim().to_string()
 }
 
 /// Turns a face corner (`7`, `7/1`, `7//3`, `-2/1/1`) into a 0-based position index.

@@ -7,13 +7,21 @@ use super::text::{is_text, parse_f32, Lines};
 use crate::error::{Error, ErrorKind, Position, Result};
 use crate::mesh::MeshBuilder;
 
-/// Whether the first bytes of a file are an ASCII STL: `solid` first (after a BOM or
-/// blanks) and no control characters, which every binary STL has in its first records
-/// (zero bytes in the triangle count, normals or attribute word).
+/// Whether the first bytes of a file are an ASCII STL: `solid` first (after a BOM, blanks
+/// and `#` comment lines) and no control characters, which every binary STL has in its
+/// first records (zero bytes in the triangle count, normals or attribute word), whatever
+/// text its header holds.
 pub(crate) fn looks_ascii(head: &[u8]) -> bool {
-    let body = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
-    let start = body.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(body.len());
-    let body = &body[start..];
+    let mut body = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    loop {
+        let start = body.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(body.len());
+        body = &body[start..];
+        if !body.starts_with(b"#") {
+            break;
+        }
+        // A comment line: on to the next line (none: the head ends in the comment).
+        body = memchr::memchr2(b'\n', b'\r', body).map_or(&[][..], |end| &body[end..]);
+    }
     body.len() >= 5 && body[..5].eq_ignore_ascii_case(b"solid") && is_text(head)
 }
 
@@ -173,7 +181,8 @@ impl Records {
 }
 
 /// Reads an ASCII STL. Each `solid` block becomes its own mesh named after the solid.
-/// Normals are ignored (slicers recompute them), so junk normals do no harm.
+/// Normals are ignored (slicers recompute them), so junk normals do no harm; so are lines
+/// starting with `#` (comments).
 pub(crate) fn read_ascii<R: Read>(head: &[u8], rest: R, reading: &mut Reading) -> Result<()> {
     let mut lines = Lines::new(rest, head, reading.options.max_line_bytes);
     let mut current: Option<MeshBuilder> = None;
@@ -239,6 +248,8 @@ pub(crate) fn read_ascii<R: Read>(head: &[u8], rest: R, reading: &mut Reading) -
             if let Some(m) = current.take() {
                 reading.push(m);
             }
+        } else if keyword.starts_with(b"#") {
+            // A comment line, which some writers add though STL has none.
         } else {
             let shown = String::from_utf8_lossy(&keyword[..keyword.len().min(40)]).into_owned();
             return Err(Error::syntax(

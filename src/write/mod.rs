@@ -17,11 +17,11 @@ pub use deflate::deflate_chunk;
 pub use model::ModelChunks;
 pub use zip::write_zip;
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::Result;
 use crate::mesh::Mesh;
 use crate::options::Options;
 use crate::report::PackageStats;
-use model::Model;
+use model::{check_objects, Model};
 use xml::{rels, CONTENT_TYPES, MODEL_PATH, THUMBNAIL_PATH};
 use zip::ZipWriter;
 
@@ -51,9 +51,10 @@ pub(crate) fn write<W: Write>(
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<PackageStats> {
     let level = options.compression_level.min(9);
+    // Before the first byte: what cannot be written is refused with nothing written.
+    let model = Model::new(meshes, options)?;
     let mut zip = head(out, meshes, thumbnail_png, level)?;
     let threads = options.threads();
-    let model = Model::new(meshes, options);
     let total = model.elements.iter().sum();
     let mut done = 0;
     let ready = |i| model.early_key(i).and_then(|(m, key)| early(m, key));
@@ -70,12 +71,7 @@ pub(crate) fn write<W: Write>(
 
 /// Every part before the model's data, and the model's local header.
 fn head<W: Write>(out: W, meshes: &[&Mesh], thumbnail_png: Option<&[u8]>, level: u32) -> Result<ZipWriter<W>> {
-    if meshes.is_empty() {
-        return Err(Error::no_geometry("no object to write: every input was empty or failed"));
-    }
-    if let Some(m) = meshes.iter().find(|m| m.triangles.is_empty()) {
-        return Err(Error::new(ErrorKind::Usage(format!("object '{}' has no triangle", m.name))));
-    }
+    check_objects(meshes)?;
     let mut zip = ZipWriter::new(out);
     // The small parts take no time at zlib's level 6, whatever the model's level.
     let small = if level == 0 { 0 } else { 6 };
@@ -98,7 +94,9 @@ pub struct SplitPackage<W: Write> {
 /// Writes the parts of a package before its model's compressed data: the same bytes as
 /// [`write_3mf`] writes first. The model's chunks (see [`ModelChunks`]), compressed anywhere
 /// and placed in order after these bytes, and then [`SplitPackage::finish`], make the same
-/// package as `write_3mf` does.
+/// package as `write_3mf` does. Make the chunks first: [`ModelChunks::new`] refuses what
+/// `write_3mf` refuses (a mesh placed beyond the coordinates 3MF readers accept), this only
+/// an empty list of objects or one without a triangle.
 pub fn write_3mf_head<W: Write>(
     out: W,
     meshes: &[&Mesh],

@@ -5,6 +5,7 @@ use super::deflate;
 use super::layout::placements;
 use super::number::{push_f32, push_u32};
 use super::xml::{escape, triangles, vertices};
+use crate::error::{Error, ErrorKind, Result};
 use crate::mesh::Mesh;
 use crate::options::{Layout, Options};
 
@@ -16,9 +17,14 @@ pub struct ModelChunks {
 }
 
 impl ModelChunks {
-    /// The chunks of the package [`write_3mf`](super::write_3mf) would write for `meshes` and `options`.
-    pub fn new(meshes: &[&Mesh], options: &Options) -> ModelChunks {
-        ModelChunks { model: Model::new(meshes, options), deflate: deflate::Chunks::new(options.compression_level) }
+    /// The chunks of the package [`write_3mf`](super::write_3mf) would write for `meshes` and
+    /// `options`, or the error it would give for them (nothing to write, or a mesh placed
+    /// beyond the coordinates 3MF readers accept).
+    pub fn new(meshes: &[&Mesh], options: &Options) -> Result<ModelChunks> {
+        Ok(ModelChunks {
+            model: Model::new(meshes, options)?,
+            deflate: deflate::Chunks::new(options.compression_level),
+        })
     }
 
     /// How many chunks there are.
@@ -86,8 +92,21 @@ pub(crate) struct Model {
     pub(crate) elements: Vec<u64>,
 }
 
+/// An error unless there is something to write: an object at least, each with a triangle.
+pub(crate) fn check_objects(meshes: &[&Mesh]) -> Result<()> {
+    if meshes.is_empty() {
+        return Err(Error::no_geometry("no object to write: every input was empty or failed"));
+    }
+    if let Some(m) = meshes.iter().find(|m| m.triangles.is_empty()) {
+        return Err(Error::new(ErrorKind::Usage(format!("object '{}' has no triangle", m.name))));
+    }
+    Ok(())
+}
+
 impl Model {
-    pub(crate) fn new(meshes: &[&Mesh], options: &Options) -> Model {
+    /// The model of `meshes`, or an error if it cannot be written (see [`ModelChunks::new`]).
+    pub(crate) fn new(meshes: &[&Mesh], options: &Options) -> Result<Model> {
+        check_objects(meshes)?;
         let mut model = Model { chunks: vec![Vec::new()], elements: vec![0] };
         let mut b = Vec::new();
         b.extend_from_slice(br#"<?xml version="1.0" encoding="UTF-8"?>"#);
@@ -128,7 +147,7 @@ impl Model {
             model.elements(m.triangles.len(), |r| Piece::Triangles(i, r));
             b.extend_from_slice(b"</triangles>\n   </mesh>\n  </object>\n");
         }
-        let placed = placements(meshes, options.layout, options.spacing_mm);
+        let placed = placements(meshes, options.layout, options.spacing_mm)?;
         let mut items: Vec<(u32, Option<[f32; 3]>)> = Vec::new();
         match options.layout {
             Layout::Keep => items.extend((1..=meshes.len() as u32).map(|id| (id, None))),
@@ -170,7 +189,7 @@ impl Model {
             model.chunks.pop();
             model.elements.pop();
         }
-        model
+        Ok(model)
     }
 
     /// Moves the text in `b` to the end of the last chunk.
