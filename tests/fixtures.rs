@@ -479,6 +479,15 @@ fn ascii_placed_beyond_range_is_refused_by_the_layouts_that_would_move_it_there(
             "{layout:?}"
         );
     }
+    // Refused before a byte is written, by the writer and by the one that writes in two places.
+    let mut out = Vec::new();
+    let meshes: Vec<&to3mf::Mesh> = i.meshes.iter().collect();
+    assert!(to3mf::write_3mf(&mut out, &meshes, None, &Options::default(), &mut |_, _| {}).is_err());
+    assert!(out.is_empty(), "{} bytes written", out.len());
+    let (report, split) = to3mf::split_inputs([("wide.stl".to_string(), Ok(i.clone()))], &mut out, &Options::default());
+    assert!(split.is_none());
+    assert_eq!(report.error.unwrap().code, "limit");
+    assert!(out.is_empty(), "{} bytes written", out.len());
     let kept = write(&i, to3mf::Layout::Keep).unwrap();
     assert_eq!(common::parse_3mf(&kept).items[0].1, None);
     assert_valid("placed-beyond-range-kept", &kept);
