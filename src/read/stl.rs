@@ -328,3 +328,22 @@ fn solid_name(line: &[u8], stem: &str) -> String {
         name.to_string()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::looks_ascii;
+
+    #[test]
+    fn solid_after_comment_lines_looks_ascii_and_a_binary_header_does_not() {
+        assert!(looks_ascii(b"# made by a script\n  # and commented\r\n\r\nSOLID part\nfacet"));
+        assert!(looks_ascii(b"\xEF\xBB\xBF#\nsolid"));
+        assert!(!looks_ascii(b"# only a comment, no solid"));
+        assert!(!looks_ascii(b"# a comment\nv 0 0 0\n"));
+        // A binary STL whose header reads like that text: its count and records hold control bytes.
+        let mut binary = b"# header\nsolid x".to_vec();
+        binary.resize(80, b' ');
+        binary.extend_from_slice(&1u32.to_le_bytes());
+        binary.extend_from_slice(&[0; 50]);
+        assert!(!looks_ascii(&binary));
+    }
+}
