@@ -206,7 +206,7 @@ fn out_of_range(pos: Position, c: [f32; 3]) -> Error {
 }
 
 /// A coordinate as a person reads it: with an exponent when it is huge.
-pub(crate) fn shown(x: f32) -> String {
+fn shown(x: f32) -> String {
     if x.abs() >= MAX_COORDINATE {
         format!("{x:e}")
     } else {
