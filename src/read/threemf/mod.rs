@@ -18,6 +18,7 @@ use xml::{attr, Xml};
 
 pub(crate) mod metadata;
 mod package;
+mod spec;
 pub(crate) mod xml;
 
 /// A 3MF transform as its 12 numbers `m00 m01 m02 m10 m11 m12 m20 m21 m22 m30 m31 m32`
@@ -44,6 +45,8 @@ struct Object {
     vertices: Vec<[f32; 3]>,
     triangles: Vec<[u32; 3]>,
     components: Vec<Ref>,
+    /// What the object holds besides triangles and components (see [`spec`]).
+    holds: spec::Holds,
 }
 
 #[derive(Default)]
@@ -51,6 +54,8 @@ struct Part {
     unit: Option<String>,
     objects: HashMap<u32, Object>,
     build: Vec<Ref>,
+    /// Warnings about the part: rules it bends that do not stop it being read.
+    warnings: Vec<String>,
 }
 
 /// Reads the 3MF package in `reader` into `reading`, one mesh per build item.
@@ -76,6 +81,11 @@ pub(crate) fn read<R: Read + Seek>(reader: R, reading: &mut Reading) -> Result<(
         }
         parts.insert(path, part);
     }
+    let mut paths: Vec<&String> = parts.keys().collect();
+    paths.sort_by_key(|p| (**p != root, *p));
+    for w in paths.into_iter().flat_map(|p| &parts[p].warnings) {
+        reading.warn(w.clone());
+    }
     let main = &parts[&root];
     if let Some(unit) = &main.unit {
         reading.scale = Unit::from_3mf(unit)
@@ -85,21 +95,49 @@ pub(crate) fn read<R: Read + Seek>(reader: R, reading: &mut Reading) -> Result<(
     if main.build.is_empty() {
         return Err(Error::no_geometry("the 3MF package has no build items: nothing is on the plate"));
     }
+    let mut left = spec::LeftOut::default();
     for (i, item) in main.build.iter().enumerate() {
         let part = item.path.as_deref().unwrap_or(&root);
         let object = find(&parts, part, item.object)?;
         if let Some(kind) = object.kind.as_deref().filter(|k| !matches!(*k, "model" | "solidsupport")) {
             reading
                 .warn(format!("build item {} left out: its object is of type '{kind}', not a printable model", i + 1));
+            left.add(spec::Kind::Type(kind.to_string()));
             continue;
         }
+        if let Some(w) = spec::singular(&item.transform, &format!("build item {}", i + 1)) {
+            reading.warn(w);
+        }
         let name = object.name.clone().unwrap_or_else(|| format!("{}-{}", reading.stem, i + 1));
-        let expected = count(&parts, part, item.object, 0).min(1 << 24);
+        let triangles = count(&parts, part, item.object, 0);
+        let holds = holds(&parts, part, item.object);
+        if let Some(kind) = spec::describe(i + 1, &name, triangles, &holds, reading) {
+            left.add(kind);
+        }
+        let expected = triangles.min(1 << 24);
         let mut mesh = reading.builder(name, expected as usize);
         emit(&parts, part, item.object, &item.transform, 0, &mut mesh)?;
         reading.push(mesh);
     }
-    Ok(())
+    match left.message() {
+        Some(why) if reading.meshes.is_empty() && reading.report.objects.is_empty() => Err(Error::no_geometry(why)),
+        _ => Ok(()),
+    }
+}
+
+/// What object `id` of `part` and its components hold besides triangles: each object
+/// counted once, however many times it is used, so that this takes no longer than the
+/// objects are many.
+fn holds(parts: &HashMap<String, Part>, part: &str, id: u32) -> spec::Holds {
+    let mut seen = std::collections::HashSet::new();
+    let mut todo = vec![(part, id)];
+    let mut all = spec::Holds::default();
+    while let Some((part, id)) = todo.pop() {
+        let Some(o) = parts[part].objects.get(&id).filter(|_| seen.insert((part, id))) else { continue };
+        all = all.with(o.holds);
+        todo.extend(o.components.iter().map(|c| (c.path.as_deref().unwrap_or(part), c.object)));
+    }
+    all
 }
 
 fn find<'a>(parts: &'a HashMap<String, Part>, part: &str, id: u32) -> Result<&'a Object> {
@@ -181,14 +219,23 @@ struct Budget {
     max: u64,
 }
 
-fn read_part<R: std::io::BufRead>(input: R, path: &str, budget: &mut Budget) -> Result<Part> {
+fn read_part<R: std::io::BufRead>(mut input: R, path: &str, budget: &mut Budget) -> Result<Part> {
+    spec::check_encoding(input.fill_buf()?, path)?;
     let mut xml = Xml::new(input, path);
     let mut buf = Vec::new();
     let mut part = Part::default();
     let mut current: Option<(u32, Object)> = None;
     let mut in_build = false;
+    let mut root = false;
     loop {
-        let (e, empty) = match xml.next(&mut buf)? {
+        let event = xml.next(&mut buf).map_err(|e| if root { e } else { spec::not_xml(e, path) })?;
+        if let Event::Start(e) | Event::Empty(e) = &event {
+            if !std::mem::replace(&mut root, true) {
+                spec::check_model(&xml, e, path, &mut part.warnings)?;
+            }
+        }
+        let (e, empty) = match event {
+            Event::Eof if !root => return Err(spec::no_model(path)),
             Event::Eof => break,
             Event::Start(e) => (e, false),
             Event::Empty(e) => (e, true),
@@ -196,6 +243,7 @@ fn read_part<R: std::io::BufRead>(input: R, path: &str, budget: &mut Budget) -> 
                 match e.local_name().as_ref() {
                     b"object" => {
                         if let Some((id, object)) = current.take() {
+                            spec::check_object(&xml, id, &object.holds)?;
                             if part.objects.insert(id, object).is_some() {
                                 return Err(xml.error(format!("two objects with id {id}")));
                             }
@@ -212,7 +260,8 @@ fn read_part<R: std::io::BufRead>(input: R, path: &str, budget: &mut Budget) -> 
             b"model" => part.unit = attr(&e, b"unit"),
             b"object" => {
                 let id = id_attr(&xml, &e, b"id")?;
-                let object = Object { name: attr(&e, b"name"), kind: attr(&e, b"type"), ..Object::default() };
+                let holds = spec::Holds::of_object(&e);
+                let object = Object { name: attr(&e, b"name"), kind: attr(&e, b"type"), holds, ..Object::default() };
                 if empty {
                     part.objects.insert(id, object);
                 } else {
@@ -263,8 +312,17 @@ fn read_part<R: std::io::BufRead>(input: R, path: &str, budget: &mut Budget) -> 
                 o.triangles.push(t);
             }
             b"component" => {
-                let Some((_, o)) = current.as_mut() else { continue };
-                o.components.push(reference(&xml, &e)?);
+                let Some((id, o)) = current.as_mut() else { continue };
+                let c = reference(&xml, &e)?;
+                if let Some(w) = spec::singular(&c.transform, &format!("/{path}: a component of object {id}")) {
+                    part.warnings.push(w);
+                }
+                o.components.push(c);
+            }
+            name @ (b"mesh" | b"components" | b"beam" | b"levelset") => {
+                if let Some((_, o)) = current.as_mut() {
+                    o.holds.element(name);
+                }
             }
             b"build" => in_build = !empty,
             b"item" if in_build => part.build.push(reference(&xml, &e)?),

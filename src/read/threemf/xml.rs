@@ -121,16 +121,23 @@ pub(crate) fn attr(e: &BytesStart, name: &[u8]) -> Option<String> {
 
 /// The target of the first relationship whose type ends with `kind` in a `.rels` part.
 pub(crate) fn rel_target(rels: &str, kind: &str) -> Option<String> {
+    rel_targets(rels, kind).into_iter().next()
+}
+
+/// The targets of every relationship whose type ends with `kind` in a `.rels` part (those
+/// before a syntax error, if there is one).
+pub(crate) fn rel_targets(rels: &str, kind: &str) -> Vec<String> {
     let mut xml = Xml::new(rels.as_bytes(), "_rels/.rels");
     let mut buf = Vec::new();
+    let mut targets = Vec::new();
     loop {
-        match xml.next(&mut buf).ok()? {
-            Event::Eof => return None,
-            Event::Start(e) | Event::Empty(e)
+        match xml.next(&mut buf) {
+            Ok(Event::Eof) | Err(_) => return targets,
+            Ok(Event::Start(e) | Event::Empty(e))
                 if e.local_name().as_ref() == b"Relationship"
                     && attr(&e, b"Type").is_some_and(|t| t.ends_with(kind)) =>
             {
-                return attr(&e, b"Target");
+                targets.extend(attr(&e, b"Target"));
             }
             _ => {}
         }
