@@ -1,5 +1,7 @@
 //! Welded triangle meshes: exact welding by bit pattern, bounds and edge statistics.
 
+use std::collections::TryReserveError;
+
 use crate::error::{Error, ErrorKind, Position, Result};
 use serde::{Deserialize, Serialize};
 
@@ -77,19 +79,31 @@ impl Mesh {
 
     /// Counts boundary edges, edges shared by more than two triangles and edges whose two
     /// triangles disagree on orientation. All three zero means the mesh is watertight.
+    /// Aborts, as any allocation does, if there is no memory for 4 bytes per edge and vertex.
     pub fn edge_stats(&self) -> EdgeStats {
-        self.edge_stats_in(&mut Vec::new())
+        self.edge_stats_in(&mut Vec::new()).unwrap_or_else(|_| {
+            std::alloc::handle_alloc_error(
+                std::alloc::Layout::array::<u32>(self.scratch_len()).unwrap_or(std::alloc::Layout::new::<u32>()),
+            )
+        })
+    }
+
+    /// The `u32`s [`edge_stats_in`](Self::edge_stats_in) works in.
+    fn scratch_len(&self) -> usize {
+        self.vertices.len() + 1 + self.triangles.len() * 3
     }
 
     /// [`edge_stats`](Self::edge_stats), working in `scratch` (whatever it holds): memory
-    /// the process has touched once costs no page faults the second time.
-    fn edge_stats_in(&self, scratch: &mut Vec<u32>) -> EdgeStats {
+    /// the process has touched once costs no page faults the second time. An error when
+    /// `scratch` must grow and there is no memory for it.
+    fn edge_stats_in(&self, scratch: &mut Vec<u32>) -> std::result::Result<EdgeStats, TryReserveError> {
         // Bucket every directed edge under its lower vertex (counting sort), storing
         // `higher << 1 | forward`: 4 bytes per edge use instead of sorting 8-byte keys.
         // Indices fit in 31 bits because `MeshBuilder` refuses more vertices than that.
         let n = self.vertices.len();
         // Every entry is written before it is read; only the bucket starts need zeros.
-        scratch.resize(n + 1 + self.triangles.len() * 3, 0);
+        scratch.try_reserve_exact(self.scratch_len().saturating_sub(scratch.len()))?;
+        scratch.resize(self.scratch_len(), 0);
         let (start, entries) = scratch.split_at_mut(n + 1);
         start.fill(0);
         for t in &self.triangles {
@@ -140,7 +154,7 @@ impl Mesh {
         }
         stats.watertight =
             stats.boundary_edges == 0 && stats.non_manifold_edges == 0 && stats.orientation_conflicts == 0;
-        stats
+        Ok(stats)
     }
 }
 
@@ -218,26 +232,62 @@ impl MeshBuilder {
     /// Starts a mesh named `name` whose input coordinates are multiplied by `scale`.
     /// `expected_triangles` only sizes the first allocation, so pass an estimate that is
     /// already capped by the input's real size, never a count read from the file alone.
+    ///
+    /// When there is no memory for that estimate, it starts small and grows as triangles come.
     pub fn new(name: impl Into<String>, scale: f32, expected_triangles: usize) -> MeshBuilder {
         let expected_triangles = expected_triangles.min(1 << 24);
-        // A closed mesh has about half as many vertices as triangles; the table grows
-        // past 70% full.
-        let table_len = (expected_triangles * 3 / 4).max(64).next_power_of_two();
+        let name = name.into();
+        let room = Room::new(expected_triangles).or_else(|| Room::new(0)).unwrap_or_else(|| {
+            // Some kilobytes: when even those are not there, fail as any allocation does.
+            std::alloc::handle_alloc_error(std::alloc::Layout::new::<[[u32; 4]; 64]>())
+        });
         MeshBuilder {
-            name: name.into(),
+            name,
             scale,
             tolerance: 0.0,
-            vertices: Vec::with_capacity(expected_triangles / 2 + 8),
-            triangles: Vec::with_capacity(expected_triangles),
-            table: vec![[0; 4]; table_len],
-            taken: vec![0; table_len.div_ceil(64)],
-            shift: 64 - table_len.trailing_zeros(),
+            vertices: room.vertices,
+            triangles: room.triangles,
+            shift: 64 - room.table.len().trailing_zeros(),
+            table: room.table,
+            taken: room.taken,
             read: 0,
             degenerate: 0,
-            recent: vec![[0; 2]; RECENT.min(table_len)],
+            recent: room.recent,
             sealer: None,
             serial: 0,
         }
+    }
+
+    /// Makes room for `triangles` more triangles at once (a count the input is known to
+    /// hold, such as a 3MF object's components flattened), or says there is no memory for
+    /// them: better than running out half way. Never pass a count a file merely declares.
+    pub fn reserve(&mut self, triangles: u64) -> Result<()> {
+        let n = triangles.min(MAX_TRIANGLES as u64) as usize;
+        self.triangles.try_reserve_exact(n).map_err(|_| {
+            no_memory(
+                Position::Whole,
+                format!("the {triangles} triangles of '{}' ({} MiB)", self.name, (n as u64 * 12).div_ceil(1 << 20)),
+            )
+        })
+    }
+
+    /// The error for a triangle at `pos` that could not be added: the mesh has as many
+    /// vertices as it may, or memory ran out.
+    #[cold]
+    fn full(&self, pos: Position) -> Error {
+        if self.vertices.len() >= MAX_VERTICES {
+            return Error::limit(pos, format!("more than {MAX_VERTICES} vertices in one mesh"));
+        }
+        no_memory(
+            pos,
+            format!(
+                "'{}' after {} of its triangles ({} vertices, {} triangles kept)",
+                self.name,
+                self.read,
+                self.vertices.len(),
+                self.triangles.len()
+            ),
+        )
     }
 
     /// Welds corners closer than about `mm` (after scaling): each coordinate is snapped to
@@ -344,16 +394,18 @@ impl MeshBuilder {
         self.read += 1;
         // Three named values, not an array filled in a loop: in wasm that array lives in
         // memory, and reading it back whole waits for its three stores (see `recent`).
-        let full = || Error::limit(pos(), format!("more than {MAX_VERTICES} vertices in one mesh"));
-        let a = self.vertex(keys[0].0, keys[0].1).ok_or_else(full)?;
-        let b = self.vertex(keys[1].0, keys[1].1).ok_or_else(full)?;
-        let c = self.vertex(keys[2].0, keys[2].1).ok_or_else(full)?;
+        let Some(a) = self.vertex(keys[0].0, keys[0].1) else { return Err(self.full(pos())) };
+        let Some(b) = self.vertex(keys[1].0, keys[1].1) else { return Err(self.full(pos())) };
+        let Some(c) = self.vertex(keys[2].0, keys[2].1) else { return Err(self.full(pos())) };
         let idx = [a, b, c];
         if idx[0] == idx[1] || idx[1] == idx[2] || idx[0] == idx[2] {
             self.degenerate += 1;
         } else if self.triangles.len() >= MAX_TRIANGLES {
             return Err(Error::limit(pos(), format!("more than {MAX_TRIANGLES} triangles in one mesh")));
         } else {
+            if self.triangles.len() == self.triangles.capacity() && grow_one(&mut self.triangles).is_err() {
+                return Err(self.full(pos()));
+            }
             self.triangles.push(idx);
         }
         Ok(())
@@ -390,7 +442,8 @@ impl MeshBuilder {
         Some((v, hash([v[0].to_bits(), v[1].to_bits(), v[2].to_bits()])))
     }
 
-    /// The index of vertex `v` (with hash `h`), adding it if new; `None` if the mesh is full.
+    /// The index of vertex `v` (with hash `h`), adding it if new; `None` if the mesh is full
+    /// or memory ran out ([`full`](Self::full) says which).
     #[inline(always)]
     fn vertex(&mut self, v: [f32; 3], h: u64) -> Option<u32> {
         let bits = [v[0].to_bits(), v[1].to_bits(), v[2].to_bits()];
@@ -412,7 +465,9 @@ impl MeshBuilder {
             }
             slot = (slot + 1) & mask;
         }
-        if self.vertices.len() >= MAX_VERTICES {
+        if self.vertices.len() >= MAX_VERTICES
+            || (self.vertices.len() == self.vertices.capacity() && grow_one(&mut self.vertices).is_err())
+        {
             return None;
         }
         let index = self.vertices.len() as u32;
@@ -425,16 +480,19 @@ impl MeshBuilder {
         self.taken[slot / 64] |= 1 << (slot % 64);
         self.recent[cached] = [xy, bits[2] as u64 | (entry[3] as u64) << 32];
         if self.vertices.len() * 10 > self.table.len() * 7 {
-            self.grow();
+            self.grow()?;
         }
         Some(index)
     }
 
-    fn grow(&mut self) {
+    /// Doubles the table; `None`, the table as it was, when there is no memory for it.
+    #[cold]
+    fn grow(&mut self) -> Option<()> {
         let len = self.table.len() * 2;
+        let (table, taken) = (zeroed(len)?, zeroed(len.div_ceil(64))?);
         self.shift -= 1;
-        let old = std::mem::replace(&mut self.table, vec![[0; 4]; len]);
-        self.taken = vec![0; len.div_ceil(64)];
+        let old = std::mem::replace(&mut self.table, table);
+        self.taken = taken;
         let mask = len - 1;
         for entry in old.into_iter().filter(|e| e[3] != 0) {
             let mut slot = (hash([entry[0], entry[1], entry[2]]) >> self.shift) as usize;
@@ -444,6 +502,7 @@ impl MeshBuilder {
             self.table[slot] = entry;
             self.taken[slot / 64] |= 1 << (slot % 64);
         }
+        Some(())
     }
 
     /// Finishes the mesh, returning it with the count of degenerate triangles dropped.
@@ -453,11 +512,14 @@ impl MeshBuilder {
     }
 
     /// Finishes the mesh as [`finish`](Self::finish) does, with its edge statistics,
-    /// counted in the weld table's memory.
-    pub fn finish_with_stats(self) -> (Mesh, u64, EdgeStats) {
+    /// counted in the weld table's memory (an error if they need more and there is none).
+    pub fn finish_with_stats(self) -> Result<(Mesh, u64, EdgeStats)> {
         let (mesh, dropped, table) = self.finish_parts();
-        let stats = mesh.edge_stats_in(&mut words(table));
-        (mesh, dropped, stats)
+        let stats = mesh.edge_stats_in(&mut words(table)).map_err(|_| {
+            let what = format!("the edge statistics of '{}' ({} triangles)", mesh.name, mesh.triangles.len());
+            no_memory(Position::Whole, what)
+        })?;
+        Ok((mesh, dropped, stats))
     }
 
     fn finish_parts(self) -> (Mesh, u64, Vec<[u32; 4]>) {
@@ -472,6 +534,91 @@ impl MeshBuilder {
         }
         (Mesh { name: self.name, vertices, triangles }, self.degenerate, self.table)
     }
+}
+
+/// A new mesh's first allocations, sized for `expected` triangles.
+struct Room {
+    vertices: Vec<[f32; 3]>,
+    triangles: Vec<[u32; 3]>,
+    table: Vec<[u32; 4]>,
+    taken: Vec<u64>,
+    recent: Vec<[u64; 2]>,
+}
+
+impl Room {
+    /// `None` when there is no memory for them.
+    fn new(expected: usize) -> Option<Room> {
+        // A closed mesh has about half as many vertices as triangles; the table grows
+        // past 70% full.
+        let table_len = (expected * 3 / 4).max(64).next_power_of_two();
+        let mut vertices = Vec::new();
+        vertices.try_reserve_exact(expected / 2 + 8).ok()?;
+        let mut triangles = Vec::new();
+        triangles.try_reserve_exact(expected).ok()?;
+        Some(Room {
+            vertices,
+            triangles,
+            table: zeroed(table_len)?,
+            taken: zeroed(table_len.div_ceil(64))?,
+            recent: zeroed(RECENT.min(table_len))?,
+        })
+    }
+}
+
+/// Pushes `x` onto `v`, growing it as `push` does, but with an error instead of an abort
+/// when there is no memory for that.
+#[inline(always)]
+pub(crate) fn try_push<T>(v: &mut Vec<T>, x: T) -> std::result::Result<(), TryReserveError> {
+    if v.len() == v.capacity() {
+        grow_one(v)?;
+    }
+    v.push(x);
+    Ok(())
+}
+
+/// Room for one more in a full `v`, as `push` would make it (about double).
+#[cold]
+#[inline(never)]
+fn grow_one<T>(v: &mut Vec<T>) -> std::result::Result<(), TryReserveError> {
+    v.try_reserve(1)
+}
+
+/// The error for memory that ran out while holding `what` (a limit: the machine's).
+#[cold]
+pub(crate) fn no_memory(pos: Position, what: String) -> Error {
+    Error::limit(
+        pos,
+        format!("not enough memory for {what}; convert it on a computer with more free memory, or split it into smaller files"),
+    )
+}
+
+/// Numbers whose bytes may all be zero.
+///
+/// # Safety
+/// All-zero bytes must be a valid value of the type.
+unsafe trait Zero {}
+// SAFETY: integers and arrays of them are valid as all zeros.
+unsafe impl Zero for u64 {}
+// SAFETY: as above.
+unsafe impl Zero for [u32; 4] {}
+// SAFETY: as above.
+unsafe impl Zero for [u64; 2] {}
+
+/// `n` zeros, as `vec![0; n]` gives them (memory the system hands out zeroed, untouched
+/// until used), or `None` when there is no memory for them instead of an abort.
+fn zeroed<T: Zero>(n: usize) -> Option<Vec<T>> {
+    let layout = std::alloc::Layout::array::<T>(n).ok()?;
+    if layout.size() == 0 {
+        return Some(Vec::new());
+    }
+    // SAFETY: the layout's size is not zero.
+    let p = unsafe { std::alloc::alloc_zeroed(layout) }.cast::<T>();
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: `p` comes from the global allocator with the layout of `n` values of `T`,
+    // which are initialised: all zeros is a `T` (`Zero`).
+    Some(unsafe { Vec::from_raw_parts(p, n, n) })
 }
 
 /// The weld table's allocation as numbers, to be reused without touching new memory.

@@ -6,7 +6,8 @@ use common::read;
 use to3mf::{Options, Position};
 
 /// Counts the bytes each thread holds, so a test can measure what a call allocates even
-/// while other tests run.
+/// while other tests run; and can refuse big blocks on a thread, as a machine short of
+/// memory does.
 mod counting {
     use std::alloc::{GlobalAlloc, Layout, System};
     use std::cell::Cell;
@@ -20,6 +21,20 @@ mod counting {
         // Signed: a thread may free what another allocated.
         static HELD: Cell<isize> = const { Cell::new(0) };
         static PEAK: Cell<isize> = const { Cell::new(0) };
+        static REFUSE_FROM: Cell<usize> = const { Cell::new(usize::MAX) };
+    }
+
+    /// Whether a block of `size` bytes is refused on this thread.
+    fn refused(size: usize) -> bool {
+        REFUSE_FROM.try_with(|r| size >= r.get()).unwrap_or(false)
+    }
+
+    /// Runs `f` with every block of `bytes` or more refused on this thread.
+    pub fn refusing<T>(bytes: usize, f: impl FnOnce() -> T) -> T {
+        let before = REFUSE_FROM.with(|r| r.replace(bytes));
+        let t = f();
+        REFUSE_FROM.with(|r| r.set(before));
+        t
     }
 
     fn add(bytes: isize) {
@@ -31,10 +46,16 @@ mod counting {
 
     unsafe impl GlobalAlloc for Counting {
         unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            if refused(layout.size()) {
+                return std::ptr::null_mut();
+            }
             add(layout.size() as isize);
             unsafe { System.alloc(layout) }
         }
         unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+            if refused(layout.size()) {
+                return std::ptr::null_mut();
+            }
             add(layout.size() as isize);
             unsafe { System.alloc_zeroed(layout) }
         }
@@ -43,6 +64,9 @@ mod counting {
             unsafe { System.dealloc(ptr, layout) }
         }
         unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            if refused(new_size) {
+                return std::ptr::null_mut();
+            }
             add(new_size as isize - layout.size() as isize);
             unsafe { System.realloc(ptr, layout, new_size) }
         }
@@ -365,6 +389,81 @@ fn triangle_limit_is_enforced_with_a_clear_error() {
     let tight = Options { max_triangles: 1, ..Options::default() };
     let e = read("binary_header_solid.stl", &tight).unwrap_err();
     assert_eq!((e.code(), e.position()), ("limit", Position::Triangle(2)));
+}
+
+/// 31 objects, each 4 components of the one before, over a 12-triangle cube: 4^30 × 12
+/// triangles once flattened, from 1.5 KB. Counted (each object once) and refused before a
+/// triangle is made: quickly, and with next to nothing allocated.
+#[test]
+fn threemf_component_fanout_31_is_refused_before_flattening() {
+    let started = std::time::Instant::now();
+    let (e, peak) = peak_allocated(|| err("threemf_component_fanout_31.3mf"));
+    assert!(started.elapsed() < std::time::Duration::from_secs(1), "{:?}", started.elapsed());
+    assert!(peak < 1 << 20, "{peak} bytes allocated at most");
+    assert_eq!((e.code(), e.position()), ("limit", Position::Whole));
+    assert_eq!(
+        e.to_string(),
+        "build item 1 (object 31) would make 13835058055282163712 triangles once its components are flattened, \
+         more than the limit of 500000000; raise the triangle limit to convert this file"
+    );
+}
+
+/// The same shape, 13 objects: 4^12 × 12 = 201,326,592 triangles, under the default limit
+/// (with too little memory for them it is refused, never aborted: `crates/cli/tests/caps.rs`).
+/// Under a lower limit it is refused before a triangle is made.
+#[test]
+fn threemf_component_fanout_13_is_held_to_the_triangle_limit_once_flattened() {
+    let limit = Options { max_triangles: 200_000_000, ..Options::default() };
+    let (e, peak) = peak_allocated(|| read("threemf_component_fanout_13.3mf", &limit).unwrap_err());
+    assert!(peak < 1 << 20, "{peak} bytes allocated at most");
+    assert_eq!(e.code(), "limit");
+    assert!(
+        e.to_string().contains(
+            "would make 201326592 triangles once its components are flattened, more than the limit of 200000000"
+        ),
+        "{e}"
+    );
+}
+
+/// Under the default limit, the 13-object fan-out needs 2.4 GB for its triangles alone: on a
+/// machine without it, an error saying so, before any is made (never an abort).
+#[test]
+fn threemf_component_fanout_13_without_the_memory_is_an_error() {
+    let e = counting::refusing(1 << 30, || err("threemf_component_fanout_13.3mf"));
+    assert_eq!(e.code(), "limit");
+    assert_eq!(
+        e.to_string(),
+        "not enough memory for the 201326592 triangles of 'threemf_component_fanout_13-1' (2304 MiB); \
+         convert it on a computer with more free memory, or split it into smaller files"
+    );
+}
+
+/// Memory that runs out while a mesh grows is an error naming the mesh, not an abort.
+#[test]
+fn a_mesh_that_outgrows_the_memory_is_an_error() {
+    let mut b = to3mf::MeshBuilder::new("grid", 1.0, 0);
+    let e = counting::refusing(1 << 20, || {
+        (0..1000u32).flat_map(|i| (0..1000u32).map(move |j| (i as f32, j as f32))).find_map(|(x, y)| {
+            let t = [[x, y, 0.0], [x + 1.0, y, 0.0], [x, y + 1.0, 0.0]];
+            b.add(t, || Position::Triangle(7)).err()
+        })
+    });
+    let e = e.expect("a megabyte is not enough for a million triangles");
+    assert_eq!((e.code(), e.position()), ("limit", Position::Triangle(7)));
+    assert!(e.to_string().starts_with("triangle 7: not enough memory for 'grid' after "), "{e}");
+}
+
+/// A fan-out under the limit is flattened whole: 4 objects, 64 cubes side by side.
+#[test]
+fn threemf_component_fanout_4_converts_every_copy() {
+    let i = ok("threemf_component_fanout_4.3mf");
+    let o = &i.report.objects[0];
+    assert_eq!((i.meshes.len(), o.triangles_read, o.triangles_written, o.vertices), (1, 768, 768, 512));
+    assert!(o.edges.watertight);
+    // Copies 20, 40 and 80 mm apart: the last cube ends at 140 + 10 mm.
+    assert_eq!(o.bounds.map(|b| (b.min, b.max)), Some(([0.0; 3], [150.0, 150.0, 10.0])));
+    let e = read("threemf_component_fanout_4.3mf", &Options { max_triangles: 767, ..Options::default() }).unwrap_err();
+    assert!(e.to_string().contains("would make 768 triangles"), "{e}");
 }
 
 #[test]

@@ -185,6 +185,60 @@ fn a_cycle_of_components_is_an_error_not_a_hang() {
     assert!(e.to_string().contains("nested more than 32 deep"), "{e}");
 }
 
+/// Objects `2..=n`, each holding 4 components of the one before, over `first` (object 1).
+fn fanout(first: &str, n: u32) -> String {
+    let mut resources = format!(r#"<object id="1">{first}</object>"#);
+    for k in 2..=n {
+        let c = format!(r#"<component objectid="{}"/>"#, k - 1).repeat(4);
+        resources += &format!(r#"<object id="{k}"><components>{c}</components></object>"#);
+    }
+    resources
+}
+
+#[test]
+fn the_triangle_limit_counts_every_build_item_flattened() {
+    let xml = model("millimeter", &fanout(TETRA, 2), r#"<item objectid="2"/><item objectid="1"/><item objectid="2"/>"#);
+    let tight = Options { max_triangles: 35, ..Options::default() };
+    let e = to3mf::read_input("in.3mf", &package(&xml, &[])[..], None, &tight).unwrap_err();
+    assert_eq!(e.code(), "limit");
+    assert_eq!(
+        e.to_string(),
+        "the 3 build items would make 36 triangles once their components are flattened, more than the limit of 35; \
+         raise the triangle limit to convert this file"
+    );
+    let enough = Options { max_triangles: 36, ..tight };
+    let input = to3mf::read_input("in.3mf", &package(&xml, &[])[..], None, &enough).unwrap();
+    let read: Vec<u64> = input.report.objects.iter().map(|o| o.triangles_read).collect();
+    assert_eq!(read, [16, 4, 16]);
+}
+
+#[test]
+fn components_without_triangles_are_not_followed_however_often_placed() {
+    // An empty object placed 4^30 times: nothing to make, and no time spent making it.
+    let xml = model("millimeter", &fanout("<mesh><vertices/><triangles/></mesh>", 31), r#"<item objectid="31"/>"#);
+    let started = std::time::Instant::now();
+    let e = read(&package(&xml, &[])).unwrap_err();
+    assert!(started.elapsed() < std::time::Duration::from_secs(1), "{:?}", started.elapsed());
+    assert_eq!(e.code(), "no_geometry");
+}
+
+#[test]
+fn an_object_counted_once_is_still_held_to_the_nesting_limit_wherever_placed() {
+    // Object 33 is 32 levels above the tetrahedron: allowed as a build item, one level too
+    // deep as a component of object 34.
+    let mut resources = format!(r#"<object id="1">{TETRA}</object>"#);
+    for k in 2..=34 {
+        resources +=
+            &format!(r#"<object id="{k}"><components><component objectid="{}"/></components></object>"#, k - 1);
+    }
+    let alone = model("millimeter", &resources, r#"<item objectid="33"/>"#);
+    assert_eq!(read(&package(&alone, &[])).unwrap().report.objects[0].triangles_read, 4);
+    let both = model("millimeter", &resources, r#"<item objectid="33"/><item objectid="34"/>"#);
+    let e = read(&package(&both, &[])).unwrap_err();
+    assert_eq!(e.code(), "limit");
+    assert!(e.to_string().contains("nested more than 32 deep"), "{e}");
+}
+
 #[test]
 fn a_vertex_index_out_of_range_names_the_object_and_triangle() {
     let xml = model(

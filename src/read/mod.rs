@@ -136,7 +136,15 @@ fn read_format<R: Read>(format: Format, head: &[u8], counted: &mut Counted<R>, r
             // A zip needs seeking: the package is held in memory (it is compressed).
             let max = reading.options.max_package_bytes;
             let mut bytes = head.to_vec();
-            counted.take(max.saturating_add(1).saturating_sub(head.len() as u64)).read_to_end(&mut bytes)?;
+            counted.take(max.saturating_add(1).saturating_sub(head.len() as u64)).read_to_end(&mut bytes).map_err(
+                |e| match e.kind() {
+                    std::io::ErrorKind::OutOfMemory => crate::mesh::no_memory(
+                        Position::Whole,
+                        format!("the 3MF package ({} MiB read)", bytes.len() >> 20),
+                    ),
+                    _ => e.into(),
+                },
+            )?;
             if bytes.len() as u64 > max {
                 return Err(Error::limit(
                     Position::Whole,

@@ -5,6 +5,7 @@ use std::io::Read;
 use super::reading::Reading;
 use super::text::{is_text, parse_f32, Lines};
 use crate::error::{Error, ErrorKind, Position, Result};
+use crate::mesh::{no_memory, try_push};
 
 /// Whether text that is not an ASCII STL looks like an OBJ: some line starts with an OBJ
 /// statement (`v`, `f`, `o`, `g`, `#`, `mtllib`, ...).
@@ -81,7 +82,9 @@ pub(crate) fn read<R: Read>(head: &[u8], rest: R, reading: &mut Reading) -> Resu
                         format!("more than {max} vertices; raise the limit to read this file"),
                     ));
                 }
-                positions.push(v);
+                try_push(&mut positions, v).map_err(|_| {
+                    no_memory(Position::Line(ln), format!("the {} vertices read so far", positions.len()))
+                })?;
             }
             b"f" | b"fo" => {
                 corners.clear();
@@ -111,7 +114,7 @@ pub(crate) fn read<R: Read>(head: &[u8], rest: R, reading: &mut Reading) -> Resu
                 if mesh.triangles_read() > 0 {
                     let expected = reading.expected_triangles(60);
                     let next = reading.builder(reading.stem.clone(), expected);
-                    reading.push(std::mem::replace(&mut mesh, next));
+                    reading.push(std::mem::replace(&mut mesh, next))?;
                     named_by_o = false;
                 }
                 // `g default` is what exporters write for "no group"; a `g` right after an
@@ -126,7 +129,7 @@ pub(crate) fn read<R: Read>(head: &[u8], rest: R, reading: &mut Reading) -> Resu
             _ => {} // vt, vn, s, usemtl, mtllib, comments and extensions carry no geometry.
         }
     }
-    reading.push(mesh);
+    reading.push(mesh)?;
     if skipped_faces > 0 {
         reading.warn(format!("{skipped_faces} faces with fewer than 3 corners were skipped"));
     }

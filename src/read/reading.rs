@@ -67,14 +67,15 @@ impl Reading {
     }
 
     /// Finishes a mesh: reports it and keeps it if any triangle is left. A mesh that never
-    /// had a triangle (an empty OBJ group, say) is not an object at all.
-    pub(crate) fn push(&mut self, builder: MeshBuilder) {
+    /// had a triangle (an empty OBJ group, say) is not an object at all. An error only when
+    /// there is no memory to count its edges.
+    pub(crate) fn push(&mut self, builder: MeshBuilder) -> Result<()> {
         let read = builder.triangles_read();
         if read == 0 {
-            return;
+            return Ok(());
         }
         let serial = builder.serial();
-        let (mesh, dropped, edges) = builder.finish_with_stats();
+        let (mesh, dropped, edges) = builder.finish_with_stats()?;
         let written = !mesh.triangles.is_empty();
         let bounds = mesh.bounds();
         if !written {
@@ -104,6 +105,7 @@ impl Reading {
             self.meshes.push(mesh);
             self.serials.push(serial);
         }
+        Ok(())
     }
 }
 

@@ -175,7 +175,7 @@ impl Records {
         if self.trailing > 0 {
             reading.warn(format!("{} bytes after the last triangle were ignored", self.trailing));
         }
-        reading.push(self.mesh);
+        reading.push(self.mesh)?;
         Ok(())
     }
 }
@@ -236,7 +236,7 @@ pub(crate) fn read_ascii<R: Read>(head: &[u8], rest: R, reading: &mut Reading) -
                 return Err(Error::syntax(Position::Line(ln), "'solid' inside a facet"));
             }
             if let Some(m) = current.take() {
-                reading.push(m);
+                reading.push(m)?;
             }
             let name = solid_name(line, &reading.stem);
             let expected = reading.expected_triangles(ASCII_BYTES_PER_TRIANGLE);
@@ -246,7 +246,7 @@ pub(crate) fn read_ascii<R: Read>(head: &[u8], rest: R, reading: &mut Reading) -
                 return Err(Error::syntax(Position::Line(ln), "'endsolid' inside a facet"));
             }
             if let Some(m) = current.take() {
-                reading.push(m);
+                reading.push(m)?;
             }
         } else if keyword.starts_with(b"#") {
             // A comment line, which some writers add though STL has none.
@@ -263,7 +263,7 @@ pub(crate) fn read_ascii<R: Read>(head: &[u8], rest: R, reading: &mut Reading) -
     }
     if let Some(m) = current.take() {
         reading.warn("the last solid has no 'endsolid' line".to_string());
-        reading.push(m);
+        reading.push(m)?;
     }
     if missing_endloop > 0 {
         reading.warn(format!("{missing_endloop} facets have no 'endloop' line (read as if they had)"));

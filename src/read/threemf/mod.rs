@@ -11,7 +11,7 @@ use quick_xml::events::{BytesStart, Event};
 use super::reading::Reading;
 use super::text::parse_f32;
 use crate::error::{Error, ErrorKind, Position, Result};
-use crate::mesh::MeshBuilder;
+use crate::mesh::{no_memory, try_push, MeshBuilder};
 use crate::options::Unit;
 use package::{model_part, open_package};
 use xml::{attr, Xml};
@@ -96,6 +96,10 @@ pub(crate) fn read<R: Read + Seek>(reader: R, reading: &mut Reading) -> Result<(
         return Err(Error::no_geometry("the 3MF package has no build items: nothing is on the plate"));
     }
     let mut left = spec::LeftOut::default();
+    // What each printable item makes once flattened, counted before anything is made: a few
+    // objects that each hold several copies of the one before make exponentially many.
+    let mut flat = Flattening { parts: &parts, memo: HashMap::new() };
+    let mut items = Vec::new();
     for (i, item) in main.build.iter().enumerate() {
         let part = item.path.as_deref().unwrap_or(&root);
         let object = find(&parts, part, item.object)?;
@@ -108,16 +112,36 @@ pub(crate) fn read<R: Read + Seek>(reader: R, reading: &mut Reading) -> Result<(
         if let Some(w) = spec::singular(&item.transform, &format!("build item {}", i + 1)) {
             reading.warn(w);
         }
+        items.push((i, item, part, object, flat.triangles(part, item.object, 0)?));
+    }
+    let max = reading.options.max_triangles;
+    let total = items.iter().fold(0u64, |n, &(.., triangles)| n.saturating_add(triangles));
+    if total > max {
+        let message = match items.iter().find(|&&(.., triangles)| triangles > max) {
+            Some((i, item, .., triangles)) => format!(
+                "build item {} (object {}) would make {} triangles once its components are flattened, more than the limit of {max}; raise the triangle limit to convert this file",
+                i + 1,
+                item.object,
+                amount(*triangles)
+            ),
+            None => format!(
+                "the {} build items would make {} triangles once their components are flattened, more than the limit of {max}; raise the triangle limit to convert this file",
+                items.len(),
+                amount(total)
+            ),
+        };
+        return Err(Error::limit(Position::Whole, message));
+    }
+    for (i, item, part, object, triangles) in items {
         let name = object.name.clone().unwrap_or_else(|| format!("{}-{}", reading.stem, i + 1));
-        let triangles = count(&parts, part, item.object, 0);
         let holds = holds(&parts, part, item.object);
         if let Some(kind) = spec::describe(i + 1, &name, triangles, &holds, reading) {
             left.add(kind);
         }
-        let expected = triangles.min(1 << 24);
-        let mut mesh = reading.builder(name, expected as usize);
-        emit(&parts, part, item.object, &item.transform, 0, &mut mesh)?;
-        reading.push(mesh);
+        let mut mesh = reading.builder(name, triangles.min(1 << 24) as usize);
+        mesh.reserve(triangles)?;
+        emit(&flat, part, item.object, &item.transform, 0, &mut mesh)?;
+        reading.push(mesh)?;
     }
     match left.message() {
         Some(why) if reading.meshes.is_empty() && reading.report.objects.is_empty() => Err(Error::no_geometry(why)),
@@ -140,6 +164,15 @@ fn holds(parts: &HashMap<String, Part>, part: &str, id: u32) -> spec::Holds {
     all
 }
 
+/// A count that may have saturated, in words.
+fn amount(n: u64) -> String {
+    if n == u64::MAX {
+        format!("{n} or more")
+    } else {
+        n.to_string()
+    }
+}
+
 fn find<'a>(parts: &'a HashMap<String, Part>, part: &str, id: u32) -> Result<&'a Object> {
     parts[part].objects.get(&id).ok_or_else(|| {
         Error::syntax(
@@ -149,37 +182,69 @@ fn find<'a>(parts: &'a HashMap<String, Part>, part: &str, id: u32) -> Result<&'a
     })
 }
 
-/// Triangles an object brings, to size the mesh (0 when a reference is broken: emit says why).
-fn count(parts: &HashMap<String, Part>, part: &str, id: u32, depth: usize) -> u64 {
-    let Some(o) = parts[part].objects.get(&id).filter(|_| depth <= MAX_COMPONENT_DEPTH) else { return 0 };
-    o.components.iter().fold(o.triangles.len() as u64, |n, c| {
-        n.saturating_add(count(parts, c.path.as_deref().unwrap_or(part), c.object, depth + 1))
-    })
+/// What objects make once flattened, each counted once.
+struct Flattening<'a> {
+    parts: &'a HashMap<String, Part>,
+    /// Each object counted so far: its triangles with all its components' (each as many
+    /// times as it is placed), and how many levels of components lie below it.
+    memo: HashMap<(&'a str, u32), (u64, usize)>,
 }
 
-/// Adds the triangles of object `id` of `part`, and those of its components, moved by `t`.
-fn emit(
-    parts: &HashMap<String, Part>,
-    part: &str,
-    id: u32,
-    t: &Transform,
-    depth: usize,
-    mesh: &mut MeshBuilder,
-) -> Result<()> {
-    if depth > MAX_COMPONENT_DEPTH {
-        return Err(Error::limit(
-            Position::Whole,
-            format!("/{part}: components nested more than {MAX_COMPONENT_DEPTH} deep at object {id} (a cycle?)"),
-        ));
+impl<'a> Flattening<'a> {
+    /// The triangles object `id` of `part` makes, its components flattened, when reached
+    /// `depth` components deep; an error for a broken reference or components nested too deep.
+    /// Each object is counted once, so this takes time in proportion to the objects and
+    /// components listed, however many times they are placed.
+    fn triangles(&mut self, part: &'a str, id: u32, depth: usize) -> Result<u64> {
+        Ok(self.count(part, id, depth)?.0)
     }
-    let object = find(parts, part, id)?;
+
+    fn count(&mut self, part: &'a str, id: u32, depth: usize) -> Result<(u64, usize)> {
+        if let Some(&(triangles, below)) = self.memo.get(&(part, id)) {
+            if depth + below > MAX_COMPONENT_DEPTH {
+                return Err(too_deep(part, id));
+            }
+            return Ok((triangles, below));
+        }
+        if depth > MAX_COMPONENT_DEPTH {
+            return Err(too_deep(part, id));
+        }
+        let object = find(self.parts, part, id)?;
+        let (mut triangles, mut below) = (object.triangles.len() as u64, 0);
+        for c in &object.components {
+            let (n, levels) = self.count(c.path.as_deref().unwrap_or(part), c.object, depth + 1)?;
+            triangles = triangles.saturating_add(n);
+            below = below.max(levels + 1);
+        }
+        self.memo.insert((part, id), (triangles, below));
+        Ok((triangles, below))
+    }
+}
+
+fn too_deep(part: &str, id: u32) -> Error {
+    Error::limit(
+        Position::Whole,
+        format!("/{part}: components nested more than {MAX_COMPONENT_DEPTH} deep at object {id} (a cycle?)"),
+    )
+}
+
+/// Adds the triangles of object `id` of `part`, and those of its components, moved by `t`
+/// (all counted by `flat` first: components without a triangle are not followed).
+fn emit(flat: &Flattening, part: &str, id: u32, t: &Transform, depth: usize, mesh: &mut MeshBuilder) -> Result<()> {
+    if depth > MAX_COMPONENT_DEPTH {
+        return Err(too_deep(part, id));
+    }
+    let object = find(flat.parts, part, id)?;
     let v = &object.vertices;
     for (n, tri) in object.triangles.iter().enumerate() {
         let corners = tri.map(|i| apply(t, v[i as usize]));
         mesh.add(corners, || Position::Triangle(n as u64 + 1))?;
     }
     for c in &object.components {
-        emit(parts, c.path.as_deref().unwrap_or(part), c.object, &compose(&c.transform, t), depth + 1, mesh)?;
+        let part = c.path.as_deref().unwrap_or(part);
+        if flat.memo.get(&(part, c.object)).is_some_and(|&(triangles, _)| triangles > 0) {
+            emit(flat, part, c.object, &compose(&c.transform, t), depth + 1, mesh)?;
+        }
     }
     Ok(())
 }
@@ -286,7 +351,8 @@ fn read_part<R: std::io::BufRead>(mut input: R, path: &str, budget: &mut Budget)
                         return Err(Error::new(ErrorKind::NonFinite { pos: xml.position() }));
                     }
                 }
-                o.vertices.push(p);
+                try_push(&mut o.vertices, p)
+                    .map_err(|_| no_memory(xml.position(), format!("the {} vertices read so far", budget.vertices)))?;
             }
             b"triangle" => {
                 let Some((id, o)) = current.as_mut() else { continue };
@@ -309,7 +375,9 @@ fn read_part<R: std::io::BufRead>(mut input: R, path: &str, budget: &mut Budget)
                         )));
                     }
                 }
-                o.triangles.push(t);
+                try_push(&mut o.triangles, t).map_err(|_| {
+                    no_memory(xml.position(), format!("the {} triangles read so far", budget.triangles))
+                })?;
             }
             b"component" => {
                 let Some((id, o)) = current.as_mut() else { continue };
