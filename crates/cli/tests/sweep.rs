@@ -1,6 +1,7 @@
 //! Every file of ../shared/corpus through the CLI under a time cap (10 s) and a memory cap
 //! (2 GiB of address space): no panic, no hang, no crash; each run ends with exit 0 or with
 //! exit 1 and a one-line error naming the file; every output passes the strict validator.
+//! Hostile fixtures go through the same caps.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -81,4 +82,30 @@ fn every_corpus_file_converts_or_fails_cleanly_under_caps() {
         let (code, stderr) = capped(&["process".as_ref(), f.as_os_str(), "--out-dir".as_ref(), out.as_os_str()]);
         assert!(!stderr.contains("panicked") && (code == 0 || code == 1), "{}: exit {code}: {stderr}", f.display());
     }
+}
+
+/// Converts a fixture under the caps; a package must not be written.
+fn capped_fixture(fixture: &str) -> (i32, String) {
+    let input = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").join(fixture);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.3mf");
+    let (code, stderr) = capped(&["convert".as_ref(), input.as_os_str(), "-o".as_ref(), out.as_os_str()]);
+    assert!(!out.exists(), "{fixture}: a package was written");
+    (code, stderr)
+}
+
+#[test]
+fn a_component_fanout_is_refused_under_the_caps() {
+    // 4^30 × 12 triangles once flattened: over the triangle limit.
+    let (code, stderr) = capped_fixture("threemf_component_fanout_31.3mf");
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("would make 13835058055282163712 triangles once its components are flattened"), "{stderr}");
+    // 4^12 × 12 = 201,326,592: under the limit, but 2.4 GB of triangles do not fit in 2 GiB.
+    let (code, stderr) = capped_fixture("threemf_component_fanout_13.3mf");
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.lines().any(|l| l.starts_with("error: ")
+            && l.contains("threemf_component_fanout_13.3mf: not enough memory for the 201326592 triangles")),
+        "{stderr}"
+    );
 }
