@@ -271,3 +271,85 @@ fn a_thingiverse_download_gets_title_creator_licence_and_link_from_its_texts() {
     // The texts are still copied as they are.
     assert!(sinks[0].0.contains_key("README.txt") && sinks[0].0.contains_key("LICENSE.txt"));
 }
+
+/// A zip of `entries`, directory entries for names ending in `/`.
+fn zip_with(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mut z = zip::ZipWriter::new(&mut out);
+    let opts = zip::write::SimpleFileOptions::default();
+    for (name, bytes) in entries {
+        match name.strip_suffix('/') {
+            Some(dir) => z.add_directory(dir, opts).unwrap(),
+            None => {
+                z.start_file(*name, opts).unwrap();
+                z.write_all(bytes).unwrap();
+            }
+        }
+    }
+    z.finish().unwrap();
+    out.into_inner()
+}
+
+const TRIANGLE: &[u8] =
+    b"solid t\nfacet normal 0 0 1\nouter loop\nvertex 0 0 0\nvertex 1 0 0\nvertex 0 1 0\nendloop\nendfacet\nendsolid t\n";
+
+fn list(name: &str, entries: &[(&str, &[u8])]) -> to3mf::Result<Root> {
+    let limits = to3mf::manyfold::archive::ArchiveLimits::default();
+    to3mf::manyfold::archive::list_archive(name, std::io::Cursor::new(zip_with(entries)), &limits).map(|(r, _)| r)
+}
+
+#[test]
+fn titles_and_folders_come_from_real_names_not_the_parts_of_a_hostile_path() {
+    let summary = |name: &str, entries: &[&str]| -> Vec<(String, Vec<String>)> {
+        let entries: Vec<(&str, &[u8])> = entries.iter().map(|e| (*e, TRIANGLE)).collect();
+        plan(&[list(name, &entries).unwrap()])
+            .into_iter()
+            .map(|m| (m.title, m.files.into_iter().map(|f| f.target).collect()))
+            .collect()
+    };
+    let one =
+        |title: &str, targets: &[&str]| vec![(title.to_string(), targets.iter().map(|t| t.to_string()).collect())];
+    assert_eq!(summary("up.zip", &["../../x/model.stl"]), one("x", &["model.stl"]));
+    assert_eq!(summary("dot.zip", &["./part.stl"]), one("dot", &["part.stl"]));
+    assert_eq!(summary("drive.zip", &["C:\\evil\\part.stl"]), one("evil", &["part.stl"]));
+    assert_eq!(summary("bare.zip", &["C:/part.stl", "C:/b.stl"]), one("bare", &["b.stl", "part.stl"]));
+    assert_eq!(summary("root.zip", &["/abs/part.stl"]), one("abs", &["part.stl"]));
+    // Model folders found under a hostile prefix are still found, and named by themselves.
+    assert_eq!(
+        summary("pack.zip", &["../a/m.stl", "./../b/n.stl"]),
+        [("a".to_string(), vec!["m.stl".to_string()]), ("b".to_string(), vec!["n.stl".to_string()])]
+    );
+    for name in [".", "..", "C:", "/", "a/./", "x/C:"] {
+        assert_ne!(to3mf::manyfold::plan::title_from_name(name), name.trim_end_matches('/'), "{name}");
+    }
+}
+
+#[test]
+fn an_archive_without_files_is_refused_by_name() {
+    let e = list("empty.zip", &[("Gear Set/", b""), ("Gear Set/stl/", b"")]).unwrap_err();
+    assert_eq!(e.code(), "no_geometry");
+    assert!(e.to_string().starts_with("empty.zip: the archive holds no files (only 2 empty folders)"), "{e}");
+    let e = list("nothing.zip", &[]).unwrap_err();
+    assert!(e.to_string().starts_with("nothing.zip: the archive holds no files (nothing at all)"), "{e}");
+}
+
+#[test]
+fn no_model_folder_holds_nothing_but_a_datapackage() {
+    // Only ignored files: no model at all.
+    let root = |paths: &[&str]| Root {
+        name: "x.zip".into(),
+        files: paths.iter().map(|p| SourceFile { path: p.to_string(), size: 2 }).collect(),
+        loose: false,
+    };
+    assert!(plan(&[root(&["__MACOSX/._a.stl", "a/.DS_Store"])]).is_empty());
+    // Only an old datapackage.json: refused before anything is written.
+    let plans = plan(&[root(&["Gear/datapackage.json"])]);
+    assert_eq!(plans.len(), 1);
+    let mut sink = MemorySink::default();
+    let mut open = |_: &to3mf::manyfold::plan::ModelFile, consume: &mut to3mf::manyfold::folder::Consume| {
+        consume(&mut &b"{}"[..], Some(2))
+    };
+    let e = write_model(&plans[0], &mut open, &mut sink, &ProcessOptions::default()).unwrap_err();
+    assert!(e.to_string().contains("no file but a datapackage.json: there is nothing to make a model of"), "{e}");
+    assert!(sink.0.is_empty(), "{:?}", sink.0.keys());
+}

@@ -61,7 +61,7 @@ struct Listed<R> {
 /// Opens the archive `name` (zip, or 7z with the `sevenz` feature) and lists its files as a
 /// root, nested archives included, refusing archives over `limits` by their declared sizes.
 pub fn list_archive<R: Read + Seek>(name: &str, reader: R, limits: &ArchiveLimits) -> Result<(Root, Archive<R>)> {
-    let mut count = Count { entries: 0, bytes: 0, nested_bytes: 0, limits, name };
+    let mut count = Count { entries: 0, dirs: 0, bytes: 0, nested_bytes: 0, limits, name };
     let mut outer = Store::open(name, reader, &mut count)?;
     let mut queue = vec![(String::new(), outer.files(), 0usize)];
     let mut archive = Archive { outer, nested: Vec::new(), warnings: Vec::new() };
@@ -108,6 +108,17 @@ pub fn list_archive<R: Read + Seek>(name: &str, reader: R, limits: &ArchiveLimit
             }
         }
     }
+    if files.is_empty() {
+        let what = match count.dirs {
+            0 => "nothing at all".to_string(),
+            1 => "only an empty folder".to_string(),
+            n => format!("only {n} empty folders"),
+        };
+        return Err(Error::no_geometry(format!(
+            "{name}: the archive holds no files ({what}): there is nothing to make a model of; check that this is \
+             the archive you meant, or that it was not damaged when it was made or downloaded"
+        )));
+    }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     let root = Root { name: name.rsplit(['/', '\\']).next().unwrap_or(name).to_string(), files, loose: false };
     Ok((root, archive))
@@ -116,6 +127,8 @@ pub fn list_archive<R: Read + Seek>(name: &str, reader: R, limits: &ArchiveLimit
 /// Running totals of a listing against the limits.
 struct Count<'a> {
     entries: usize,
+    /// Directory entries (not files), to say what an archive without files holds.
+    dirs: usize,
     bytes: u64,
     nested_bytes: u64,
     limits: &'a ArchiveLimits,
@@ -140,6 +153,7 @@ impl<R: Read + Seek> Listed<R> {
         for i in 0..zip.len() {
             let e = zip.by_index_raw(i).map_err(|e| Error::unsupported(format!("{name}: entry {i}: {e}")))?;
             if e.is_dir() {
+                count.dirs += 1;
                 continue;
             }
             count.bytes = count.bytes.saturating_add(e.size());
@@ -298,6 +312,7 @@ fn seven_zip<R: Read + Seek>(name: &str, reader: R, count: &mut Count) -> Result
         .map(|e| (e.name.replace('\\', "/"), e.size))
         .collect();
     count.entries += entries.len();
+    count.dirs += reader.archive().files.iter().filter(|e| e.is_directory).count();
     let declared: u64 = entries.iter().map(|(_, size)| size).fold(0, |a, b| a.saturating_add(*b));
     count.bytes = count.bytes.saturating_add(declared);
     count.nested_bytes = count.nested_bytes.saturating_add(declared);

@@ -128,6 +128,14 @@ pub fn write_model(
     sink: &mut dyn Sink,
     options: &ProcessOptions,
 ) -> Result<ModelReport> {
+    // A model folder holding nothing but its datapackage.json is no model: refused before
+    // anything is written.
+    if plan.files.iter().all(|f| f.kind == FileKind::DataPackage) {
+        let what = if plan.files.is_empty() { "no file" } else { "no file but a datapackage.json" };
+        return Err(Error::no_geometry(format!(
+            "{what}: there is nothing to make a model of; add its STL, OBJ or 3MF files, or leave it out"
+        )));
+    }
     let slug = datapackage::model_slug(&plan.title);
     let mut report = ModelReport { slug: slug.clone(), ..ModelReport::default() };
     let (package, thumbnail_3mf) = describe(plan, open, options, &slug, &mut report)?;

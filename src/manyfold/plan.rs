@@ -119,9 +119,23 @@ fn base(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
 
-/// A title from a file or folder name: extension stripped, `+` and `_` as spaces.
+/// Whether a path component is a real file or folder name, not one of the parts a hostile
+/// archive puts in its paths: empty (a root or `//`), `.`, `..`, a drive letter (`C:`).
+fn real_name(c: &str) -> bool {
+    let drive = c.len() == 2 && c.ends_with(':') && c.as_bytes()[0].is_ascii_alphabetic();
+    !(c.is_empty() || c == "." || c == ".." || drive)
+}
+
+/// `path` with only its real names (see [`real_name`]): `../../x/a.stl` → `x/a.stl`,
+/// `C:/evil/a.stl` → `evil/a.stl`, `/abs/a.stl` → `abs/a.stl`.
+fn real_path(path: &str) -> String {
+    path.split('/').filter(|c| real_name(c)).collect::<Vec<_>>().join("/")
+}
+
+/// A title from a file or folder name (its last real name): extension stripped, `+` and `_`
+/// as spaces.
 pub fn title_from_name(name: &str) -> String {
-    let base = base(name.trim_end_matches('/'));
+    let base = name.rsplit('/').find(|c| real_name(c)).unwrap_or("");
     let stem = match base.rfind('.') {
         Some(i) if i > 0 && base.len() - i <= 5 => &base[..i],
         _ => base,
@@ -178,16 +192,23 @@ fn file(root: usize, path: &str, target: &str) -> ModelFile {
 }
 
 fn plan_folder(r: usize, name: &str, files: &[&SourceFile]) -> Vec<ModelPlan> {
-    // Look through a single top folder that holds everything.
+    // Nothing to make a model of: no folder holding only a datapackage.json.
+    if files.is_empty() {
+        return Vec::new();
+    }
+    // Look through a single top folder that holds everything. Folders and titles come from
+    // real names only: a path made safe (`../../x/a.stl`, `C:\evil\a.stl`, `./a.stl`) is
+    // placed and named as if those parts were not there.
     let mut title = title_from_name(name);
     let mut strip = 0;
-    if let Some(first) = files.first().and_then(|f| f.path.split_once('/')).map(|(top, _)| top) {
-        if files.iter().all(|f| f.path.split_once('/').is_some_and(|(top, _)| top == first)) {
+    let real: Vec<String> = files.iter().map(|f| real_path(&f.path)).collect();
+    if let Some(first) = real.first().and_then(|p| p.split_once('/')).map(|(top, _)| top) {
+        if real.iter().all(|p| p.split_once('/').is_some_and(|(top, _)| top == first)) {
             title = title_from_name(first);
             strip = first.len() + 1;
         }
     }
-    let rel = |f: &SourceFile| f.path[strip..].to_string();
+    let rel = |f: &SourceFile| real_path(&f.path)[strip..].to_string();
     let has_model = |f: &&&SourceFile| matches!(FileKind::of(&f.path), FileKind::Mesh | FileKind::ThreeMf);
     // Top-level folders with meshes that Manyfold would not fold into the parent.
     let mut model_dirs: Vec<String> = Vec::new();

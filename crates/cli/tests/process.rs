@@ -412,3 +412,69 @@ fn two_folders_of_one_name_stay_two_models() {
     heights.sort();
     assert_eq!(heights, [Some(7), Some(9)], "each model holds its own folder's mesh: {files:?}");
 }
+
+/// A zip of `entries` (name, bytes), directory entries for names ending in `/`.
+fn zip_bytes_of(path: &Path, entries: &[(&str, &[u8])]) {
+    let mut z = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for (name, bytes) in entries {
+        if let Some(dir) = name.strip_suffix('/') {
+            z.add_directory(dir, opts).unwrap();
+        } else {
+            z.start_file(*name, opts).unwrap();
+            z.write_all(bytes).unwrap();
+        }
+    }
+    z.finish().unwrap();
+}
+
+const TRIANGLE: &[u8] =
+    b"solid t\nfacet normal 0 0 1\nouter loop\nvertex 0 0 0\nvertex 1 0 0\nvertex 0 1 0\nendloop\nendfacet\nendsolid t\n";
+
+/// Zip-slip paths are made safe when written; the parts that made them hostile (`..`, `.`,
+/// a drive letter, a root) name no model either: the first real folder does, or the archive.
+#[test]
+fn hostile_archive_paths_name_models_by_real_folders_or_the_archive() {
+    let t = tempfile::tempdir().unwrap();
+    let cases: &[(&str, &[&str], &str)] = &[
+        ("up.zip", &["../../x/model.stl"], "x → x/\n  ../../x/model.stl (into x.3mf)"),
+        ("dot.zip", &["./part.stl"], "dot → dot/\n  ./part.stl (into dot.3mf)"),
+        ("drive.zip", &["C:\\evil\\part.stl"], "evil → evil/\n  C:/evil/part.stl (into evil.3mf)"),
+        ("bare_drive.zip", &["C:\\part.stl"], "bare drive → bare-drive/\n  C:/part.stl (into bare-drive.3mf)"),
+        ("root.zip", &["/abs/part.stl"], "abs → abs/\n  /abs/part.stl (into abs.3mf)"),
+    ];
+    for (name, entries, want) in cases {
+        let zip = t.path().join(name);
+        let entries: Vec<(&str, &[u8])> = entries.iter().map(|e| (*e, TRIANGLE)).collect();
+        zip_bytes_of(&zip, &entries);
+        let r = to3mf(&[os("process"), os(&zip), os("--out-dir"), os(&t.path().join("out")), os("--dry-run")]);
+        assert!(r.status.success(), "{name}: {}", String::from_utf8_lossy(&r.stderr));
+        assert_eq!(String::from_utf8_lossy(&r.stdout).trim_end(), *want, "{name}");
+    }
+    // Written for real: the model's folder, title and files all come from real names.
+    let out = t.path().join("written");
+    let r = to3mf(&[os("process"), os(&t.path().join("up.zip")), os("--out-dir"), os(&out)]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert_eq!(listing(&out), ["x/datapackage.json", "x/x-preview.png", "x/x.3mf"]);
+    assert_eq!(datapackage(&out.join("x/datapackage.json"))["title"], "x");
+}
+
+/// An archive of empty folders is refused by name, and no model folder is left behind;
+/// the other inputs are still processed.
+#[test]
+fn an_archive_of_empty_folders_is_an_error_and_writes_no_model() {
+    let t = tempfile::tempdir().unwrap();
+    let (empty, ok, out) = (t.path().join("empty.zip"), t.path().join("ok.zip"), t.path().join("out"));
+    zip_bytes_of(&empty, &[("Gear Set/", b""), ("Gear Set/stl/", b"")]);
+    zip_bytes_of(&ok, &[("Rook/rook.stl", TRIANGLE)]);
+    let r = to3mf(&[os("process"), os(&empty), os("--out-dir"), os(&out)]);
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("empty.zip: the archive holds no files (only 2 empty folders)"), "{stderr}");
+    assert!(!out.exists() || listing(&out).is_empty(), "{:?}", listing(&out));
+    let r = to3mf(&[os("process"), os(&empty), os(&ok), os("--out-dir"), os(&out)]);
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("empty.zip: the archive holds no files"), "{stderr}");
+    assert_eq!(listing(&out), ["rook/datapackage.json", "rook/rook-preview.png", "rook/rook.3mf"]);
+}
