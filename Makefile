@@ -82,7 +82,7 @@ bench: release site
 # runs each for 30 s with a fixed seed, so a regression on the seeds is caught.
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS ?=
-FUZZ_TARGETS = convert text_formats threemf_metadata threemf_model archive datapackage deflate
+FUZZ_TARGETS = convert text_formats threemf_metadata threemf_model threemf_graph archive datapackage deflate
 fuzz:
 	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz
 	fuzz/seed.sh

@@ -4,7 +4,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 shared="$here/../../shared/corpus"
-for t in convert text_formats threemf_metadata threemf_model archive datapackage deflate; do mkdir -p "$here/corpus/$t"; done
+for t in convert text_formats threemf_metadata threemf_model threemf_graph archive datapackage deflate; do mkdir -p "$here/corpus/$t"; done
 find "$shared" -type f \( -iname '*.stl' -o -iname '*.obj' \) -size -256k -print0 |
   while IFS= read -r -d '' f; do
     cp "$f" "$here/corpus/convert/$(sha1sum "$f" | cut -c1-16)"

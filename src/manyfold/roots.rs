@@ -145,10 +145,12 @@ pub fn group<A>(
     out
 }
 
-/// The message of an archive that could not be listed, naming it once.
+/// The message of an archive that could not be listed, naming it once (by the name it
+/// was listed under, or by its path).
 fn named(path: &str, e: &Error) -> String {
     let message = e.to_string();
-    if message.starts_with(path) {
+    let base = path.rsplit(['/', '\\']).next().unwrap_or(path);
+    if message.starts_with(path) || message.starts_with(&format!("{base}: ")) {
         message
     } else {
         format!("{path}: {message}")
