@@ -143,6 +143,9 @@ pub struct Options {
     /// Weld corners closer than about this many millimetres (snapped to a grid of this
     /// step); 0, the default, welds bit-identical corners only and keeps every coordinate.
     pub weld_tolerance_mm: f32,
+    /// Render a picture of the placed objects into the package as `/Metadata/thumbnail.png`
+    /// (slicers and file browsers show it). Off by default, which keeps packages as they were.
+    pub thumbnail: bool,
 }
 
 impl Default for Options {
@@ -158,6 +161,7 @@ impl Default for Options {
             max_line_bytes: 1 << 20,
             max_package_bytes: 2 << 30,
             weld_tolerance_mm: 0.0,
+            thumbnail: false,
         }
     }
 }

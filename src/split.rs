@@ -10,6 +10,7 @@ use crate::mesh::Mesh;
 use crate::options::Options;
 use crate::read::{read_input, read_input_sealing, Input};
 use crate::report::Report;
+use crate::write::thumbnail::{picture_png, THUMBNAIL_SIZE};
 use crate::write::{write_3mf_head, ModelChunks, Sealed, SplitPackage};
 
 /// Like [`convert`], with the model XML compressed elsewhere: reads every input (sending
@@ -45,8 +46,12 @@ pub fn split_inputs<W: Write>(
     let meshes: Vec<Mesh> = read.into_iter().flat_map(|i| i.meshes).collect();
     let refs: Vec<&Mesh> = meshes.iter().collect();
     // The chunks first: they refuse what cannot be written before the head is.
-    match ModelChunks::new(&refs, options).and_then(|chunks| Ok((chunks, write_3mf_head(out, &refs, None, options)?))) {
-        Ok((chunks, package)) => (report, Some(Split { package, meshes, chunks, serials })),
+    let head = |chunks| {
+        let thumbnail = if options.thumbnail { picture_png(&refs, options, THUMBNAIL_SIZE) } else { None };
+        Ok((chunks, write_3mf_head(out, &refs, thumbnail.as_deref(), options)?, thumbnail))
+    };
+    match ModelChunks::new(&refs, options).and_then(head) {
+        Ok((chunks, package, thumbnail)) => (report, Some(Split { package, meshes, chunks, serials, thumbnail })),
         Err(e) => {
             report.error = Some((&e).into());
             (report, None)
@@ -63,6 +68,8 @@ pub struct Split<W: Write> {
     pub meshes: Vec<Mesh>,
     /// The model XML's chunks.
     pub chunks: ModelChunks,
+    /// The package's thumbnail (PNG), when `Options::thumbnail` asked for one.
+    pub thumbnail: Option<Vec<u8>>,
     serials: Vec<u64>,
 }
 

@@ -303,6 +303,32 @@ fn not_a_mesh_is_named_as_such() {
 }
 
 #[test]
+fn garbage_named_3mf_or_obj_is_called_what_it_is_not_never_an_incomplete_stl() {
+    for (name, what) in [("garbage_named.3mf", "not a 3MF package"), ("garbage_named.obj", "not an OBJ file")] {
+        let e = err(name);
+        assert_eq!(e.code(), "unsupported", "{name}");
+        assert!(e.to_string().contains(what) && !e.to_string().contains("STL"), "{name}: {e}");
+    }
+    // The same bytes named .stl keep the reader's own account.
+    let bytes = std::fs::read(common::fixture("garbage_named.3mf")).unwrap();
+    let e = to3mf::read_input("garbage.stl", &bytes[..], Some(bytes.len() as u64), &Options::default()).unwrap_err();
+    assert!(e.to_string().contains("not a complete binary STL"), "{e}");
+}
+
+#[test]
+fn model_in_metres_is_20_by_30_by_10_mm_read_as_metres() {
+    let size = |unit| {
+        let b = read("model_in_metres.stl", &Options { unit, ..Options::default() }).unwrap().report.objects[0]
+            .bounds
+            .unwrap();
+        [0, 1, 2].map(|k| b.max[k] - b.min[k])
+    };
+    assert_eq!(size(to3mf::Unit::Millimeter), [0.02, 0.03, 0.01]);
+    let m = size(to3mf::Unit::Meter);
+    assert!(m.iter().zip([20.0, 30.0, 10.0]).all(|(a, b)| (a - b).abs() < 1e-4), "{m:?}");
+}
+
+#[test]
 fn empty_file_says_it_is_empty() {
     let e = err("empty_file.stl");
     assert_eq!(e.to_string(), "the file is empty (0 bytes)");

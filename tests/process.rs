@@ -200,7 +200,7 @@ fn zip_sink_puts_each_model_in_its_folder() {
 #[test]
 fn a_lone_3mf_lends_its_own_thumbnail_as_the_preview() {
     let Some(corpus) = common::corpus_dir() else { return };
-    let png = to3mf::manyfold::preview::render_png(&[], 16);
+    let png = to3mf::write::thumbnail::render_png(&[], 16);
     let bytes = read(&corpus, "trimesh/unit_cube.STL");
     let input = to3mf::read_input("cube.stl", &bytes[..], None, &to3mf::Options::default()).unwrap();
     let mut project = Vec::new();

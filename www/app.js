@@ -10,6 +10,14 @@ import { pool, zip } from './to3mf.js';
 import { $, changed, download, statusEl } from './ui.js';
 
 pool(); // start the workers (and their wasm) right away
+pool().whenReady().then(() => {
+  const { version, repository } = pool().about;
+  $('version').textContent = version;
+  if (repository) {
+    $('source').querySelector('a').href = repository;
+    $('source').hidden = false;
+  }
+});
 $('pick-files').accept = MESH_ACCEPT;
 
 const mode = () => document.querySelector('input[name="mode"]:checked').value;
@@ -39,15 +47,31 @@ themeButton.addEventListener('click', () => {
 });
 
 // ---- adding files ------------------------------------------------------------------------
+// The whole window takes drops: while files are dragged over it, an overlay says so.
 const drop = $('drop');
-drop.addEventListener('dragover', (e) => {
-  e.preventDefault();
-  drop.classList.add('over');
+const overlay = $('drop-overlay');
+let dragDepth = 0; // dragenter/dragleave pairs, one per element crossed
+const dragging = (on) => {
+  overlay.hidden = !on;
+  drop.classList.toggle('over', on);
+};
+const hasFiles = (e) => [...(e.dataTransfer?.types ?? [])].includes('Files');
+document.addEventListener('dragenter', (e) => {
+  if (!hasFiles(e)) return;
+  dragDepth++;
+  dragging(true);
 });
-drop.addEventListener('dragleave', () => drop.classList.remove('over'));
-drop.addEventListener('drop', async (e) => {
+document.addEventListener('dragover', (e) => {
+  if (hasFiles(e)) e.preventDefault();
+});
+document.addEventListener('dragleave', () => {
+  dragDepth = Math.max(0, dragDepth - 1);
+  if (dragDepth === 0) dragging(false);
+});
+document.addEventListener('drop', async (e) => {
   e.preventDefault();
-  drop.classList.remove('over');
+  dragDepth = 0;
+  dragging(false);
   const { files, skipped, all, allPaths } = await fromDrop(e.dataTransfer);
   if (mode() === 'manyfold') review(all, allPaths);
   else convertFiles(files, skipped);

@@ -63,7 +63,8 @@ const AHEAD_AFTER = 16;
 
 // The converter's side. Without a port, it is the same conversion with no helper.
 // `streaming`: the file's stream, for a binary STL (see `streamed`), or null to read slices.
-export async function convertHelped(msg, wasm, streaming) {
+// With `msg.picture`, `written(blob, report)` hears of the package before its picture is made.
+export async function convertHelped(msg, wasm, streaming, written) {
   const port = msg.port ?? null;
   // A `late` request was started without a helper: one may join (it says hello), or not.
   let attached = port !== null && !msg.late;
@@ -172,8 +173,15 @@ export async function convertHelped(msg, wasm, streaming) {
     await endHelper();
   }
   const result = split.finish(); // the package's end, through sink.onChunk
+  const blob = sink.blob();
+  let picture = null;
+  if (msg.picture || msg.options?.thumbnail) {
+    if (msg.picture) written(blob, result);
+    const png = split.picture();
+    picture = png ? new Blob([png], { type: 'image/png' }) : null;
+  }
   split.free();
-  return { blob: sink.blob(), report: result };
+  return { blob, report: result, picture };
 }
 
 // The helper's side: compress the chunks of elements it is sent, until told to end, on

@@ -32,20 +32,22 @@ export class Pool {
     this.slots.push(slot);
   }
 
-  /** Resolves when at least one worker has its wasm ready. */
+  /** Resolves when at least one worker has its wasm ready (then `about` is
+   * `{version, repository}`, the core's). */
   whenReady() {
     if (this.slots.some((s) => s.ready)) return Promise.resolve();
     return new Promise((resolve) => this.readyWaiters.push(resolve));
   }
 
   /**
-   * Runs one request; resolves with the worker's answer ({blob, report} or {failed} or
-   * {cancelled}). Heavier jobs (`weight`, e.g. bytes) start first, so a batch of files of
+   * Runs one request; resolves with the worker's answer ({blob, report, picture} or {failed}
+   * or {cancelled}). `onPackage({blob, report})` hears of a 'convert' asked for a picture
+   * once its package is done, before the picture is. Heavier jobs (`weight`, e.g. bytes) start first, so a batch of files of
    * mixed sizes finishes sooner on few workers.
    */
-  run(request, { onProgress, tag, weight = 0, timeLimit = Infinity } = {}) {
+  run(request, { onProgress, onPackage, tag, weight = 0, timeLimit = Infinity } = {}) {
     return new Promise((resolve) => {
-      this.queue.push({ id: this.nextId++, request, onProgress, tag, weight, timeLimit, resolve });
+      this.queue.push({ id: this.nextId++, request, onProgress, onPackage, tag, weight, timeLimit, resolve });
       // Not at once: the other files of a batch are queued in the same task, and the
       // heaviest should start first (and an idle worker not be lent to the first file).
       if (!this.pumping) {
@@ -117,6 +119,7 @@ export class Pool {
   onMessage(slot, msg) {
     if (msg.type === 'ready') {
       slot.ready = true;
+      this.about = { version: msg.version, repository: msg.repository };
       this.readyWaiters.splice(0).forEach((r) => r());
       this.pump();
       return;
@@ -124,7 +127,8 @@ export class Pool {
     const job = slot.job;
     if (!job || msg.id !== job.id) return;
     if (msg.type === 'progress') job.onProgress?.(msg.stage, msg.done, msg.total);
-    else if (msg.type === 'done') this.finish(slot, { blob: msg.blob, report: msg.report }, msg.memory > RECYCLE_BYTES);
+    else if (msg.type === 'package') job.onPackage?.({ blob: msg.blob, report: msg.report });
+    else if (msg.type === 'done') this.finish(slot, { blob: msg.blob, report: msg.report, picture: msg.picture }, msg.memory > RECYCLE_BYTES);
     else if (msg.type === 'failed') this.finish(slot, { failed: msg.message }, true);
   }
 

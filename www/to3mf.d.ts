@@ -43,6 +43,8 @@ export interface Options {
   max_package_bytes?: number;
   /** Weld corners closer than about this many millimetres; default 0 (bit-identical only). */
   weld_tolerance_mm?: number;
+  /** Embed a picture of the placed objects as `/Metadata/thumbnail.png`; default false. */
+  thumbnail?: boolean;
 }
 
 /** Where in an input a problem was found. */
@@ -138,6 +140,8 @@ export interface Result {
   report: Report | null;
   /** Why there is no package (an input's own error is in `report.inputs`); else null. */
   error: ErrorReport | StoppedError | null;
+  /** A PNG of the objects as placed (asked for with `picture`, or the thumbnail); else null. */
+  picture: Blob | null;
 }
 
 /** `stage` `'reading'` counts bytes of the current file, `'writing'` elements of the package. */
@@ -147,6 +151,10 @@ export interface ConvertOptions {
   onProgress?: Progress;
   /** Each package as it finishes, with its index in the input order. */
   onResult?: (index: number, result: Result) => void;
+  /** Also render a picture of each package, after it is done (`Result.picture`). */
+  picture?: boolean;
+  /** Each picture as it is ready, after its `onResult`. */
+  onPicture?: (index: number, picture: Blob) => void;
   /** Aborting cancels what has not finished; finished results are kept. */
   signal?: AbortSignal;
   /** All files into one package, instead of one package per file. */
@@ -255,7 +263,7 @@ export function saveModels(
 
 /** A request to a worker, as the functions above send them. */
 export type WorkerRequest =
-  | { type: 'convert'; files: File[]; options?: Options }
+  | { type: 'convert'; files: File[]; options?: Options; picture?: boolean }
   | { type: 'zip'; blobs: Blob[]; names: string[] }
   | { type: 'plan'; files: File[]; paths: string[] }
   | { type: 'export'; files: File[]; paths: string[]; models: ModelPlan[]; options?: ProcessOptions }
@@ -263,7 +271,7 @@ export type WorkerRequest =
 
 /** A worker's answer: the request's result, or why there is none. */
 export type WorkerAnswer =
-  | { blob: Blob | null; report: unknown }
+  | { blob: Blob | null; report: unknown; picture?: Blob | null }
   | { failed: string; timedOut?: true }
   | { cancelled: true };
 
@@ -274,6 +282,8 @@ export class Pool {
   readonly size: number;
   /** Jobs that had a helper worker. */
   readonly helped: number;
+  /** Once a worker is ready: the core's version and its source repository ('' if unset). */
+  readonly about?: { version: string; repository: string };
   /** Resolves when at least one worker has its wasm ready. */
   whenReady(): Promise<void>;
   /** Runs one request; heavier jobs (`weight`, e.g. bytes) start first. */
@@ -281,6 +291,8 @@ export class Pool {
     request: WorkerRequest,
     how?: {
       onProgress?: (stage: 'reading' | 'writing', done: number, total: number) => void;
+      /** A 'convert' with `picture`: its package, before the picture. */
+      onPackage?: (answer: { blob: Blob; report: unknown }) => void;
       tag?: unknown;
       weight?: number;
       timeLimit?: number;

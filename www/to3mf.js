@@ -46,12 +46,15 @@ function errorOf(answer) {
 /**
  * Converts `files` (an array of File). With `merge`, all go into one package; otherwise one
  * package per file, converted in parallel. `options` is the core's Options (layout, unit,
- * metadata: {title, ...}, compression_level). Resolves, in input order, with
- * `{name, files, blob, report, error}` per package; `onResult` sees each as it finishes.
+ * metadata: {title, ...}, compression_level, thumbnail: embed a picture as the package's
+ * thumbnail). Resolves, in input order, with `{name, files, blob, report, error, picture}`
+ * per package; `onResult` sees each as it finishes. With `picture`, each also gets a PNG
+ * (Blob) of its objects as placed, rendered after the package is done (so `onResult` comes
+ * first, `onPicture(index, picture)` after); with `options.thumbnail` it is the thumbnail.
  * Aborting `signal` cancels what has not finished; finished results are kept. Each package
  * has `timeLimit(bytes)` milliseconds (default `defaultTimeLimit`); past it, it fails.
  */
-export async function convert(files, options = {}, { onProgress, onResult, signal, merge = false, timeLimit = defaultTimeLimit } = {}) {
+export async function convert(files, options = {}, { onProgress, onResult, onPicture, picture = false, signal, merge = false, timeLimit = defaultTimeLimit } = {}) {
   const p = pool();
   const tag = Symbol('batch');
   const groups = merge ? [files] : files.map((f) => [f]);
@@ -61,19 +64,25 @@ export async function convert(files, options = {}, { onProgress, onResult, signa
     return await Promise.all(
       groups.map(async (group, index) => {
         const name = `${merge && options.metadata?.title ? options.metadata.title : stem(group[0].name)}.3mf`;
+        const resultOf = (answer) => ({ name, files: group, blob: answer.blob ?? null, report: answer.report ?? null, error: errorOf(answer), picture: null });
+        let early = null; // the package, when it came before its picture
         const answer = signal?.aborted
           ? { cancelled: true }
           : await p.run(
-              { type: 'convert', files: group, options },
+              { type: 'convert', files: group, options, picture },
               {
                 tag,
                 weight: group.reduce((n, f) => n + f.size, 0),
                 timeLimit: timeLimit(group.reduce((n, f) => n + f.size, 0)),
                 onProgress: (stage, done, total) => onProgress?.(index, stage, done, total),
+                onPackage: (a) => onResult?.(index, (early = resultOf(a))),
               },
             );
-        const result = { name, files: group, blob: answer.blob ?? null, report: answer.report ?? null, error: errorOf(answer) };
-        onResult?.(index, result);
+        // A package that came is kept even if its picture then failed or was cancelled.
+        const result = early ?? resultOf(answer);
+        if (!early) onResult?.(index, result);
+        result.picture = answer.picture ?? null;
+        if (result.picture) onPicture?.(index, result.picture);
         return result;
       }),
     );

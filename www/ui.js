@@ -10,10 +10,16 @@ export const statusEl = $('status');
 export const changed = new EventTarget();
 export const notifyChanged = () => changed.dispatchEvent(new Event('change'));
 
+/** A file size as people read it: real bytes under 1 KB (so 0 and 42 bytes say so). */
 export function size(bytes) {
-  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`;
-  return `${Math.max(1, Math.round(bytes / 1e3))} KB`;
+  if (bytes < 1000) return `${bytes} byte${bytes === 1 ? '' : 's'}`;
+  if (bytes < 1e6) return `${count(Number((bytes / 1e3).toPrecision(bytes < 1e4 ? 2 : 3)))} KB`;
+  if (bytes < 1e9) return `${(bytes / 1e6).toFixed(1)} MB`;
+  return `${count(Number((bytes / 1e9).toFixed(2)))} GB`;
 }
+
+/** A number with thousands separators. */
+export const count = (n) => n.toLocaleString('en');
 
 export function el(tag, className, text) {
   const e = document.createElement(tag);

@@ -5,16 +5,19 @@
 // work is in io.js, helper.js (two workers on one big file) and manyfold.js.
 //
 // Protocol (every message carries the request's `id`):
-//   in:  {id, type: 'convert', files: File[], options}
+//   in:  {id, type: 'convert', files: File[], options, picture}   (picture: also a PNG of it)
 //        {id, type: 'zip', blobs: Blob[], names: string[]}
 //        {id, type: 'plan', files: File[], paths: string[]}
 //        {id, type: 'export', files, paths, models, options}   (a zip of Manyfold model folders)
 //        {id, type: 'export-files', files, paths, models, options, taken}   (the folders' files)
 //        {id, type: 'help', port} and {id, type: 'end-help'}, and a 'convert' with a `port`
 //        (and maybe `late: true`): two workers on one file, see helper.js
-//   out: {type: 'ready'} once, then per request
+//   out: {type: 'ready', version, repository} once, then per request
 //        {id, type: 'progress', stage, done, total}
-//        {id, type: 'done', blob: Blob | null, report, memory}  (memory: wasm bytes now held)
+//        {id, type: 'package', blob, report}   (a 'convert' with `picture`: the package is
+//                                               done, its picture is being rendered)
+//        {id, type: 'done', blob: Blob | null, report, picture: Blob | null, memory}
+//                                              (memory: wasm bytes now held)
 //        {id, type: 'failed', message}   (a panic or other crash: this worker is then replaced)
 
 // Two builds of the core: the lean converter (STL, OBJ), loaded at once, and the full one
@@ -28,7 +31,8 @@ let memory = null; // the lean module's wasm memory
 const ready = init().then((exports) => {
   memory = exports.memory;
   lean.setBuffers(take);
-  postMessage({ type: 'ready' });
+  const [version, repository] = lean.about();
+  postMessage({ type: 'ready', version, repository });
   // A small conversion, so the user's first file runs on optimised code (see warm.rs); a
   // request that comes meanwhile waits for it.
   lean.warmUp();
@@ -67,10 +71,13 @@ async function run(msg, wasm, opened) {
   if (msg.type === 'convert') {
     // An unreadable file goes the stream's way too, which reports its error.
     const streaming = opened !== null && (opened.error || wasm.isBinaryStl(opened.head)) ? opened : null;
-    if (msg.port || streaming) return convertHelped(msg, wasm, streaming);
+    // The package goes out before its picture is rendered, so its download never waits.
+    const written = (blob, report) => postMessage({ id: msg.id, type: 'package', blob, report });
+    if (msg.port || streaming) return convertHelped(msg, wasm, streaming, written);
     const sink = blobSink('model/3mf');
-    const out = wasm.convertFilesStreaming(msg.files, msg.options ?? {}, sink.onChunk, progressReporter(msg.id));
-    return { blob: sink.blob(), report: out.report };
+    const onWritten = (out) => written(sink.blob(), out.report);
+    const out = wasm.convertFilesStreaming(msg.files, msg.options ?? {}, sink.onChunk, progressReporter(msg.id), !!msg.picture, onWritten);
+    return { blob: sink.blob(), report: out.report, picture: png(out.picture) };
   }
   if (msg.type === 'zip') {
     const sink = blobSink('application/zip');
@@ -79,6 +86,8 @@ async function run(msg, wasm, opened) {
   }
   throw new Error(`unknown request ${msg.type}`);
 }
+
+const png = (bytes) => (bytes ? new Blob([bytes], { type: 'image/png' }) : null);
 
 onmessage = async ({ data: msg }) => {
   if (msg.type === 'end-help') return endHelpRequest(msg.id);
@@ -90,9 +99,9 @@ onmessage = async ({ data: msg }) => {
     const wasm = await moduleFor(msg, opened);
     // Both modules' memories count: the pool recycles a worker that holds too much.
     held = () => memory.buffer.byteLength + (wasm.memory !== memory ? wasm.memory.buffer.byteLength : 0);
-    const { blob, report } = await run(msg, wasm, opened);
+    const { blob, report, picture = null } = await run(msg, wasm, opened);
     await opened?.close();
-    postMessage({ id: msg.id, type: 'done', blob, report, memory: held() });
+    postMessage({ id: msg.id, type: 'done', blob, report, picture, memory: held() });
   } catch (e) {
     await opened?.close();
     if (e && e.report) {

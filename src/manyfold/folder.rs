@@ -201,7 +201,7 @@ pub fn write_model(
         if needs_preview && preview.is_none() {
             let placed = crate::write::layout::placements(&all, convert.layout, convert.spacing_mm)?;
             let scene: Vec<(&Mesh, [f32; 3])> = all.iter().copied().zip(placed).collect();
-            preview = Some(super::preview::render_png(&scene, 512));
+            preview = Some(crate::write::thumbnail::render_png(&scene, 512));
         }
         // The package thumbnail part is a PNG; a JPEG from a 3MF input stays beside it only.
         let thumbnail = preview.as_deref().filter(|p| p.starts_with(b"\x89PNG"));

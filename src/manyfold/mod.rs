@@ -3,14 +3,13 @@
 //!
 //! [`roots`] groups dropped inputs, [`archive`] lists and opens archives with limits, [`plan`]
 //! groups their files into models, [`edit`] applies the user's changes to that plan,
-//! [`readme`] and [`datapackage`] gather and write the metadata, [`preview`] renders a picture
-//! for a model without one, and [`folder`] writes each model through a [`folder::Sink`].
+//! [`readme`] and [`datapackage`] gather and write the metadata, [`crate::write::thumbnail`]
+//! renders a picture for a model without one, and [`folder`] writes each model through a [`folder::Sink`].
 
 pub mod archive;
 pub mod datapackage;
 pub mod edit;
 pub mod folder;
 pub mod plan;
-pub mod preview;
 pub mod readme;
 pub mod roots;

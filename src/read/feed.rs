@@ -4,7 +4,7 @@ use std::sync::mpsc::SyncSender;
 
 use super::format::Format;
 use super::reading::{Input, Reading};
-use super::sniff::{is_binary_stl, sniff, HEAD};
+use super::sniff::{is_binary_stl, misnamed, sniff, HEAD};
 use super::stl::Records;
 use crate::error::{Error, Result};
 use crate::options::Options;
@@ -49,7 +49,7 @@ impl BinaryStlFeed {
             self.start()?;
         }
         match &mut self.records {
-            Some(records) => records.feed(bytes, &mut self.reading),
+            Some(records) => records.feed(bytes, &mut self.reading).map_err(|e| misnamed(&self.reading.report.name, e)),
             None => unreachable!("started above"),
         }
     }
@@ -61,8 +61,10 @@ impl BinaryStlFeed {
             return Err(Error::unsupported("not a binary STL: read it whole instead"));
         }
         let head = std::mem::take(&mut self.head);
-        let mut records = Records::start(&head[..head.len().min(84)], &mut self.reading)?;
-        records.feed(&head[84..], &mut self.reading)?;
+        let name = self.reading.report.name.clone();
+        let mut records =
+            Records::start(&head[..head.len().min(84)], &mut self.reading).map_err(|e| misnamed(&name, e))?;
+        records.feed(&head[84..], &mut self.reading).map_err(|e| misnamed(&name, e))?;
         self.records = Some(records);
         Ok(())
     }
@@ -73,7 +75,7 @@ impl BinaryStlFeed {
             self.start()?;
         }
         let records = self.records.take().expect("started above");
-        records.finish(&mut self.reading)?;
+        records.finish(&mut self.reading).map_err(|e| misnamed(&self.reading.report.name, e))?;
         self.reading.early = None;
         self.reading.finish(self.count, EarlyChunks::default())
     }

@@ -25,6 +25,7 @@ use crate::error::{Error, Position};
 use crate::options::Options;
 use crate::write::chunk::{EarlyChunks, Sealed};
 use reading::{read_full, Counted, Reading};
+pub(crate) use sniff::misnamed;
 use sniff::sniff;
 
 /// Reads one STL, OBJ or 3MF, recognised by content (never by extension), and welds its meshes.
@@ -95,7 +96,13 @@ fn read<R: Read>(name: &str, mut reader: R, size_hint: Option<u64>, options: &Op
         input.report.warnings.insert(0, "UTF-16 text: read as UTF-8".to_string());
         return Ok(input);
     }
-    let format = sniff(&head)?;
+    let format = match sniff(&head) {
+        // Text that is no mesh, named as a 3MF.
+        Err(e) if text::is_text(&head) && name.to_ascii_lowercase().ends_with(".3mf") => {
+            return Err(sniff::misnamed(name, e))
+        }
+        r => r?,
+    };
     let mut counted = Counted { inner: reader, count: got as u64 };
     let mut reading = Reading::new(name, format, size_hint, options);
     let threads = options.threads();
@@ -129,7 +136,7 @@ fn read<R: Read>(name: &str, mut reader: R, size_hint: Option<u64>, options: &Op
 /// Reads the meshes of one input of a known format; `head` was taken from `counted`.
 fn read_format<R: Read>(format: Format, head: &[u8], counted: &mut Counted<R>, reading: &mut Reading) -> Result<()> {
     match format {
-        Format::BinaryStl => stl::read_binary(head, counted, reading),
+        Format::BinaryStl => stl::read_binary(head, counted, reading).map_err(|e| misnamed(&reading.report.name, e)),
         Format::AsciiStl => stl::read_ascii(head, counted, reading),
         #[cfg(feature = "read3mf")]
         Format::ThreeMf => {

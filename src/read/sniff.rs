@@ -46,6 +46,22 @@ pub(crate) fn sniff(head: &[u8]) -> Result<Format> {
     }
 }
 
+/// The error for a file named `.3mf` or `.obj` whose content is neither (sniffing fell back
+/// to binary STL, or it is other text): what its name promises and that it is not that,
+/// never that it is not a complete STL. Other names keep the reader's own error.
+pub(crate) fn misnamed(name: &str, e: Error) -> Error {
+    let ext = name.rsplit_once('.').map(|(_, ext)| ext.to_ascii_lowercase());
+    match ext.as_deref() {
+        Some("3mf") => Error::unsupported(
+            "not a 3MF package: a 3MF is a zip archive and this file is not one (it is damaged, or not a 3D model)",
+        ),
+        Some("obj") => Error::unsupported(
+            "not an OBJ file: an OBJ is text and this file is binary (it is damaged, or not a 3D model)",
+        ),
+        _ => e,
+    }
+}
+
 /// Whether a file whose first bytes (4096, or the whole file if shorter) are `head` is read
 /// as a binary STL.
 pub fn is_binary_stl(head: &[u8]) -> bool {

@@ -9,6 +9,7 @@ mod deflate;
 pub mod layout;
 mod model;
 mod number;
+pub mod thumbnail;
 mod xml;
 pub(crate) mod zip;
 
@@ -27,7 +28,7 @@ use zip::ZipWriter;
 
 /// Writes `meshes` as one 3MF package to `out`, one named object each, placed as
 /// `options.layout` says. `thumbnail_png`, if given, becomes `/Metadata/thumbnail.png`
-/// with its package relationship. `progress` is called now and then with
+/// with its package relationship; without one, `options.thumbnail` renders it. `progress` is called now and then with
 /// (elements written, elements in all).
 pub fn write_3mf<W: Write>(
     out: W,
@@ -53,7 +54,8 @@ pub(crate) fn write<W: Write>(
     let level = options.compression_level.min(9);
     // Before the first byte: what cannot be written is refused with nothing written.
     let model = Model::new(meshes, options)?;
-    let mut zip = head(out, meshes, thumbnail_png, level)?;
+    let rendered = rendered(thumbnail_png, meshes, options);
+    let mut zip = head(out, meshes, thumbnail_png.or(rendered.as_deref()), level)?;
     let threads = options.threads();
     let total = model.elements.iter().sum();
     let mut done = 0;
@@ -67,6 +69,14 @@ pub(crate) fn write<W: Write>(
     zip.finish_entry(crc, model_bytes)?;
     let (_, package_bytes) = zip.finish()?;
     Ok(PackageStats { objects: meshes.len() as u64, model_bytes, package_bytes })
+}
+
+/// The thumbnail `options.thumbnail` asks for, when none is given.
+fn rendered(given: Option<&[u8]>, meshes: &[&Mesh], options: &Options) -> Option<Vec<u8>> {
+    match given {
+        None if options.thumbnail => thumbnail::picture_png(meshes, options, thumbnail::THUMBNAIL_SIZE),
+        _ => None,
+    }
 }
 
 /// Every part before the model's data, and the model's local header.
@@ -96,14 +106,16 @@ pub struct SplitPackage<W: Write> {
 /// and placed in order after these bytes, and then [`SplitPackage::finish`], make the same
 /// package as `write_3mf` does. Make the chunks first: [`ModelChunks::new`] refuses what
 /// `write_3mf` refuses (a mesh placed beyond the coordinates 3MF readers accept), this only
-/// an empty list of objects or one without a triangle.
+/// an empty list of objects or one without a triangle. Without `thumbnail_png`,
+/// `options.thumbnail` renders one, as `write_3mf` does.
 pub fn write_3mf_head<W: Write>(
     out: W,
     meshes: &[&Mesh],
     thumbnail_png: Option<&[u8]>,
     options: &Options,
 ) -> Result<SplitPackage<W>> {
-    let zip = head(out, meshes, thumbnail_png, options.compression_level.min(9))?;
+    let rendered = rendered(thumbnail_png, meshes, options);
+    let zip = head(out, meshes, thumbnail_png.or(rendered.as_deref()), options.compression_level.min(9))?;
     Ok(SplitPackage { zip, objects: meshes.len() as u64 })
 }
 

@@ -96,7 +96,9 @@ test('two dropped STLs and a broken file: the good ones download as valid 3MF, t
   assert.equal(await rows.count(), 3);
   assert.equal(await page.locator('#rows > li.state-done').count(), 2);
   const failed = page.locator('#rows > li.state-failed');
-  assert.match(await failed.locator('.error').textContent(), /ascii_bad_vertex\.stl: line 5: malformed vertex line/);
+  // Plain words first; the core's message, without the row's own file name, in the details.
+  assert.equal(await failed.locator('.error .headline').textContent(), 'This file is damaged or is not a 3D model.');
+  assert.match(await failed.locator('.error details').textContent(), /^Detailsline 5: malformed vertex line/);
   assert.match(await rows.nth(1).locator('.facts').textContent(), /1 object · 1,280 triangles/);
 
   const saved = [];
@@ -149,7 +151,7 @@ test('dropped files merge into one package when asked, with the title', { timeou
   await waitFinished();
   assert.equal(await page.locator('#rows > li.state-done').count(), 1);
   assert.match(await page.locator('#rows > li .facts').textContent(), /2 objects/);
-  assert.equal(await page.locator('#rows button.download').textContent(), 'Download Two parts.3mf');
+  assert.equal(await page.locator('#rows button.download').textContent(), 'Download 3MF Two parts.3mf');
   await page.uncheck('#merge');
   await page.fill('#title', '');
 });
@@ -469,7 +471,8 @@ for (const [kind, make] of [['binary', (p) => bigStl(p, 800_000)], ['ASCII', (p)
     const got = join(out, `split-${kind}-page.3mf`);
     await download.saveAs(got);
     const want = join(out, `split-${kind}-cli.3mf`);
-    execFileSync('cargo', ['run', '-q', '-p', 'to3mf-cli', '--', 'convert', big, '-o', want, '-q'], { cwd: root });
+    // The page titles a package with its file's name and embeds its picture by default.
+    execFileSync('cargo', ['run', '-q', '-p', 'to3mf-cli', '--', 'convert', big, '-o', want, '-q', '--thumbnail', '--title', `split-${kind}`], { cwd: root });
     assert.ok(readFileSync(got).equals(readFileSync(want)), 'the same bytes as the native CLI');
     assert.deepEqual(validate([got]).map((v) => v.ok), [true]);
   });
@@ -493,7 +496,7 @@ test("a worker left idle by a batch's quick file helps the slow one, and its pac
   const got = join(out, 'late-slow-page.3mf');
   await download.saveAs(got);
   const want = join(out, 'late-slow-cli.3mf');
-  execFileSync('cargo', ['run', '-q', '-p', 'to3mf-cli', '--', 'convert', slow, '-o', want, '-q'], { cwd: root });
+  execFileSync('cargo', ['run', '-q', '-p', 'to3mf-cli', '--', 'convert', slow, '-o', want, '-q', '--thumbnail', '--title', 'late-slow'], { cwd: root });
   assert.ok(readFileSync(got).equals(readFileSync(want)), 'the same bytes as the native CLI');
 });
 

@@ -29,6 +29,7 @@ pub(crate) fn convert(args: ConvertArgs) -> ExitCode {
         compression_level: args.level,
         threads: args.threads,
         weld_tolerance_mm: args.weld_tolerance,
+        thumbnail: args.thumbnail,
         ..Options::default()
     };
     options.metadata.title = args.title.clone();

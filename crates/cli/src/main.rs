@@ -68,6 +68,10 @@ struct ConvertArgs {
     /// Print the report as JSON on stdout.
     #[arg(long)]
     json: bool,
+    /// Embed a rendered picture of the objects as the package's thumbnail
+    /// (/Metadata/thumbnail.png), which slicers and file browsers show.
+    #[arg(long)]
+    thumbnail: bool,
     /// No progress bar and no summary lines (errors are still printed).
     #[arg(short, long)]
     quiet: bool,

@@ -49,23 +49,61 @@ pub(crate) fn progress_of(on_progress: &Option<js_sys::Function>) -> impl Fn(&st
 /// package goes to `onChunk(Uint8Array)` in pieces of about 1 MiB as it is written (so no
 /// whole copy is kept in wasm memory), and `onProgress(stage, done, total)` hears of stage
 /// `"reading"` (bytes of the current file) and `"writing"` (elements of the package).
-/// Returns `{ package: null, report }`, or throws a JS `Error` carrying the report when no
-/// package could be written (the chunks are then no package).
+/// Returns `{ package: null, report, picture }`, or throws a JS `Error` carrying the report
+/// when no package could be written (the chunks are then no package). `picture` is a PNG
+/// (Uint8Array) of the objects as placed: the package's thumbnail when `options.thumbnail`
+/// asks for one, else rendered after the package is written when `picture` is true (then
+/// `onWritten(result)` hears of the package first, so its download need not wait), else null.
 #[wasm_bindgen(js_name = convertFilesStreaming)]
 pub fn convert_files_streaming(
     files: js_sys::Array,
     options: JsValue,
     on_chunk: js_sys::Function,
     on_progress: Option<js_sys::Function>,
+    picture: Option<bool>,
+    on_written: Option<js_sys::Function>,
 ) -> Result<JsValue, JsValue> {
     let options = self::options(options)?;
     let reader = reader()?;
     let progress = progress_of(&on_progress);
-    let inputs = inputs(&files, &reader, &progress)?;
+    let mut report = to3mf::Report::default();
+    let mut read = Vec::new();
+    for (name, file, size) in inputs(&files, &reader, &progress)? {
+        match to3mf::read_input(&name, file, size, &options) {
+            Ok(input) => {
+                report.inputs.push(input.report.clone());
+                read.push(input);
+            }
+            Err(e) => report.inputs.push(to3mf::failed_report(&name, &e)),
+        }
+    }
+    let meshes: Vec<&to3mf::Mesh> = read.iter().flat_map(|i| i.meshes.iter()).collect();
+    let thumbnail = if options.thumbnail { picture_of(&meshes, &options) } else { None };
     let out = std::io::BufWriter::with_capacity(1 << 20, ChunkOut(on_chunk));
-    let report =
-        to3mf::convert(inputs, out, &options, &mut |done, total| progress("writing", done as f64, total as f64));
-    result(&report)
+    let progress = &mut |done, total| progress("writing", done as f64, total as f64);
+    match to3mf::write_3mf(out, &meshes, thumbnail.as_deref(), &options, progress) {
+        Ok(stats) => report.written(stats),
+        Err(e) => report.error = Some((&e).into()),
+    }
+    let out = result(&report)?;
+    let picture = match thumbnail {
+        Some(png) => Some(png),
+        None if picture == Some(true) => {
+            if let Some(f) = &on_written {
+                let _ = f.call1(&JsValue::NULL, &out);
+            }
+            picture_of(&meshes, &options)
+        }
+        None => None,
+    };
+    let picture = picture.map_or(JsValue::NULL, |png| js_sys::Uint8Array::from(&png[..]).into());
+    js_sys::Reflect::set(&out, &"picture".into(), &picture)?;
+    Ok(out)
+}
+
+/// The picture of `meshes` as placed, at the thumbnail's size.
+pub(crate) fn picture_of(meshes: &[&to3mf::Mesh], options: &to3mf::Options) -> Option<Vec<u8>> {
+    to3mf::write::thumbnail::picture_png(meshes, options, to3mf::write::thumbnail::THUMBNAIL_SIZE)
 }
 
 /// Writes one ZIP archive of `blobs` named `names`, each stored as it is (for 3MF

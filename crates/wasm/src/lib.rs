@@ -24,6 +24,14 @@ pub use manyfold::{export_model_files, export_models, extract_file, plan_models}
 #[cfg(target_arch = "wasm32")]
 pub use split::{compress_elements, convert_files_split, is_binary_stl, SplitConversion, StlFeed};
 
+/// The version of to3mf and where its source is (Cargo.toml's `repository`; empty if unset),
+/// for the page's "About".
+#[cfg(target_arch = "wasm32")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn about() -> js_sys::Array {
+    js_sys::Array::of2(&env!("CARGO_PKG_VERSION").into(), &env!("CARGO_PKG_REPOSITORY").into())
+}
+
 /// Runs once when the module is instantiated.
 #[cfg(target_arch = "wasm32")]
 #[wasm_bindgen::prelude::wasm_bindgen(start)]

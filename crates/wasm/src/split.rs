@@ -6,7 +6,7 @@
 
 use wasm_bindgen::prelude::*;
 
-use crate::convert::{options, progress_of, result};
+use crate::convert::{options, picture_of, progress_of, result};
 use crate::io::{copy_out, inputs, reader, short_read, taken, unreadable, ChunkOut};
 
 /// A conversion whose model XML is compressed in chunks, some here and some by a helper
@@ -20,6 +20,8 @@ pub struct SplitConversion {
     report: to3mf::Report,
     meshes: Vec<to3mf::Mesh>,
     chunks: to3mf::ModelChunks,
+    options: to3mf::Options,
+    thumbnail: Option<Vec<u8>>,
     sums: Vec<Option<to3mf::ChunkSums>>,
     /// The chunk each sealed run is, in the order they were sent (-1: its mesh was left out).
     sealed: Vec<i32>,
@@ -88,6 +90,21 @@ impl SplitConversion {
         serde_wasm_bindgen::to_value(&self.report).map_err(|e| JsError::new(&e.to_string()).into())
     }
 
+    /// A PNG of the objects as placed: the package's thumbnail if it has one, else
+    /// rendered now (call it after `finish`, so the package need not wait for it).
+    pub fn picture(&self) -> Option<js_sys::Uint8Array> {
+        let rendered;
+        let png = match &self.thumbnail {
+            Some(png) => png,
+            None => {
+                let refs: Vec<&to3mf::Mesh> = self.meshes.iter().collect();
+                rendered = picture_of(&refs, &self.options)?;
+                &rendered
+            }
+        };
+        Some(js_sys::Uint8Array::from(&png[..]))
+    }
+
     fn index(&self, k: u32) -> Result<usize, JsError> {
         let k = k as usize;
         if k < self.sums.len() {
@@ -125,7 +142,7 @@ pub fn convert_files_split(
     let inputs = inputs(&files, &reader, &progress)?;
     // No buffering: what `onChunk` gets before the call returns must be the whole head.
     let (report, split) = to3mf::convert_split(inputs, ChunkOut(on_chunk), &options, sealer.sender());
-    sealer.conversion(report, split)
+    sealer.conversion(report, split, options)
 }
 
 /// Hands the chunks sealed while reading to JS, numbered in the order sent.
@@ -174,6 +191,7 @@ impl Sealer {
         &self,
         report: to3mf::Report,
         split: Option<to3mf::Split<ChunkOut>>,
+        options: to3mf::Options,
     ) -> Result<SplitConversion, JsValue> {
         self.drain();
         let Some(split) = split else {
@@ -181,8 +199,8 @@ impl Sealer {
         };
         let sealed = self.sent.borrow().iter().map(|run| split.chunk_of(run).map_or(-1, |k| k as i32)).collect();
         let sums = vec![None; split.chunks.len()];
-        let to3mf::Split { package, meshes, chunks, .. } = split;
-        Ok(SplitConversion { package: Some(package), report, meshes, chunks, sums, sealed })
+        let to3mf::Split { package, meshes, chunks, thumbnail, .. } = split;
+        Ok(SplitConversion { package: Some(package), report, meshes, chunks, options, thumbnail, sums, sealed })
     }
 }
 
@@ -250,7 +268,7 @@ impl StlFeed {
     pub fn finish(&mut self, on_chunk: js_sys::Function) -> Result<SplitConversion, JsValue> {
         let input = self.input()?;
         let (report, split) = to3mf::split_inputs(vec![(self.name.clone(), input)], ChunkOut(on_chunk), &self.options);
-        self.sealer.conversion(report, split)
+        self.sealer.conversion(report, split, self.options.clone())
     }
 
     fn input(&mut self) -> Result<to3mf::Result<to3mf::Input>, JsError> {

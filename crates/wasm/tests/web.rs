@@ -56,8 +56,43 @@ fn streamed(files: &[web_sys::File], options: JsValue) -> Result<(JsValue, Vec<u
     let chunks = js_sys::Array::new();
     let on_chunk = collect(&chunks);
     let files: js_sys::Array = files.iter().collect();
-    let out = to3mf_wasm::convert_files_streaming(files, options, function(&on_chunk), None)?;
+    let out = to3mf_wasm::convert_files_streaming(files, options, function(&on_chunk), None, None, None)?;
     Ok((out, joined(&chunks)))
+}
+
+/// Asked for a picture, the package is handed over first (`onWritten`), then the PNG comes
+/// with the result; with `thumbnail` on, it is the package's own thumbnail.
+#[wasm_bindgen_test]
+fn a_picture_comes_after_the_package_or_is_its_thumbnail() {
+    let bytes = include_bytes!("../../../tests/fixtures/binary_negative_zero.stl");
+    let files: js_sys::Array = [file("n.stl", bytes)].iter().collect();
+    let chunks = js_sys::Array::new();
+    let on_chunk = collect(&chunks);
+    let written = js_sys::Array::new();
+    let on_written = collect(&written);
+    let out = to3mf_wasm::convert_files_streaming(
+        files.clone(),
+        JsValue::UNDEFINED,
+        function(&on_chunk),
+        None,
+        Some(true),
+        Some(function(&on_written)),
+    )
+    .unwrap();
+    assert_eq!(written.length(), 1, "the package was announced before its picture");
+    let picture = js_sys::Uint8Array::new(&get(&out, &["picture"])).to_vec();
+    assert_eq!(&picture[..8], b"\x89PNG\r\n\x1a\n");
+    let options = js_sys::JSON::parse(r#"{"thumbnail": true}"#).unwrap();
+    let thumbnailed = js_sys::Array::new();
+    let on_chunk = collect(&thumbnailed);
+    let out = to3mf_wasm::convert_files_streaming(files, options, function(&on_chunk), None, Some(true), None).unwrap();
+    assert_eq!(
+        js_sys::Uint8Array::new(&get(&out, &["picture"])).to_vec(),
+        picture,
+        "the same picture, as the thumbnail"
+    );
+    let package = joined(&thumbnailed);
+    assert!(package.windows(picture.len()).any(|w| w == picture), "the package holds it");
 }
 
 #[wasm_bindgen_test]
@@ -124,6 +159,8 @@ fn streamed_chunks_form_the_same_package_and_progress_is_reported() {
         JsValue::UNDEFINED,
         function(&on_chunk),
         Some(function(&on_progress)),
+        None,
+        None,
     )
     .unwrap();
     assert!(get(&out, &["package"]).is_null());
@@ -295,7 +332,7 @@ fn pieces_go_into_the_buffers_given_and_the_package_is_the_same() {
         let streamed = js_sys::Array::new();
         let on_chunk = collect(&streamed);
         let files = js_sys::Array::of1(&file("grid.stl", &stl));
-        to3mf_wasm::convert_files_streaming(files, JsValue::UNDEFINED, function(&on_chunk), None).unwrap();
+        to3mf_wasm::convert_files_streaming(files, JsValue::UNDEFINED, function(&on_chunk), None, None, None).unwrap();
         let (head, sealed) = (js_sys::Array::new(), js_sys::Array::new());
         let on_head = collect(&head);
         let on_sealed = collect3(&sealed);

@@ -1,8 +1,25 @@
-//! A small software rasteriser for preview pictures: meshes seen from the front-left and
-//! above, shaded by their faces, on a transparent background. In the core, so the CLI, the
-//! browser and the tests get the same picture.
+//! A small software rasteriser for pictures of models: meshes seen from the front-left and
+//! above, shaded by their faces, on a transparent background. In the core (lean build
+//! included), so the CLI, the browser and the tests get the same picture, and a package can
+//! carry it as its thumbnail.
 
+use super::layout::placements;
 use crate::mesh::Mesh;
+use crate::options::Options;
+
+/// The side of a package's thumbnail, in pixels (what slicers show in their file lists).
+pub const THUMBNAIL_SIZE: u32 = 256;
+
+/// A `size`×`size` PNG of `meshes` placed as `options` say (several objects shown together),
+/// or `None` when there is nothing to draw or they cannot be placed (writing then fails too).
+pub fn picture_png(meshes: &[&Mesh], options: &Options, size: u32) -> Option<Vec<u8>> {
+    if meshes.iter().all(|m| m.triangles.is_empty()) {
+        return None;
+    }
+    let placed = placements(meshes, options.layout, options.spacing_mm).ok()?;
+    let scene: Vec<(&Mesh, [f32; 3])> = meshes.iter().copied().zip(placed).collect();
+    Some(render_png(&scene, size))
+}
 
 /// Renders `meshes` (each moved by its translation) to a `size`×`size` RGBA PNG.
 pub fn render_png(meshes: &[(&Mesh, [f32; 3])], size: u32) -> Vec<u8> {
@@ -18,9 +35,11 @@ pub fn render_png(meshes: &[(&Mesh, [f32; 3])], size: u32) -> Vec<u8> {
 }
 
 /// The view: turned 35° around z and tilted 30° down, so three sides show.
+/// The sines and cosines are constants, not `sin()` calls: libm's last bit differs between
+/// native and wasm builds, and the picture is part of packages that must match byte for byte.
 fn view(p: [f32; 3]) -> [f32; 3] {
-    let (sa, ca) = (35f32.to_radians().sin(), 35f32.to_radians().cos());
-    let (se, ce) = (30f32.to_radians().sin(), 30f32.to_radians().cos());
+    let (sa, ca) = (0.573_576_4_f32, 0.819_152_f32);
+    let (se, ce) = (0.5_f32, 0.866_025_4_f32);
     let x = p[0] * ca - p[1] * sa;
     let y = p[0] * sa + p[1] * ca;
     // Screen x to the right, screen y up, depth towards the viewer.
