@@ -1,7 +1,8 @@
 // Browser benchmark: the built site (_site) in Debian's Chromium, driven by playwright-core.
 // Prints page weight (gzipped), worker-ready time, the ~100 MB benchmark STL converted in a
-// worker against the native CLI on the same file, the tab's peak memory, and 8 medium files
-// through the worker pool against one after another. Numbers, not assertions.
+// worker against the native CLI on the same file (and what its picture costs), the tab's
+// peak memory, and 8 medium files through the worker pool against one after another.
+// Numbers, not assertions.
 //
 // Needs `make site`, the release CLI and bench/out/inputs from `python3 bench/bench.py`.
 
@@ -69,7 +70,9 @@ const readyMs = await page.evaluate(async () => {
 
 // oneByOne: each file alone through the page's pool (an idle worker helps it); alone: each
 // file through a pool of one worker, so one core converts one file at a time.
-async function convertInPage(paths, { oneByOne = false, alone = false } = {}) {
+// options/picture: the core's options and convert()'s `picture`; `packageMs` is when the
+// (last) package was done, before its picture.
+async function convertInPage(paths, { oneByOne = false, alone = false, options = {}, picture = false } = {}) {
   await page.evaluate(() => {
     document.getElementById('bench-input')?.remove();
     const input = Object.assign(document.createElement('input'), { type: 'file', multiple: true, id: 'bench-input' });
@@ -77,24 +80,26 @@ async function convertInPage(paths, { oneByOne = false, alone = false } = {}) {
     document.body.append(input);
   });
   await page.setInputFiles('#bench-input', paths);
-  return page.evaluate(async ({ oneByOne, alone }) => {
+  return page.evaluate(async ({ oneByOne, alone, options, picture }) => {
     const { convert } = await import('./www/to3mf.js');
     const { Pool } = await import('./www/pool.js');
     const files = [...document.getElementById('bench-input').files];
     window.solo ??= new Pool(1);
     await window.solo.whenReady();
     const t = performance.now();
+    let packageMs = 0;
+    const how = { picture, onResult: () => (packageMs = performance.now() - t) };
     const results = [];
     if (alone) {
       for (const f of files) {
         const a = await window.solo.run({ type: 'convert', files: [f], options: {} }, { weight: f.size });
         results.push(a.failed ? { error: { message: a.failed } } : a);
       }
-    } else if (oneByOne) for (const f of files) results.push(...(await convert([f], {})));
-    else results.push(...(await convert(files, {})));
+    } else if (oneByOne) for (const f of files) results.push(...(await convert([f], options, how)));
+    else results.push(...(await convert(files, options, how)));
     const ms = performance.now() - t;
-    return { ms, bytes: results.reduce((n, r) => n + (r.blob?.size ?? 0), 0), errors: results.filter((r) => r.error).map((r) => r.error.message) };
-  }, { oneByOne, alone });
+    return { ms, packageMs, bytes: results.reduce((n, r) => n + (r.blob?.size ?? 0), 0), errors: results.filter((r) => r.error).map((r) => r.error.message) };
+  }, { oneByOne, alone, options, picture });
 }
 
 // One big file: best of 7 in the page and of 7 native CLI runs, alternating, so both see the
@@ -123,6 +128,22 @@ for (let i = 0; i < 7; i++) {
   nativeMs = Math.min(nativeMs, Number(process.hrtime.bigint() - t) / 1e6);
 }
 const size = statSync(big).size;
+
+// The picture of the big file: asked for after its package (the page's way with the
+// thumbnail off: the download is offered first, then the picture is drawn), and embedded as
+// the thumbnail (drawn before the package's head). Best of 3, alternating with a plain run.
+let pictureMs = Infinity;
+let thumbnailMs = Infinity;
+let plainMs = Infinity;
+for (let i = 0; i < 3; i++) {
+  const p = await convertInPage([big], { picture: true });
+  const t = await convertInPage([big], { options: { thumbnail: true } });
+  const q = await convertInPage([big]);
+  for (const r of [p, t, q]) if (r.errors.length) throw new Error(r.errors.join('; '));
+  pictureMs = Math.min(pictureMs, p.ms - p.packageMs);
+  thumbnailMs = Math.min(thumbnailMs, t.ms);
+  plainMs = Math.min(plainMs, q.ms);
+}
 
 // Eight medium files: the pool in parallel vs one after another.
 const pack = readdirSync(join(inputs, 'pack')).filter((f) => /\.stl$/i.test(f)).sort().slice(0, 8).map((f) => join(inputs, 'pack', f));
@@ -175,6 +196,8 @@ const rows = [
   ['worker ready after load', `${readyMs.toFixed(0)} ms`, '<= 1000 ms'],
   [`big STL ${(size / MB).toFixed(1)} MB in the worker`, `${(bigMs / 1000).toFixed(2)} s, ${(size / MB / (bigMs / 1000)).toFixed(0)} MB/s, ${(bigOut / MB).toFixed(1)} MB out`, ''],
   ['  its first run (fresh wasm code tiers)', `${(firstMs / 1000).toFixed(2)} s`, ''],
+  ['  its picture, drawn after the package', `${pictureMs.toFixed(0)} ms = ${((100 * pictureMs) / bigMs).toFixed(1)}% of the conversion`, '<= 10%'],
+  ['  with the picture as its thumbnail / without', `${(thumbnailMs / 1000).toFixed(2)} / ${(plainMs / 1000).toFixed(2)} s = +${((100 * (thumbnailMs - plainMs)) / plainMs).toFixed(1)}%`, '<= 10%'],
   ['same file, native CLI', `${(nativeMs / 1000).toFixed(2)} s`, ''],
   ['browser / native time', (bigMs / nativeMs).toFixed(2), '<= 1.6'],
   ['tab memory added, first run (RSS peak - idle)', `${((peak - baseline) / MB).toFixed(0)} MB = ${((peak - baseline) / size).toFixed(2)} x STL`, '<= 2 x STL'],

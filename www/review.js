@@ -2,7 +2,7 @@
 // zips or saved into a folder.
 
 import { exportModels, planModels, saveModels } from './to3mf.js';
-import { $, download, el, notifyChanged, statusEl, timeLimit } from './ui.js';
+import { $, download, el, layoutFor, notifyChanged, statusEl, timeLimit } from './ui.js';
 
 /** The files dropped in Manyfold mode and the models proposed for them. */
 export const staged = { files: [], paths: [], models: [] };
@@ -68,7 +68,7 @@ function processOptions() {
   // The produced 3MFs carry today's date as their CreationDate.
   const metadata = { creation_date: new Date().toISOString().slice(0, 10) };
   return {
-    convert: { layout: $('layout').value, metadata },
+    convert: { layout: layoutFor([]), metadata },
     creator: creator || null, license: license || null, keywords, reencode_3mf: $('reencode').checked,
   };
 }

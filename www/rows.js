@@ -5,7 +5,7 @@
 import { MESH_NAMES } from './formats.js';
 import { plainError, sizeCheck, UNITS } from './words.js';
 import { convert } from './to3mf.js';
-import { $, count, download, el, notifyChanged, size, statusEl, timeLimit } from './ui.js';
+import { $, count, download, el, layoutFor, notifyChanged, size, statusEl, timeLimit } from './ui.js';
 
 const rowsEl = $('rows');
 /** Finished results with a blob, for "download all", in the order of the list. */
@@ -15,16 +15,12 @@ export const batches = new Set();
 let rowCount = 0; // rows ever made: orders "download all" as the list, not as finishing order
 
 const stemOf = (name) => name.replace(/\.[^.]*$/, '');
-const isThreeMf = (f) => /\.3mf$/i.test(f.name);
 
 /** The core's options for the files of one row, from the settings (`unit` may override). */
 function options(files, unit = $('unit').value) {
   // An empty title means the file's name, as the field promises (and the CLI's --out-dir does).
   const title = $('title').value.trim() || stemOf(files[0].name);
-  // "Automatic" keeps a 3MF's own arrangement (an assembled model's parts stay together).
-  let layout = $('layout').value;
-  if (layout === 'auto') layout = files.every(isThreeMf) ? 'keep' : 'arrange';
-  return { layout, unit, thumbnail: $('thumbnail').checked, metadata: { title } };
+  return { layout: layoutFor(files), unit, thumbnail: $('thumbnail').checked, metadata: { title } };
 }
 
 /** Whether any row is shown. */

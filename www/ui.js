@@ -39,6 +39,14 @@ export function download(name, blob) {
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
+/** The placement setting for `files`: "automatic" keeps 3MF files' own arrangement (an
+ * assembled model's parts stay together) and arranges anything else. */
+export function layoutFor(files) {
+  const v = $('layout').value;
+  if (v !== 'auto') return v;
+  return files.length > 0 && files.every((f) => /\.3mf$/i.test(f.name)) ? 'keep' : 'arrange';
+}
+
 /** The time limit setting as a function of a job's input bytes (ms). */
 export function timeLimit() {
   const v = $('time-limit').value;
