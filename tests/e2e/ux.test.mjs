@@ -118,6 +118,13 @@ for (const [w, h] of [[390, 844], [1280, 800]]) {
       assert.equal(await metres.locator('.dims').textContent(), 'Size: 0.02 × 0.03 × 0.01 mm');
       assert.match(await metres.locator('.size-warning').textContent(), /only 0\.03 mm across: too small to print/);
       await noOverflow(page, `${state} done`);
+      if (w === 390) {
+        // The narrowest screen the page promises to fit.
+        await page.setViewportSize({ width: 320, height: h });
+        await noOverflow(page, `${state} done at 320 px`);
+        await page.screenshot({ path: join(shots, `320x${h}-${scheme}-2-done.png`), fullPage: true });
+        await page.setViewportSize({ width: w, height: h });
+      }
       await axe(page, `${state} done`);
       await page.screenshot({ path: join(shots, `${state}-2-done.png`), fullPage: true });
 
@@ -263,5 +270,25 @@ test('every 3MF carries a valid thumbnail, unless the setting is off', { timeout
   const without = await convertOne('without-thumbnail.3mf');
   assert.doesNotMatch(list(without), /thumbnail/);
   assert.equal(await page.locator('#rows .picture img').count(), 1, 'the row still shows a picture');
+  await page.context().close();
+});
+
+test("a multi-part 3MF keeps its own arrangement by default, and says before what it loses", { timeout: 120_000 }, async () => {
+  const page = await open({ width: 1280, height: 800 }, 'light');
+  assert.match(await page.locator('#drop .hint').textContent(), /colours, materials and\s+slicer settings are not carried over/);
+  const input = corpus('3mf-samples/examples/core/multiple_cylinders.3mf');
+  await page.setInputFiles('#pick-files', [input]);
+  await waitFinished(page);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#rows button.download').click()]);
+  const got = join(out, 'multiple_cylinders-page.3mf');
+  await download.saveAs(got);
+  // The page's package is the CLI's with the 3MF's own placement (keep), not arranged anew.
+  const cli = (layout) => {
+    const path = join(out, `multiple_cylinders-${layout}.3mf`);
+    execFileSync('cargo', ['run', '-q', '-p', 'to3mf-cli', '--', 'convert', input, '-o', path, '-q', '--thumbnail', '--title', 'multiple_cylinders', '--layout', layout], { cwd: root });
+    return readFileSync(path);
+  };
+  assert.ok(readFileSync(got).equals(cli('keep')), 'the same bytes as the CLI with --layout keep');
+  assert.ok(!readFileSync(got).equals(cli('arrange')), 'which differs from arranging it');
   await page.context().close();
 });
