@@ -53,6 +53,7 @@ function makeRow(files, merged) {
 /** The row as it waits for its conversion. */
 function reset(row) {
   row.li.className = 'state-working';
+  if (row.pictureUrl) URL.revokeObjectURL(row.pictureUrl);
   row.picture.replaceChildren();
   const progress = el('progress');
   progress.max = 1;
@@ -174,7 +175,7 @@ function sizeWarning(row, check) {
 
 function showPicture(row, picture) {
   const img = el('img');
-  img.src = URL.createObjectURL(picture);
+  img.src = row.pictureUrl = URL.createObjectURL(picture);
   img.alt = `Picture of ${row.name}`;
   img.width = img.height = 128;
   row.picture.replaceChildren(img);
@@ -202,6 +203,8 @@ async function run(rows, note = '') {
     }),
   );
   batches.delete(controller);
+  // A package whose picture could not be drawn (or was cancelled) keeps no placeholder.
+  out.forEach(([result], i) => result.picture || rows[i].picture.querySelector('.placeholder')?.remove());
   const all = out.flat();
   const ok = all.filter((r) => r.blob).length;
   const cancelled = all.filter((r) => !r.blob && r.error?.code === 'cancelled').length;

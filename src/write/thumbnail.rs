@@ -46,56 +46,72 @@ fn view(p: [f32; 3]) -> [f32; 3] {
     [x, p[2] * ce + y * se, -y * ce + p[2] * se]
 }
 
-/// Renders at twice the size and averages 2×2 blocks, for smooth edges.
+/// Renders at twice the size and averages 2×2 blocks, for smooth edges; a mesh with more
+/// triangles than that has samples is drawn at the size itself (its triangles are smaller
+/// than a pixel: the time goes into them, and the edges gain little).
 pub fn render_rgba(meshes: &[(&Mesh, [f32; 3])], size: u32) -> Vec<u8> {
-    let n = (size * 2) as usize;
+    let triangles: usize = meshes.iter().map(|(m, _)| m.triangles.len()).sum();
+    let ss = if triangles > 4 * (size * size) as usize { 1 } else { 2 };
+    let n = size as usize * ss;
     let mut depth = vec![f32::NEG_INFINITY; n * n];
     let mut shade = vec![0f32; n * n];
-    // Fit the view of every vertex into the picture with a margin.
+    // Every vertex seen from the view once, then fitted into the picture with a margin.
     let (mut lo, mut hi) = ([f32::MAX; 2], [f32::MIN; 2]);
-    for (m, t) in meshes {
-        for v in &m.vertices {
-            let p = view([v[0] + t[0], v[1] + t[1], v[2] + t[2]]);
-            for k in 0..2 {
-                lo[k] = lo[k].min(p[k]);
-                hi[k] = hi[k].max(p[k]);
-            }
-        }
-    }
+    let mut screens: Vec<Vec<[f32; 3]>> = meshes
+        .iter()
+        .map(|(m, t)| {
+            m.vertices
+                .iter()
+                .map(|v| {
+                    let p = view([v[0] + t[0], v[1] + t[1], v[2] + t[2]]);
+                    for k in 0..2 {
+                        lo[k] = min(lo[k], p[k]);
+                        hi[k] = max(hi[k], p[k]);
+                    }
+                    p
+                })
+                .collect()
+        })
+        .collect();
     let span = (hi[0] - lo[0]).max(hi[1] - lo[1]).max(f32::MIN_POSITIVE);
     let scale = n as f32 * 0.9 / span;
     let (cx, cy) = ((lo[0] + hi[0]) / 2.0, (lo[1] + hi[1]) / 2.0);
     let light = normalize([-0.4, 0.5, 0.77]);
-    for (m, t) in meshes {
-        let screen: Vec<[f32; 3]> = m
-            .vertices
-            .iter()
-            .map(|v| {
-                let p = view([v[0] + t[0], v[1] + t[1], v[2] + t[2]]);
-                [(p[0] - cx) * scale + n as f32 / 2.0, n as f32 / 2.0 - (p[1] - cy) * scale, p[2] * scale]
-            })
-            .collect();
+    for ((m, _), screen) in meshes.iter().zip(&mut screens) {
+        for p in screen.iter_mut() {
+            *p = [(p[0] - cx) * scale + n as f32 / 2.0, n as f32 / 2.0 - (p[1] - cy) * scale, p[2] * scale];
+        }
+        let screen = &*screen;
+        let last = n as i32 - 1;
         for tri in &m.triangles {
             let [a, b, c] = tri.map(|i| screen[i as usize]);
-            // Normal in screen space (y points down): lit on both sides, since broken meshes
-            // often have flipped faces.
             let u = [b[0] - a[0], b[1] - a[1], b[2] - a[2]];
             let w = [c[0] - a[0], c[1] - a[1], c[2] - a[2]];
-            let normal = normalize([u[1] * w[2] - u[2] * w[1], u[2] * w[0] - u[0] * w[2], u[0] * w[1] - u[1] * w[0]]);
-            let lit = (normal[0] * light[0] - normal[1] * light[1] + normal[2] * light[2]).abs();
             let area = u[0] * w[1] - u[1] * w[0];
             if area.abs() < 1e-12 {
                 continue;
             }
-            let x0 = a[0].min(b[0]).min(c[0]).floor().max(0.0) as usize;
-            let x1 = (a[0].max(b[0]).max(c[0]).ceil() as isize).clamp(0, n as isize - 1) as usize;
-            let y0 = a[1].min(b[1]).min(c[1]).floor().max(0.0) as usize;
-            let y1 = (a[1].max(b[1]).max(c[1]).ceil() as isize).clamp(0, n as isize - 1) as usize;
-            for y in y0..=y1 {
-                for x in x0..=x1 {
-                    let (px, py) = (x as f32 + 0.5, y as f32 + 0.5);
-                    let w0 = ((b[0] - px) * (c[1] - py) - (b[1] - py) * (c[0] - px)) / area;
-                    let w1 = ((c[0] - px) * (a[1] - py) - (c[1] - py) * (a[0] - px)) / area;
+            // The sample centres (x + 0.5) inside the triangle's box: most triangles of a big
+            // mesh hold none, and cost no more than this test.
+            let x0 = ceil(min(min(a[0], b[0]), c[0]) - 0.5).max(0);
+            let x1 = floor(max(max(a[0], b[0]), c[0]) - 0.5).min(last);
+            let y0 = ceil(min(min(a[1], b[1]), c[1]) - 0.5).max(0);
+            let y1 = floor(max(max(a[1], b[1]), c[1]) - 0.5).min(last);
+            if x0 > x1 || y0 > y1 {
+                continue;
+            }
+            // Normal in screen space (y points down): lit on both sides, since broken meshes
+            // often have flipped faces.
+            let normal = [u[1] * w[2] - u[2] * w[1], u[2] * w[0] - u[0] * w[2], area];
+            let length = (normal[0] * normal[0] + normal[1] * normal[1] + normal[2] * normal[2]).sqrt();
+            let lit = 0.3 + 0.7 * ((normal[0] * light[0] - normal[1] * light[1] + normal[2] * light[2]) / length).abs();
+            let inv = 1.0 / area;
+            for y in y0 as usize..=y1 as usize {
+                let py = y as f32 + 0.5;
+                for x in x0 as usize..=x1 as usize {
+                    let px = x as f32 + 0.5;
+                    let w0 = ((b[0] - px) * (c[1] - py) - (b[1] - py) * (c[0] - px)) * inv;
+                    let w1 = ((c[0] - px) * (a[1] - py) - (c[1] - py) * (a[0] - px)) * inv;
                     let w2 = 1.0 - w0 - w1;
                     if w0 < 0.0 || w1 < 0.0 || w2 < 0.0 {
                         continue;
@@ -104,7 +120,7 @@ pub fn render_rgba(meshes: &[(&Mesh, [f32; 3])], size: u32) -> Vec<u8> {
                     let i = y * n + x;
                     if z > depth[i] {
                         depth[i] = z;
-                        shade[i] = 0.3 + 0.7 * lit;
+                        shade[i] = lit;
                     }
                 }
             }
@@ -117,8 +133,8 @@ pub fn render_rgba(meshes: &[(&Mesh, [f32; 3])], size: u32) -> Vec<u8> {
     for y in 0..s {
         for x in 0..s {
             let (mut rgb, mut covered) = ([0f32; 3], 0f32);
-            for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
-                let i = (2 * y + dy) * n + 2 * x + dx;
+            for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)].into_iter().take(ss * ss) {
+                let i = (ss * y + dy) * n + ss * x + dx;
                 if depth[i] > f32::NEG_INFINITY {
                     covered += 1.0;
                     for k in 0..3 {
@@ -131,11 +147,40 @@ pub fn render_rgba(meshes: &[(&Mesh, [f32; 3])], size: u32) -> Vec<u8> {
                 for k in 0..3 {
                     rgba[o + k] = (rgb[k] / covered).round().min(255.0) as u8;
                 }
-                rgba[o + 3] = (covered / 4.0 * 255.0).round() as u8;
+                rgba[o + 3] = (covered / (ss * ss) as f32 * 255.0).round() as u8;
             }
         }
     }
     rgba
+}
+
+// Plain comparisons: `f32::min` must ignore NaN, which costs several instructions in wasm
+// (there are no NaNs here: meshes refuse them).
+fn min(a: f32, b: f32) -> f32 {
+    if a < b {
+        a
+    } else {
+        b
+    }
+}
+
+fn max(a: f32, b: f32) -> f32 {
+    if a > b {
+        a
+    } else {
+        b
+    }
+}
+
+// Floor and ceiling through an integer conversion: `f32::floor` is a libm call on baseline
+// x86-64, and this runs for every triangle. The picture's coordinates are within a few
+// pixels of it, far inside the offset.
+fn floor(x: f32) -> i32 {
+    (x + 4096.0) as i32 - 4096
+}
+
+fn ceil(x: f32) -> i32 {
+    -floor(-x)
 }
 
 fn normalize(v: [f32; 3]) -> [f32; 3] {
