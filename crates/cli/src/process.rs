@@ -292,7 +292,7 @@ pub fn run(args: ProcessArgs) -> ExitCode {
     };
     // What the files say fills what the edits left open.
     for p in &mut plans {
-        for w in to3mf::manyfold::meta::gather(p, &mut open) {
+        for w in to3mf::manyfold::gather::gather(p, &mut open) {
             eprintln!("warning: {}: {w}", p.title);
         }
     }
