@@ -10,9 +10,6 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-#[path = "../../../tests/common/shared.rs"]
-mod shared;
-
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
 }
