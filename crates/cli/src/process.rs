@@ -294,10 +294,13 @@ pub fn run(args: ProcessArgs) -> ExitCode {
             }
         }
     };
-    // What the files say fills what the edits left open.
+    // What the files say fills what the edits left open (files that cannot be read are
+    // reported when written, or here for a dry run).
     for p in &mut plans {
         for w in to3mf::manyfold::gather::gather(p, &mut open) {
-            eprintln!("warning: {}: {w}", p.title);
+            if args.dry_run {
+                eprintln!("warning: {}: {w}", p.title);
+            }
         }
     }
     if args.dry_run {
