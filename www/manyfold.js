@@ -45,6 +45,6 @@ export async function exportRequest(msg, wasm) {
     return { blob: null, report: { ...out, files: written } };
   }
   const sink = blobSink('application/zip');
-  const out = exportModels(msg.files, msg.paths, models, msg.options ?? {}, overrides, sink.onChunk);
+  const out = exportModels(msg.files, msg.paths, models, msg.options ?? {}, overrides, !!msg.flat, sink.onChunk);
   return { blob: sink.blob(), report: out };
 }

@@ -78,7 +78,7 @@ async function exportStaged(perModel) {
   statusEl.textContent = 'Exporting…';
   try {
     for (const models of groups) {
-      const { blob, report } = await exportModels(staged.files, staged.paths, models, processOptions(), { timeLimit: timeLimit() });
+      const { blob, report } = await exportModels(staged.files, staged.paths, models, processOptions(), { timeLimit: timeLimit(), flat: perModel });
       download(perModel ? `${report.folders[0]}.zip` : 'manyfold-models.zip', blob);
       const warnings = report.models.flatMap((r) => r.warnings);
       statusEl.textContent = `Exported ${report.models.length} model${report.models.length === 1 ? '' : 's'}.${warnings.length ? ` Warnings: ${warnings.join('; ')}` : ''}`;

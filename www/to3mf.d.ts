@@ -235,13 +235,16 @@ export interface ExportReport extends SaveReport {
  */
 export function planModels(files: File[], paths?: string[]): Promise<Plan>;
 
-/** Writes `models` as one zip of model folders; pictures become WebP where possible. */
+/**
+ * Writes `models` as one zip of model folders; pictures become WebP where possible. With
+ * `flat`, the one model's files are at the zip's root (the zip to upload to Manyfold).
+ */
 export function exportModels(
   files: File[],
   paths: string[],
   models: ModelPlan[],
   options?: ProcessOptions,
-  how?: { timeLimit?: (bytes: number) => number },
+  how?: { timeLimit?: (bytes: number) => number; flat?: boolean },
 ): Promise<{ blob: Blob; report: ExportReport }>;
 
 /** Writes `models` into `dir`, one folder per model, never over an existing one. */

@@ -105,11 +105,13 @@ export async function planModels(files, paths = files.map((f) => f.webkitRelativ
 /**
  * Writes `models` (from `planModels`, possibly edited) as one zip of model folders that
  * Manyfold imports with their metadata; pictures become WebP where the browser can encode
- * it. `options`: `{convert, creator, license, keywords}`. Resolves with `{blob, report}`.
+ * it. `options`: `{convert, creator, license, keywords}`. With `flat`, the one model's files
+ * are at the zip's root instead of in its folder: the zip to upload to Manyfold as a model.
+ * Resolves with `{blob, report}`.
  */
-export async function exportModels(files, paths, models, options = {}, { timeLimit = defaultTimeLimit } = {}) {
+export async function exportModels(files, paths, models, options = {}, { timeLimit = defaultTimeLimit, flat = false } = {}) {
   const bytes = files.reduce((n, f) => n + f.size, 0);
-  const answer = await pool().run({ type: 'export', files, paths, models, options }, { weight: Infinity, timeLimit: timeLimit(bytes) });
+  const answer = await pool().run({ type: 'export', files, paths, models, options, flat }, { weight: Infinity, timeLimit: timeLimit(bytes) });
   if (answer.failed) throw new Error(answer.failed);
   return { blob: answer.blob, report: answer.report };
 }

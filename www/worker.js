@@ -8,7 +8,8 @@
 //   in:  {id, type: 'convert', files: File[], options}
 //        {id, type: 'zip', blobs: Blob[], names: string[]}
 //        {id, type: 'plan', files: File[], paths: string[]}
-//        {id, type: 'export', files, paths, models, options}   (a zip of Manyfold model folders)
+//        {id, type: 'export', files, paths, models, options, flat}   (a zip of Manyfold model folders;
+//                                                                  flat: one model's, at the root)
 //        {id, type: 'export-files', files, paths, models, options, taken}   (the folders' files)
 //        {id, type: 'help', port} and {id, type: 'end-help'}, and a 'convert' with a `port`
 //        (and maybe `late: true`): two workers on one file, see helper.js

@@ -6,6 +6,8 @@
 use std::io::{Read, Write};
 
 use super::datapackage::{self, DataPackage, Resource};
+use super::names::{cap, MAX_NAME};
+use super::placement::place;
 use super::plan::{FileKind, ModelFile, ModelPlan};
 use crate::error::{Error, Result};
 use crate::mesh::Mesh;
@@ -138,7 +140,16 @@ pub fn write_model(
     }
     let slug = datapackage::model_slug(&plan.title);
     let mut report = ModelReport { slug: slug.clone(), ..ModelReport::default() };
-    let (package, thumbnail_3mf) = describe(plan, open, options, &slug, &mut report)?;
+    let (mut package, thumbnail_3mf) = describe(plan, open, options, &slug, &mut report)?;
+    // Manyfold creates no model for a longer name, and drops all the metadata for a longer title.
+    if super::names::without_support_words(&datapackage::slug(&plan.title)).len() > datapackage::MAX_SLUG {
+        report.warnings.push(format!("folder name shortened to {} characters", datapackage::MAX_SLUG));
+    }
+    if let Some(title) = cap(&package.title, MAX_NAME) {
+        report.warnings.push(format!("title shortened to {MAX_NAME} characters, as Manyfold allows"));
+        package.title = title.clone();
+        report.title = title;
+    }
     let mut resources: Vec<Resource> = Vec::new();
     let mut taken = vec!["datapackage.json".to_string()];
     // Without any picture, the preview is a 3MF input's own thumbnail, or else rendered from
@@ -180,7 +191,7 @@ pub fn write_model(
                 Err(e) => {
                     report.inputs.push(crate::convert::failed_report(&name, &e));
                     report.warnings.push(format!("{name}: {e}; kept unconverted"));
-                    let target = unique(safe_path(&f.target), &mut taken);
+                    let target = unique(place(&safe_path(&f.target), f.presupported), &mut taken);
                     copy(open, f, sink, &target)?;
                     resource(&target, f.presupported, &mut report);
                 }
@@ -210,7 +221,7 @@ pub fn write_model(
     }
     // Everything else is copied as it is (an old datapackage.json was merged instead).
     for f in plan.files.iter().filter(|f| !options.converts(f) && f.kind != FileKind::DataPackage) {
-        let target = unique(safe_path(&f.target), &mut taken);
+        let target = unique(place(&safe_path(&f.target), f.presupported), &mut taken);
         copy(open, f, sink, &target)?;
         resource(&target, f.presupported, &mut report);
     }
@@ -220,7 +231,6 @@ pub fn write_model(
         sink.put(&target, &mut |w| Ok(w.write_all(png)?))?;
         resource(&target, false, &mut report);
     }
-    let mut package = package;
     package.resources = resources;
     // The preview: a picture named like one, else the first picture.
     let pictures: Vec<&Resource> = package.resources.iter().filter(|r| r.mediatype.starts_with("image/")).collect();

@@ -4,12 +4,15 @@
 //! [`roots`] groups dropped inputs, [`archive`] lists and opens archives with limits, [`plan`]
 //! groups their files into models, [`edit`] applies the user's changes to that plan,
 //! [`readme`] and [`datapackage`] gather and write the metadata, [`preview`] renders a picture
-//! for a model without one, and [`folder`] writes each model through a [`folder::Sink`].
+//! for a model without one, and [`folder`] writes each model through a [`folder::Sink`],
+//! naming and placing its files by Manyfold's rules ([`names`], [`placement`]).
 
 pub mod archive;
 pub mod datapackage;
 pub mod edit;
 pub mod folder;
+pub mod names;
+pub mod placement;
 pub mod plan;
 pub mod preview;
 pub mod readme;

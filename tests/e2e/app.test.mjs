@@ -245,7 +245,7 @@ test('Manyfold: a dropped pile is reviewed, a title edited, and exported as mode
     throw new Error(`${e.message}; status: ${await page.locator('#status').textContent()}`);
   });
   const titles = await page.locator('.model input.title').evaluateAll((els) => els.map((e) => e.value));
-  assert.deepEqual(titles, ['ascii quad facet', 'obj ngon']);
+  assert.deepEqual(titles, ['Ascii Quad Facet', 'Obj Ngon'], 'loose files title-cased as Manyfold does');
   await page.locator('.model input.title').first().fill('Quad Gear');
   // Move the picture to the first model (it matched neither by name, so it is in both),
   // then leave out its copy in the second.

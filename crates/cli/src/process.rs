@@ -11,6 +11,7 @@ use to3mf::manyfold::archive::{list_archive, Archive, ArchiveLimits};
 use to3mf::manyfold::datapackage::model_slug;
 use to3mf::manyfold::edit::Edit;
 use to3mf::manyfold::folder::{write_model, Consume, ModelReport, ProcessOptions, Sink, ZipSink};
+use to3mf::manyfold::placement::place;
 use to3mf::manyfold::plan::{self, ModelFile, ModelPlan, SourceFile};
 use to3mf::manyfold::roots::{group, Dropped, DroppedKind, Folder, RootSource, Roots};
 use to3mf::{unique_name, Layout, Options, Unit};
@@ -29,7 +30,8 @@ pub struct ProcessArgs {
     /// One zip holding every model folder (DIR/models.zip).
     #[arg(long, conflicts_with = "zip_per_model")]
     zip: bool,
-    /// One zip per model (DIR/<slug>.zip): upload them together and each becomes a model.
+    /// One zip per model (DIR/<slug>.zip), its files at the zip's root: upload them together
+    /// and each becomes a model.
     #[arg(long)]
     zip_per_model: bool,
     /// Creator of the models.
@@ -201,7 +203,7 @@ fn describe(plan: &ModelPlan, slug: &str, options: &ProcessOptions) -> String {
             _ if options.converts(f) && f.presupported => format!("into {slug}-presupported.3mf"),
             _ if options.converts(f) => format!("into {slug}.3mf"),
             plan::FileKind::DataPackage => "merged into datapackage.json".to_string(),
-            _ => format!("as {}", to3mf::manyfold::folder::safe_path(&f.target)),
+            _ => format!("as {}", place(&to3mf::manyfold::folder::safe_path(&f.target), f.presupported)),
         };
         s += &format!("  {} ({what})\n", f.path);
     }
@@ -265,18 +267,19 @@ pub fn run(args: ProcessArgs) -> ExitCode {
             }
         }
     };
-    let mut reports: Vec<ModelReport> = Vec::new();
+    // Each report with the folder its model went into (a model that failed has none).
+    let mut reports: Vec<(String, ModelReport)> = Vec::new();
     let mut all_ok = failed.is_empty();
-    let mut write = |plan: &ModelPlan, sink: &mut dyn Sink, reports: &mut Vec<ModelReport>| match write_model(
-        plan, &mut open, sink, &options,
-    ) {
-        Ok(r) => {
-            reports.push(r);
-            true
-        }
-        Err(e) => {
-            eprintln!("error: {}: {e}", plan.title);
-            false
+    let mut write = |plan: &ModelPlan, slug: &str, sink: &mut dyn Sink, reports: &mut Vec<(String, ModelReport)>| {
+        match write_model(plan, &mut open, sink, &options) {
+            Ok(r) => {
+                reports.push((slug.to_string(), r));
+                true
+            }
+            Err(e) => {
+                eprintln!("error: {}: {e}", plan.title);
+                false
+            }
         }
     };
     if args.zip {
@@ -286,7 +289,7 @@ pub fn run(args: ProcessArgs) -> ExitCode {
             let mut zip = ZipSink::new(std::io::BufWriter::new(tmp));
             for (p, slug) in plans.iter().zip(&slugs) {
                 zip.set_folder(slug);
-                all_ok &= write(p, &mut zip, &mut reports);
+                all_ok &= write(p, slug, &mut zip, &mut reports);
             }
             let (w, _) = zip.finish()?;
             w.into_inner().map_err(|e| e.into_error())?.persist(&path).map_err(|e| e.error)?;
@@ -302,9 +305,10 @@ pub fn run(args: ProcessArgs) -> ExitCode {
                 let path = args.out_dir.join(format!("{slug}.zip"));
                 let result = (|| -> to3mf::Result<bool> {
                     let tmp = tempfile::Builder::new().prefix(".to3mf-").tempfile_in(&args.out_dir)?;
+                    // The model's files at the zip's root: Manyfold's upload strips no folder
+                    // from a zip without directory entries, so a `<slug>/` would nest them.
                     let mut zip = ZipSink::new(std::io::BufWriter::new(tmp));
-                    zip.set_folder(slug);
-                    let ok = write(p, &mut zip, &mut reports);
+                    let ok = write(p, slug, &mut zip, &mut reports);
                     let (w, _) = zip.finish()?;
                     w.into_inner().map_err(|e| e.into_error())?.persist(&path).map_err(|e| e.error)?;
                     Ok(ok)
@@ -314,11 +318,11 @@ pub fn run(args: ProcessArgs) -> ExitCode {
                     false
                 });
             } else {
-                all_ok &= write(p, &mut FolderSink(args.out_dir.join(slug)), &mut reports);
+                all_ok &= write(p, slug, &mut FolderSink(args.out_dir.join(slug)), &mut reports);
             }
         }
     }
-    for (r, slug) in reports.iter().zip(&slugs) {
+    for (slug, r) in &reports {
         if slug != &r.slug {
             eprintln!("note: '{}' went into {slug}/ because {}/ already exists", r.title, r.slug);
         }
@@ -333,11 +337,15 @@ pub fn run(args: ProcessArgs) -> ExitCode {
         // Serialized from the structs, so f32 values keep their shortest form.
         #[derive(serde::Serialize)]
         struct Json<'a> {
-            models: &'a [ModelReport],
+            models: &'a [&'a ModelReport],
             errors: &'a [String],
         }
         crate::print_out(
-            &serde_json::to_string_pretty(&Json { models: &reports, errors: &failed }).expect("reports serialize"),
+            &serde_json::to_string_pretty(&Json {
+                models: &reports.iter().map(|(_, r)| r).collect::<Vec<_>>(),
+                errors: &failed,
+            })
+            .expect("reports serialize"),
         );
     }
     if all_ok {

@@ -234,7 +234,9 @@ fn free_folder(title: &str, used: &mut Vec<String>) -> String {
 /// Writes `models` (as `planModels` gave them, possibly edited) into one zip of model folders,
 /// handed to `onChunk` in pieces. `options`: `{ convert, creator, license, keywords }`.
 /// `overrides` maps `root + "\0" + path` to a Blob to use instead of the file (re-encoded
-/// pictures). Returns `{ models: [report], size }`.
+/// pictures). With `flat`, the one model's files are at the zip's root, as Manyfold's upload
+/// needs them (it strips no folder from a zip without directory entries). Returns
+/// `{ models: [report], size, folders }`.
 #[wasm_bindgen(js_name = exportModels)]
 pub fn export_models(
     files: js_sys::Array,
@@ -242,16 +244,20 @@ pub fn export_models(
     models: JsValue,
     options: JsValue,
     overrides: js_sys::Map,
+    flat: bool,
     on_chunk: js_sys::Function,
 ) -> Result<JsValue, JsValue> {
     let Export { files, models, options, mut sources, rd } = Export::new(files, paths, models, options)?;
+    if flat && models.iter().filter(|m| !m.files.is_empty()).count() > 1 {
+        return Err(JsError::new("a zip with the files at its root holds one model").into());
+    }
     let mut open = open_with(&files, &mut sources, &overrides, &rd);
     let mut zip = ZipSink::new(std::io::BufWriter::with_capacity(1 << 20, ChunkOut(on_chunk)));
     let mut reports = Vec::new();
     let mut taken: Vec<String> = Vec::new();
     for m in models.iter().filter(|m| !m.files.is_empty()) {
         let folder = free_folder(&m.title, &mut taken);
-        zip.set_folder(&folder);
+        zip.set_folder(if flat { "" } else { &folder });
         reports.push(
             write_model(m, &mut open, &mut zip as &mut dyn Sink, &options)
                 .map_err(|e| JsError::new(&format!("{}: {e}", m.title)))?,
