@@ -417,9 +417,10 @@ test('hostile archives in the Manyfold mode: a bomb refused, paths kept inside, 
   await download.saveAs(zipPath);
   const names = JSON.parse(execFileSync('python3', ['-c', 'import json, sys, zipfile; print(json.dumps(sorted(zipfile.ZipFile(sys.argv[1]).namelist())))', zipPath], { encoding: 'utf8' }));
   assert.ok(names.every((n) => !n.split('/').includes('..') && !n.startsWith('/') && !n.includes(':')), names.join());
-  assert.ok(names.includes('evil/evil.txt') && names.includes('evil/Windows/win.txt') && names.includes('evil/evil.3mf'), names.join());
+  // Files in folders Manyfold does not fold in are kept at the model's root.
+  assert.ok(names.includes('evil/evil.txt') && names.includes('evil/win.txt') && names.includes('evil/evil.3mf'), names.join());
   // Four levels opened: their five meshes are one model; the fifth nested zip is kept as a file.
-  assert.ok(names.includes('nested/nested.3mf') && names.includes('nested/level1/level2/level3/level4/level5.zip'), names.join());
+  assert.ok(names.includes('nested/nested.3mf') && names.includes('nested/level5.zip'), names.join());
 });
 
 test('Manyfold: a 7z release becomes a model folder like a zip', { timeout: 120_000 }, async () => {
