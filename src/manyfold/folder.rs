@@ -223,7 +223,8 @@ pub fn write_model(
     for f in plan.files.iter().filter(|f| !options.converts(f) && f.kind != FileKind::DataPackage) {
         let target = unique(place(&safe_path(&f.target), f.presupported), &mut taken);
         copy(open, f, sink, &target)?;
-        resource(&target, f.presupported, &mut report);
+        // As Manyfold sees it: a picture from a `Supported/` folder, now at the root, is not.
+        resource(&target, f.presupported && super::names::has_support_word(&target), &mut report);
     }
     if let Some(png) = &preview {
         let ext = if png.starts_with(b"\xff\xd8") { "jpg" } else { "png" };

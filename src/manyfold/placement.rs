@@ -17,23 +17,24 @@ fn is_picture(name: &str) -> bool {
 
 /// The path inside the model for a file planned at `target`, under the name Manyfold will
 /// give it: kept when it is at the root or directly in a fold-in folder whose rule it
-/// matches; otherwise moved to the root, or, for a presupported 3D file whose name alone
-/// would not tell Manyfold so, into `presupported/`. Clashes are the caller's to resolve.
+/// matches, else moved to the root. A presupported 3D file whose path would not tell
+/// Manyfold so goes into `presupported/`. Clashes are the caller's to resolve.
 pub fn place(target: &str, presupported: bool) -> String {
     let path = manyfold_path(target);
-    let (dir, name) = match path.rsplit_once('/') {
-        None => return path,
-        Some(split) => split,
+    let (kept, name) = match path.rsplit_once('/') {
+        None => (true, path.as_str()),
+        Some((dir, name)) => (
+            !dir.contains('/')
+                && FOLD_IN.contains(&dir.to_ascii_lowercase().as_str())
+                && (!dir.eq_ignore_ascii_case("images") || is_picture(name)),
+            name,
+        ),
     };
-    let folded = !dir.contains('/')
-        && FOLD_IN.contains(&dir.to_ascii_lowercase().as_str())
-        && (!dir.eq_ignore_ascii_case("images") || is_picture(name));
-    if folded {
-        path
-    } else if presupported && !is_picture(name) && !has_support_word(name) {
+    let placed = if kept { path.as_str() } else { name };
+    if presupported && !is_picture(name) && !has_support_word(placed) {
         format!("presupported/{name}")
     } else {
-        name.to_string()
+        placed.to_string()
     }
 }
 
@@ -55,6 +56,8 @@ mod tests {
             ("Supported files/a.stl", true, "presupported/a.stl"),
             ("Supported files/a_sup.stl", true, "a_sup.stl"),
             ("photos/ b?.png", false, "b.png"),
+            ("part.3mf", true, "presupported/part.3mf"),
+            ("Supported files/a.jpg", true, "a.jpg"),
         ];
         for (target, sup, placed) in cases {
             assert_eq!(place(target, sup), placed, "{target}");
