@@ -10,7 +10,7 @@ deps: deps-wasm
 	@command -v prusa-slicer >/dev/null && command -v chromedriver >/dev/null || { \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prusa-slicer chromium chromium-driver >/dev/null; }
 	@command -v cargo-nextest >/dev/null || cargo install cargo-nextest --locked
-	@test -d node_modules/playwright-core || npm ci --no-audit --no-fund
+	@test -d node_modules/playwright-core -a -d node_modules/axe-core || npm ci --no-audit --no-fund
 
 deps-wasm:
 	@rustup target add wasm32-unknown-unknown >/dev/null 2>&1

@@ -186,12 +186,35 @@ export interface ModelPlan {
   /** The title was typed by the user: nothing in the files replaces it. */
   edited?: boolean;
   files: ModelFile[];
+  /** The metadata that will be written, per field, with where each value came from. */
+  meta?: ModelMeta;
+}
+
+/** One metadata value and its source; `{value: null, source: "user"}` leaves the field out. */
+export interface MetaValue<T> {
+  value: T | null;
+  source: 'user' | '3mf' | 'readme' | 'license-file' | 'datapackage' | 'metadata-file' | 'folder';
+}
+
+export interface ModelMeta {
+  title?: MetaValue<string>;
+  creator?: MetaValue<string>;
+  license?: MetaValue<string>;
+  description?: MetaValue<string>;
+  tags?: MetaValue<string[]>;
+  link?: MetaValue<string>;
+  collections?: MetaValue<string[]>;
+  sensitive?: MetaValue<boolean>;
+  /** The preview picture's path inside the model folder. */
+  preview?: MetaValue<string>;
 }
 
 export interface Plan {
   models: ModelPlan[];
   /** Files or archives that could not be read. */
   errors: string[];
+  /** The names of the folders and archives that the files' `root` indices refer to. */
+  roots?: string[];
 }
 
 /** What every model gets, besides what its files say. */
@@ -202,6 +225,10 @@ export interface ProcessOptions {
   /** An SPDX licence id; ignored with a warning when it is not one. */
   license?: string | null;
   keywords?: string[];
+  collections?: string[];
+  sensitive?: boolean;
+  /** The values above replace every model's own instead of filling only the missing ones. */
+  override_all?: boolean;
   /** Re-encode 3MF inputs into the model's 3MF instead of keeping them byte for byte. */
   reencode_3mf?: boolean;
 }
@@ -234,6 +261,18 @@ export interface ExportReport extends SaveReport {
  * file's `webkitRelativePath` or name).
  */
 export function planModels(files: File[], paths?: string[]): Promise<Plan>;
+
+/**
+ * A picture of one proposed model's meshes (a `pixels`-square PNG) and its size in mm, made
+ * in a worker; null when cancelled (`pool().cancel(tag)`).
+ */
+export function previewModel(
+  files: File[],
+  paths: string[],
+  model: ModelPlan,
+  options?: ProcessOptions,
+  how?: { pixels?: number; tag?: unknown },
+): Promise<{ blob: Blob | null; size: [number, number, number] | null; errors: string[] } | null>;
 
 /** Writes `models` as one zip of model folders; pictures become WebP where possible. */
 export function exportModels(

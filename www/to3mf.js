@@ -103,6 +103,19 @@ export async function planModels(files, paths = files.map((f) => f.webkitRelativ
 }
 
 /**
+ * A picture of one proposed model (its STL, OBJ and 3MF files, placed by
+ * `options.convert.layout`) and its size: resolves with `{blob, size, errors}`: `blob` a
+ * `pixels`-square PNG (null without meshes), `size` [x, y, z] in mm (or null). Queued behind
+ * heavier work; `tag` lets `pool().cancel(tag)` drop it.
+ */
+export async function previewModel(files, paths, model, options = {}, { pixels = 192, tag } = {}) {
+  const answer = await pool().run({ type: 'preview', files, paths, model, options, pixels }, { tag, timeLimit: 60_000 });
+  if (answer.cancelled) return null;
+  if (answer.failed) throw new Error(answer.failed);
+  return { blob: answer.blob, ...answer.report };
+}
+
+/**
  * Writes `models` (from `planModels`, possibly edited) as one zip of model folders that
  * Manyfold imports with their metadata; pictures become WebP where the browser can encode
  * it. `options`: `{convert, creator, license, keywords}`. Resolves with `{blob, report}`.
