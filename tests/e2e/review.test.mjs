@@ -2,7 +2,7 @@
 // light and dark, in Debian's Chromium driven by playwright-core: every model card shows its
 // picture and size, nothing overflows, edits survive adding files, moves and leave-outs act
 // only on a deliberate choice, the keyboard reaches everything with a visible focus, axe-core
-// finds no violation, and the metadata set per model reaches Manyfold's own importer.
+// finds no violation.
 // Screenshots go to target/e2e-screenshots/.
 
 import { test, before, after } from 'node:test';
@@ -234,6 +234,30 @@ test('"One zip per model" downloads one zip per model and says how many', { time
   assert.match(await page.locator('#export-zip').textContent(), /for unpacking into a library/);
   assert.match(await page.locator('#export-each').textContent(), /for uploading/);
   assert.match(await page.locator('.exports').textContent(), /does\s+not read the metadata file on upload/);
+  await page.context().close();
+});
+
+test('previews of real models come after the review, which is usable meanwhile (times printed)', { timeout: 180_000 }, async (t) => {
+  const files = ['prusaslicer/resources/data/printer_gantries/prusa3d_xl_gantry.stl', 'qidistudio/calib/temperature_tower/temperature_tower.stl']
+    .map((p) => join(root, '../shared/corpus', p));
+  if (!files.every(existsSync)) return t.skip('../shared/corpus is missing');
+  const page = await openPage({ width: 1280, height: 800, scheme: 'light' });
+  await page.check('input[name="mode"][value="manyfold"]');
+  // Warm the full module first, so the times are the work's, not the download's.
+  await page.setInputFiles('#pick-files', [fixture('ascii_quad_facet.stl')]);
+  await proposed(page, 1);
+  await previews(page);
+  await page.click('#clear');
+  const start = Date.now();
+  await page.setInputFiles('#pick-files', files);
+  await proposed(page, 2);
+  const shown = Date.now() - start;
+  // The review answers while the pictures are made.
+  await page.locator('.model input.title').first().fill('Gantry');
+  const sizes = await previews(page);
+  const done = Date.now() - start;
+  console.log(`# 2 models (${files.map((f) => `${(readFileSync(f).length / 1e6).toFixed(1)} MB`).join(', ')}): review shown after ${shown} ms, pictures and sizes after ${done} ms: ${sizes.join('; ')}`);
+  for (const s of sizes) assert.match(s, /^[\d,.]+ × [\d,.]+ × [\d,.]+ mm$/);
   await page.context().close();
 });
 
