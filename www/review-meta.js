@@ -41,9 +41,11 @@ function fallback(allId) {
 
 function describe(entry, allId) {
   const all = fallback(allId);
-  if (allId && all && forAll().override_all) return `“for all” replaces it: ${all}`;
-  if (entry && entry.value !== null && entry.value !== '') return SOURCE[entry.source] ?? `from ${entry.source}`;
-  if (entry?.source === 'user') return all ? `left out; “for all” fills it: ${all}` : 'left out by you';
+  const set = entry && entry.value !== null && entry.value !== '' && !(Array.isArray(entry.value) && entry.value.length === 0);
+  // What the user set (or left out) on a model wins over every "for all" value.
+  if (entry?.source === 'user') return set ? SOURCE.user : 'left out by you';
+  if (all && forAll().override_all) return `“for all” replaces it: ${all}`;
+  if (set) return SOURCE[entry.source] ?? `from ${entry.source}`;
   return all ? `not in the files; “for all” fills it: ${all}` : 'not set';
 }
 
