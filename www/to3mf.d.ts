@@ -180,33 +180,59 @@ export interface ModelFile {
   presupported: boolean;
 }
 
+/** Where a metadata value came from. */
+export type MetaSource =
+  | 'user' // typed by the user, per model or "for all"
+  | '3mf' // a 3MF input's own metadata (Bambu Studio / MakerWorld: Title, Designer, License, Description)
+  | 'readme' // a README
+  | 'license-file' // LICENSE.txt, attribution.txt and the like
+  | 'datapackage' // an existing datapackage.json
+  | 'metadata-file' // another metadata file a download carries
+  | 'folder'; // the folder, archive or file name; the pictures themselves (preview)
+
+/**
+ * One metadata value and its source. To change a field, set `{ value, source: 'user' }`;
+ * `{ value: null, source: 'user' }` leaves the field out of what is written.
+ */
+export interface MetaField<T> {
+  value: T | null;
+  source: MetaSource;
+}
+
+/**
+ * The metadata a model is written with, as `planModels` found it; `null` for a field nothing
+ * gave. The export writes exactly this, after the "for all" values of `ProcessOptions`
+ * (which fill only fields that are `null`, or, with `override_all`, replace every field whose
+ * source is not `'user'`). Values Manyfold would refuse (a licence id outside its SPDX list, a
+ * creator name without a Latin letter or digit, a title over 225 characters) are left out or
+ * cut with a warning in the report.
+ */
+export interface ModelMeta {
+  title: MetaField<string> | null;
+  creator: MetaField<string> | null;
+  /** An SPDX licence id. */
+  license: MetaField<string> | null;
+  /** Notes, Markdown. */
+  description: MetaField<string> | null;
+  tags: MetaField<string[]> | null;
+  /** Where the model came from (a URL). */
+  link: MetaField<string> | null;
+  /** Collection names. */
+  collections: MetaField<string[]> | null;
+  sensitive: MetaField<boolean> | null;
+  /** The preview picture: the `target` of one of the model's picture files. */
+  preview: MetaField<string> | null;
+}
+
 /** A proposed model, to review and edit before writing it. */
 export interface ModelPlan {
+  /** The name its folder is made from (the folder, archive or file name, or the user's). */
   title: string;
   /** The title was typed by the user: nothing in the files replaces it. */
   edited?: boolean;
   files: ModelFile[];
-  /** The metadata that will be written, per field, with where each value came from. */
+  /** What will be written, field by field, with sources (missing: read from the files when writing). */
   meta?: ModelMeta;
-}
-
-/** One metadata value and its source; `{value: null, source: "user"}` leaves the field out. */
-export interface MetaValue<T> {
-  value: T | null;
-  source: 'user' | '3mf' | 'readme' | 'license-file' | 'datapackage' | 'metadata-file' | 'folder';
-}
-
-export interface ModelMeta {
-  title?: MetaValue<string>;
-  creator?: MetaValue<string>;
-  license?: MetaValue<string>;
-  description?: MetaValue<string>;
-  tags?: MetaValue<string[]>;
-  link?: MetaValue<string>;
-  collections?: MetaValue<string[]>;
-  sensitive?: MetaValue<boolean>;
-  /** The preview picture's path inside the model folder. */
-  preview?: MetaValue<string>;
 }
 
 export interface Plan {
@@ -222,12 +248,17 @@ export interface ProcessOptions {
   /** The conversion of its meshes into the model's 3MF. */
   convert?: Options;
   creator?: string | null;
-  /** An SPDX licence id; ignored with a warning when it is not one. */
+  /** An SPDX licence id Manyfold accepts; ignored with a warning when it is not one. */
   license?: string | null;
   keywords?: string[];
+  /** Collection names. */
   collections?: string[];
+  /** Mark every model sensitive. */
   sensitive?: boolean;
-  /** The values above replace every model's own instead of filling only the missing ones. */
+  /**
+   * The values above replace what the models' files say (not a value set per model, source
+   * `'user'`); without it they fill only models that have none.
+   */
   override_all?: boolean;
   /** Re-encode 3MF inputs into the model's 3MF instead of keeping them byte for byte. */
   reencode_3mf?: boolean;

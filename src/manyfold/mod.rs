@@ -3,13 +3,16 @@
 //!
 //! [`roots`] groups dropped inputs, [`archive`] lists and opens archives with limits, [`plan`]
 //! groups their files into models, [`edit`] applies the user's changes to that plan,
-//! [`readme`] and [`datapackage`] gather and write the metadata, [`preview`] renders a picture
+//! [`meta`] holds each model's metadata with its sources, [`readme`] and [`datapackage`]
+//! read and write it, [`package`] makes a model's datapackage from it, [`preview`] renders a picture
 //! for a model without one, and [`folder`] writes each model through a [`folder::Sink`].
 
 pub mod archive;
 pub mod datapackage;
 pub mod edit;
 pub mod folder;
+pub mod meta;
+pub mod package;
 pub mod plan;
 pub mod preview;
 pub mod readme;

@@ -41,6 +41,23 @@ pub struct ProcessArgs {
     /// Tags, comma-separated.
     #[arg(long, value_delimiter = ',')]
     keywords: Vec<String>,
+    /// Collection of the models (repeatable, or comma-separated).
+    #[arg(long = "collection", value_delimiter = ',', value_name = "NAME")]
+    collections: Vec<String>,
+    /// Mark the models sensitive.
+    #[arg(long)]
+    sensitive: bool,
+    /// --creator, --license, --keywords, --collection and --sensitive replace what the
+    /// models' files say (READMEs, 3MF metadata, an old datapackage.json); without it they
+    /// fill only the models that have none. A --set for one model always wins.
+    #[arg(long = "override")]
+    override_all: bool,
+    /// Set one metadata field of one model: MODEL:FIELD=VALUE, FIELD one of title, creator,
+    /// license, description, tags, link, collections (comma-separated), sensitive
+    /// (true/false), preview (a picture's path in the model). An empty VALUE leaves the
+    /// field out. --dry-run shows each model's metadata and where it came from.
+    #[arg(long = "set", value_name = "MODEL:FIELD=VALUE")]
+    sets: Vec<String>,
     /// Placement of the meshes in each 3MF.
     #[arg(long, default_value = "arrange")]
     layout: Layout,
@@ -64,7 +81,8 @@ pub struct ProcessArgs {
     #[arg(long, value_name = "FROM=INTO")]
     merge: Vec<String>,
     /// Give model MODEL the title TITLE. Models are named by title or folder name, as
-    /// --dry-run shows them; edits apply in the order --exclude, --move, --merge, --title.
+    /// --dry-run shows them; edits apply in the order --exclude, --move, --merge, --title,
+    /// --set.
     #[arg(long = "title", value_name = "MODEL=TITLE")]
     titles: Vec<String>,
 }
@@ -88,6 +106,14 @@ fn edits(args: &ProcessArgs) -> Result<Vec<Edit>, String> {
     for v in &args.titles {
         let (model, title) = pair("title", v)?;
         out.push(Edit::Title { model, title });
+    }
+    for v in &args.sets {
+        let bad = || format!("--set '{v}': expected MODEL:FIELD=VALUE");
+        let (left, value) = v.split_once('=').ok_or_else(bad)?;
+        // Titles may hold ':'; field names never do.
+        let (model, field) = left.rsplit_once(':').ok_or_else(bad)?;
+        let value = Some(value.trim().to_string()).filter(|v| !v.is_empty());
+        out.push(Edit::Set { model: model.trim().to_string(), field: field.trim().to_ascii_lowercase(), value });
     }
     Ok(out)
 }
@@ -205,6 +231,9 @@ fn describe(plan: &ModelPlan, slug: &str, options: &ProcessOptions) -> String {
         };
         s += &format!("  {} ({what})\n", f.path);
     }
+    for line in to3mf::manyfold::package::summary(&plan.meta.with_defaults(options)) {
+        s += &format!("  {line}\n");
+    }
     s
 }
 
@@ -228,6 +257,9 @@ pub fn run(args: ProcessArgs) -> ExitCode {
         creator: args.creator.clone(),
         license: args.license.clone(),
         keywords: args.keywords.iter().map(|k| k.trim().to_string()).filter(|k| !k.is_empty()).collect(),
+        collections: args.collections.iter().map(|k| k.trim().to_string()).filter(|k| !k.is_empty()).collect(),
+        sensitive: args.sensitive,
+        override_all: args.override_all,
         reencode_3mf: args.reencode_3mf,
     };
     if let Err(e) = std::fs::create_dir_all(&args.out_dir) {
@@ -247,13 +279,6 @@ pub fn run(args: ProcessArgs) -> ExitCode {
             }
         })
         .collect();
-    if args.dry_run {
-        for (p, slug) in plans.iter().zip(&slugs) {
-            crate::print_out(describe(p, slug, &options).trim_end());
-        }
-        return if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) };
-    }
-
     let mut open = |f: &ModelFile, consume: &mut Consume| -> to3mf::Result<()> {
         let missing = || to3mf::Error::from(std::io::Error::other(format!("{}: not among the inputs", f.path)));
         match sources.get_mut(f.root).ok_or_else(missing)? {
@@ -265,6 +290,19 @@ pub fn run(args: ProcessArgs) -> ExitCode {
             }
         }
     };
+    // What the files say fills what the edits left open.
+    for p in &mut plans {
+        for w in to3mf::manyfold::meta::gather(p, &mut open) {
+            eprintln!("warning: {}: {w}", p.title);
+        }
+    }
+    if args.dry_run {
+        for (p, slug) in plans.iter().zip(&slugs) {
+            crate::print_out(describe(p, slug, &options).trim_end());
+        }
+        return if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) };
+    }
+
     let mut reports: Vec<ModelReport> = Vec::new();
     let mut all_ok = failed.is_empty();
     let mut write = |plan: &ModelPlan, sink: &mut dyn Sink, reports: &mut Vec<ModelReport>| match write_model(

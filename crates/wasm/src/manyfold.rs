@@ -6,6 +6,7 @@ use std::io::Read;
 use to3mf::manyfold::archive::{list_archive, Archive, ArchiveLimits};
 use to3mf::manyfold::datapackage::model_slug;
 use to3mf::manyfold::folder::{write_model, Consume, ProcessOptions, Sink, ZipSink};
+use to3mf::manyfold::meta::gather;
 use to3mf::manyfold::plan::{plan, ModelFile, ModelPlan, Root};
 use to3mf::manyfold::roots::{group, Dropped, DroppedKind, Folder, RootSource};
 use wasm_bindgen::prelude::*;
@@ -85,16 +86,25 @@ fn roots(
 
 /// Proposes models for `files` (File[]) named by `paths` (relative paths: folder picks and
 /// drops keep their folders). Returns `{ models, errors }`; `models` is the core's
-/// `ModelPlan` list, to show, edit and hand back to `exportModels`.
+/// `ModelPlan` list, to show, edit and hand back to `exportModels`. Each model's `meta` holds
+/// the metadata its files give (READMEs, licence texts, 3MF metadata, an old
+/// datapackage.json), each field with its source: what the export writes.
 #[wasm_bindgen(js_name = planModels)]
 pub fn plan_models(files: js_sys::Array, paths: js_sys::Array) -> Result<JsValue, JsValue> {
     let (files, paths) = files_and_paths(&files, &paths)?;
     let mut errors = Vec::new();
-    let (roots, _) = roots(&files, &paths, &mut errors)?;
+    let (roots, mut sources) = roots(&files, &paths, &mut errors)?;
+    let mut models = plan(&roots);
+    let (rd, none) = (reader()?, js_sys::Map::new());
+    let mut open = open_with(&files, &mut sources, &none, &rd);
+    for m in &mut models {
+        let warnings = gather(m, &mut open);
+        errors.extend(warnings.into_iter().map(|w| format!("{}: {w}", m.title)));
+    }
     // The roots' names let the page tell files apart across plans (a root's index can move
     // when more files are added).
     let names: Vec<&str> = roots.iter().map(|r| r.name.as_str()).collect();
-    to_js(&serde_json::json!({ "models": plan(&roots), "errors": errors, "roots": names }))
+    to_js(&serde_json::json!({ "models": models, "errors": errors, "roots": names }))
 }
 
 /// A picture of one proposed model's meshes (STL, OBJ and 3MF files, placed by
@@ -288,7 +298,8 @@ fn free_folder(title: &str, used: &mut Vec<String>) -> String {
 }
 
 /// Writes `models` (as `planModels` gave them, possibly edited) into one zip of model folders,
-/// handed to `onChunk` in pieces. `options`: `{ convert, creator, license, keywords }`.
+/// handed to `onChunk` in pieces, each with exactly the metadata its `meta` says. `options`:
+/// `{ convert, creator, license, keywords, collections, sensitive, override_all }`.
 /// `overrides` maps `root + "\0" + path` to a Blob to use instead of the file (re-encoded
 /// pictures). Returns `{ models: [report], size }`.
 #[wasm_bindgen(js_name = exportModels)]
