@@ -27,7 +27,7 @@ export function forAll() {
   const text = (id) => $(id).value.trim() || null;
   return {
     creator: text('creator'), license: text('license'), keywords: list($('keywords').value),
-    collections: list($('collections').value), sensitive: $('sensitive').checked || null,
+    collections: list($('collections').value), sensitive: $('sensitive').checked,
     override_all: $('override-all').checked,
   };
 }
@@ -36,6 +36,7 @@ export function forAll() {
 function fallback(allId) {
   if (!allId) return '';
   const v = forAll()[allId];
+  if (typeof v === 'boolean') return v ? 'yes' : '';
   return Array.isArray(v) ? v.join(', ') : v ?? '';
 }
 

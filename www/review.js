@@ -119,6 +119,7 @@ function card(model, m) {
   title.dataset.focus = `title\u0000${model.origin}`;
   title.addEventListener('input', () => {
     model.title = title.value;
+    if (model.meta) model.meta = { ...model.meta, title: { value: title.value, source: 'user' } };
     setEdit({ type: 'title', model: model.origin, title: title.value }, (e) => e.model === model.origin);
     // Other cards' "Move to" choices name this model: renamed in place, nothing redrawn.
     for (const o of document.querySelectorAll(`option[data-origin="${CSS.escape(model.origin)}"]`)) o.textContent = `Move to “${title.value}”`;

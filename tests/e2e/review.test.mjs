@@ -2,11 +2,12 @@
 // light and dark, in Debian's Chromium driven by playwright-core: every model card shows its
 // picture and size, nothing overflows, edits survive adding files, moves and leave-outs act
 // only on a deliberate choice, the keyboard reaches everything with a visible focus, axe-core
-// finds no violation.
+// finds no violation, and the metadata set per model reaches Manyfold's own importer.
 // Screenshots go to target/e2e-screenshots/.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
@@ -18,6 +19,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const out = join(root, 'test-output', 'e2e-review');
 const shots = join(root, 'target', 'e2e-screenshots');
 const fixture = (name) => join(root, 'tests/fixtures', name);
+const importer = join(root, '../shared/tools/manyfold-import/manyfold-import');
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 let server, site, browser;
@@ -234,6 +236,58 @@ test('"One zip per model" downloads one zip per model and says how many', { time
   assert.match(await page.locator('#export-zip').textContent(), /for unpacking into a library/);
   assert.match(await page.locator('#export-each').textContent(), /for uploading/);
   assert.match(await page.locator('.exports').textContent(), /does\s+not read the metadata file on upload/);
+  await page.context().close();
+});
+
+test('per-model metadata set in the page is what Manyfold imports from the exported library', { timeout: 240_000 }, async (t) => {
+  if (!existsSync(importer)) return t.skip(`${importer} is missing: ../shared/tools/manyfold-import not provided`);
+  const page = await openPage({ width: 1280, height: 800, scheme: 'dark' });
+  await page.check('input[name="mode"][value="manyfold"]');
+  await page.setInputFiles('#pick-files', [fixture('ascii_quad_facet.stl'), fixture('obj_ngon.obj'), fixture('release.7z')]);
+  await proposed(page, 3);
+  // What a download's README says is shown with its source.
+  const clip = page.locator('.model', { has: page.locator('input.title') }).nth((await titles(page)).indexOf('Cable Clip'));
+  await clip.locator('summary').click();
+  const description = clip.locator('textarea');
+  assert.equal(await description.inputValue(), 'Holds a 5 mm cable.');
+  assert.match(await clip.locator(`#${await description.getAttribute('aria-describedby')}`).textContent(), /from the README/);
+  const first = page.locator('.model').nth((await titles(page)).indexOf('ascii quad facet'));
+  await first.locator('input.title').fill('Quad Plate');
+  await first.locator('summary').click();
+  const field = (name) => first.locator(`[id$="-${name}"]:is(input, textarea, select)`);
+  await field('creator').fill('Ada Maker');
+  await field('creator').dispatchEvent('change');
+  await field('license').fill('CC-BY-SA-4.0');
+  await field('license').dispatchEvent('change');
+  await field('tags').fill('plate, quad');
+  await field('tags').dispatchEvent('change');
+  await field('collections').fill('Test Prints');
+  await field('collections').dispatchEvent('change');
+  await field('sensitive').check();
+  assert.match(await first.locator(`#${await field('creator').getAttribute('aria-describedby')}`).textContent(), /set by you/);
+  // "For all": fills the second model, which has no creator, but not the first.
+  await page.fill('#creator', 'Everyone Else');
+  await page.fill('#license', 'CC0-1.0');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-zip')]);
+  const zipPath = join(out, 'library.zip');
+  await download.saveAs(zipPath);
+  const lib = join(out, 'library');
+  execFileSync('python3', ['-c', 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])', zipPath, lib]);
+  const report = JSON.parse(execFileSync(importer, [lib], { encoding: 'utf8', maxBuffer: 64 << 20 }));
+  const byPath = Object.fromEntries(report.models.map((m) => [m.path, m]));
+  const quad = byPath['quad-plate'];
+  assert.ok(quad?.created, JSON.stringify(report.models.map((m) => [m.path, m.errors])));
+  assert.equal(quad.name, 'Quad Plate');
+  assert.equal(quad.creator, 'Ada Maker');
+  assert.equal(quad.license, 'CC-BY-SA-4.0');
+  assert.deepEqual(quad.tags.filter((t) => !t.startsWith('!')).sort(), ['plate', 'quad']);
+  assert.deepEqual(quad.collections, ['Test Prints']);
+  assert.equal(quad.sensitive, true);
+  assert.deepEqual(quad.errors, []);
+  const ngon = byPath['obj-ngon'];
+  assert.equal(ngon.creator, 'Everyone Else');
+  assert.equal(ngon.license, 'CC0-1.0');
+  assert.equal(ngon.sensitive, false);
   await page.context().close();
 });
 
