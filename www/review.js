@@ -186,10 +186,16 @@ function fileRow(model, file) {
   return li;
 }
 
-/** The models as the core takes them: left-out files dropped, the page's own fields too. */
+/** The models as the core takes them: left-out files dropped, the page's own fields too; a
+ * preview picture that was left out or moved away is no longer the model's preview. */
 export function modelsForExport() {
   return staged.models
-    .map(({ origin: _o, files, ...m }) => ({ ...m, files: files.filter((f) => !f.out).map(({ key: _k, out: _x, ...f }) => f) }))
+    .map(({ origin: _o, files, ...m }) => {
+      const kept = files.filter((f) => !f.out).map(({ key: _k, out: _x, ...f }) => f);
+      const preview = m.meta?.preview?.value;
+      const meta = preview && !kept.some((f) => f.target === preview) ? { ...m.meta, preview: null } : m.meta;
+      return { ...m, meta, files: kept };
+    })
     .filter((m) => m.files.length > 0);
 }
 
