@@ -10,7 +10,6 @@ use super::plan::{FileKind, ModelFile, ModelPlan};
 use crate::error::{Error, Result};
 use crate::mesh::Mesh;
 use crate::name::unique_name;
-use crate::options::Options;
 use crate::report::InputReport;
 
 /// Where a model's files go.
@@ -19,43 +18,7 @@ pub trait Sink {
     fn put(&mut self, path: &str, write: &mut dyn FnMut(&mut dyn Write) -> Result<()>) -> Result<()>;
 }
 
-/// Takes a file's bytes, with its size if known.
-pub type Consume<'a> = dyn FnMut(&mut dyn Read, Option<u64>) -> Result<()> + 'a;
-
-/// Hands a model file's bytes to a [`Consume`].
-pub type Open<'a> = dyn FnMut(&ModelFile, &mut Consume) -> Result<()> + 'a;
-
-/// What every model gets, besides what its files say: the "for all" values (see
-/// [`ModelMeta::with_defaults`](super::meta::ModelMeta::with_defaults)).
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-#[serde(default)]
-pub struct ProcessOptions {
-    /// Conversion settings (layout, unit, compression).
-    pub convert: Options,
-    /// The creator's name.
-    pub creator: Option<String>,
-    /// SPDX licence id; ignored with a warning when it is not a valid id.
-    pub license: Option<String>,
-    /// Tags.
-    pub keywords: Vec<String>,
-    /// Collections, by name.
-    pub collections: Vec<String>,
-    /// Mark the models sensitive.
-    pub sensitive: bool,
-    /// The values above replace what the models' files say (not what the user set for one
-    /// model); without it they fill only the models that have none.
-    pub override_all: bool,
-    /// Re-encode 3MF inputs into the model's own 3MF (one object per build item) instead of
-    /// keeping them byte for byte; slicer settings, colours and materials are then lost.
-    pub reencode_3mf: bool,
-}
-
-impl ProcessOptions {
-    /// Whether `f` goes into the model's converted 3MF (rather than being copied).
-    pub fn converts(&self, f: &ModelFile) -> bool {
-        f.kind == FileKind::Mesh || (f.kind == FileKind::ThreeMf && self.reencode_3mf)
-    }
-}
+pub use super::gather::{Consume, Open, ProcessOptions};
 
 /// What was written for one model.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]

@@ -3,14 +3,16 @@
 //!
 //! [`roots`] groups dropped inputs, [`archive`] lists and opens archives with limits, [`plan`]
 //! groups their files into models, [`edit`] applies the user's changes to that plan,
-//! [`meta`] holds each model's metadata with its sources, [`readme`] and [`datapackage`]
-//! read and write it, [`package`] makes a model's datapackage from it, [`preview`] renders a picture
-//! for a model without one, and [`folder`] writes each model through a [`folder::Sink`].
+//! [`meta`] holds each model's metadata with its sources, [`gather`] fills it from the files
+//! (with [`readme`] for the texts), [`package`] makes the model's [`datapackage`] from it with
+//! only values Manyfold accepts, [`preview`] renders a picture for a model without one, and
+//! [`folder`] writes each model through a [`folder::Sink`].
 
 pub mod archive;
 pub mod datapackage;
 pub mod edit;
 pub mod folder;
+pub mod gather;
 pub mod meta;
 pub mod package;
 pub mod plan;

@@ -5,7 +5,8 @@
 //! collections' and the creator's details, files' captions and orientation) is kept.
 
 use super::datapackage::{self, Collection, DataPackage, Link};
-use super::meta::{self, Field, Found, ModelMeta, Source};
+use super::gather::{self, Found};
+use super::meta::{self, Field, ModelMeta, Source};
 use super::plan::ModelPlan;
 use super::readme::ManyfoldReadme;
 
@@ -37,15 +38,15 @@ pub fn sluggable(name: &str) -> bool {
 /// of `options` and makes the datapackage. Warnings go to `warnings`.
 pub fn describe(
     plan: &ModelPlan,
-    open: &mut super::folder::Open,
-    options: &super::folder::ProcessOptions,
+    open: &mut super::gather::Open,
+    options: &super::gather::ProcessOptions,
     slug: &str,
     warnings: &mut Vec<String>,
 ) -> Described {
-    let found = meta::find(plan, open);
+    let found = gather::find(plan, open);
     warnings.extend(found.warnings.iter().cloned());
     let mut plan = plan.clone();
-    meta::apply(&mut plan, &found);
+    gather::apply(&mut plan, &found);
     let mut options = options.clone();
     if let Some(l) = options.license.as_deref().filter(|l| !l.trim().is_empty()) {
         if datapackage::license(l).is_none() {

@@ -103,7 +103,7 @@ pub struct ModelPlan {
     pub edited: bool,
     /// Its files.
     pub files: Vec<ModelFile>,
-    /// The metadata to write, each field with its source (filled by [`super::meta::gather`]).
+    /// The metadata to write, each field with its source (filled by [`super::gather::gather`]).
     #[serde(default)]
     pub meta: super::meta::ModelMeta,
 }

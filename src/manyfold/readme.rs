@@ -68,6 +68,14 @@ pub fn read_text(text: &str, kind: TextKind) -> TextInfo {
                 }
             }
         }
+        // Thingiverse's newer boilerplate names the creator only: "This thing was created by
+        // Thingiverse user ann, and is licensed under ...".
+        if let Some(rest) = line.strip_prefix("This thing was created by Thingiverse user ") {
+            if let Some((creator, _)) = rest.split_once(", and is licensed under") {
+                info.creator.get_or_insert_with(|| creator.trim().to_string());
+            }
+            continue;
+        }
         // "Gear by Ann is licensed under the Creative Commons - Attribution license."
         if let Some((left, _)) = line.split_once(" is licensed under ") {
             if let Some((title, creator)) = left.rsplit_once(" by ") {

@@ -20,16 +20,20 @@ pub struct ProcessArgs {
     /// Files, folders and .zip archives.
     #[arg(required = true)]
     inputs: Vec<PathBuf>,
-    /// Where the model folders (or zips) go.
+    /// Where the model folders (or zips) go. Into a Manyfold library folder, then "Scan for
+    /// changes": the only way Manyfold reads all the metadata (datapackage.json).
     #[arg(long)]
     out_dir: PathBuf,
     /// Print the proposed models and write nothing.
     #[arg(long)]
     dry_run: bool,
-    /// One zip holding every model folder (DIR/models.zip).
+    /// One zip holding every model folder (DIR/models.zip), for unpacking into a Manyfold
+    /// library folder, then "Scan for changes" (uploaded as it is, it becomes one model).
     #[arg(long, conflicts_with = "zip_per_model")]
     zip: bool,
-    /// One zip per model (DIR/<slug>.zip): upload them together and each becomes a model.
+    /// One zip per model (DIR/<slug>.zip) for Manyfold's upload page: each becomes a model
+    /// with its files and pictures, but an upload does not read the metadata
+    /// (datapackage.json); a library folder and "Scan for changes" does.
     #[arg(long)]
     zip_per_model: bool,
     /// Creator of the models.
@@ -292,7 +296,7 @@ pub fn run(args: ProcessArgs) -> ExitCode {
     };
     // What the files say fills what the edits left open.
     for p in &mut plans {
-        for w in to3mf::manyfold::meta::gather(p, &mut open) {
+        for w in to3mf::manyfold::gather::gather(p, &mut open) {
             eprintln!("warning: {}: {w}", p.title);
         }
     }

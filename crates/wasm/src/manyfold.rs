@@ -6,7 +6,7 @@ use std::io::Read;
 use to3mf::manyfold::archive::{list_archive, Archive, ArchiveLimits};
 use to3mf::manyfold::datapackage::model_slug;
 use to3mf::manyfold::folder::{write_model, Consume, ProcessOptions, Sink, ZipSink};
-use to3mf::manyfold::meta::gather;
+use to3mf::manyfold::gather::gather;
 use to3mf::manyfold::plan::{plan, ModelFile, ModelPlan, Root};
 use to3mf::manyfold::roots::{group, Dropped, DroppedKind, Folder, RootSource};
 use wasm_bindgen::prelude::*;
