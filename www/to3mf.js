@@ -93,8 +93,10 @@ export async function zip(results) {
 /**
  * Proposes Manyfold models for `files` (File[]); `paths` are their relative paths (folder
  * picks and drops keep their folders; loose files are just their names). Resolves with
- * `{models, errors}`: each model `{title, edited, files: [{root, path, target, kind,
- * presupported}]}`, to review and edit before `exportModels`.
+ * `{models, errors, roots}`: each model `{title, edited, files: [{root, path, target, kind,
+ * presupported}], meta}` (`meta`: the metadata to write, each field with its source), to
+ * review and edit before `exportModels`; `roots` names the folders and archives that the
+ * files' `root` indices refer to.
  */
 export async function planModels(files, paths = files.map((f) => f.webkitRelativePath || f.name)) {
   const answer = await pool().run({ type: 'plan', files, paths });
