@@ -206,10 +206,16 @@ pub fn write_model(
     }
     let mut package = package;
     package.resources = resources;
-    // The preview the metadata names (by the picture's path in the plan), else the one made.
+    // The preview the metadata names (by the picture's path in the plan, or the same path with
+    // another extension: the page re-encodes pictures), else the one made.
+    let stem = |p: &str| p.rsplit_once('.').map_or(p, |(s, _)| s).to_string();
     package.image = match &meta.preview {
         Some(f) => f.value.as_ref().and_then(|p| {
-            let found = written.iter().find(|(t, _)| t == p).map(|(_, w)| w.clone());
+            let found = written
+                .iter()
+                .find(|(t, _)| t == p)
+                .or_else(|| written.iter().find(|(t, _)| stem(t) == stem(p)))
+                .map(|(_, w)| w.clone());
             if found.is_none() {
                 report.warnings.push(format!("the preview '{p}' is not one of the model's pictures: none set"));
             }

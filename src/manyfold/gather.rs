@@ -194,8 +194,9 @@ pub fn gather(plan: &mut ModelPlan, open: &mut Open) -> Vec<String> {
 /// [`gather`] with the files already read.
 pub fn apply(plan: &mut ModelPlan, found: &Found) {
     let m = &mut plan.meta;
-    if plan.edited {
-        fill(&mut m.title, Some(plan.title.clone()), Source::User);
+    // A title typed the older way (`title` with `edited`) is the user's too.
+    if plan.edited && m.title.as_ref().is_none_or(|t| t.source != Source::User) {
+        m.title = Some(Field::new(plan.title.clone(), Source::User));
     }
     let nonblank = |s: &Option<String>| s.as_ref().map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     let old = found.old.as_ref();
@@ -249,4 +250,86 @@ pub fn apply(plan: &mut ModelPlan, found: &Found) {
         .find(|p| ["preview", "cover", "main", "thumb"].iter().any(|w| p.to_ascii_lowercase().contains(w)))
         .or(pictures.first());
     fill(&mut m.preview, named.map(|p| p.to_string()), Source::Folder);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manyfold::plan::{plan, Root, SourceFile};
+
+    /// A plan of one folder of `files` (path, text), gathered.
+    fn gathered(files: &[(&str, &str)], edit: impl FnOnce(&mut ModelPlan)) -> ModelPlan {
+        let root = Root {
+            name: "x".into(),
+            files: files.iter().map(|(p, t)| SourceFile { path: p.to_string(), size: t.len() as u64 }).collect(),
+            loose: false,
+        };
+        let mut p = plan(&[root]).remove(0);
+        edit(&mut p);
+        let mut open = |f: &ModelFile, consume: &mut Consume| -> Result<()> {
+            let text = files.iter().find(|(p, _)| *p == f.path).unwrap().1;
+            consume(&mut text.as_bytes(), Some(text.len() as u64))
+        };
+        assert!(gather(&mut p, &mut open).is_empty());
+        p
+    }
+
+    #[test]
+    fn each_field_says_where_it_came_from_and_a_readme_outranks_a_licence_text() {
+        let p = gathered(
+            &[
+                ("Frog/frog.stl", ""),
+                ("Frog/LICENSE.txt", "This thing was created by Thingiverse user ann, and is licensed under CC\nhttp://creativecommons.org/licenses/by/4.0/\n"),
+                ("Frog/README.md", "# Tiny Frog\n\nA frog.\n"),
+                ("Frog/datapackage.json", r#"{"title": "Old", "keywords": ["pond"], "sensitive": true, "links": [{"path": "https://x.org/1"}]}"#),
+                ("Frog/images/frog_cover.png", ""),
+            ],
+            |_| {},
+        );
+        let m = &p.meta;
+        assert_eq!(m.title, Some(Field::new("Tiny Frog".to_string(), Source::Readme)));
+        assert_eq!(m.creator, Some(Field::new("ann".to_string(), Source::LicenseFile)));
+        assert_eq!(m.license, Some(Field::new("CC-BY-4.0".to_string(), Source::LicenseFile)));
+        assert_eq!(m.description, Some(Field::new("A frog.".to_string(), Source::Readme)));
+        assert_eq!(m.tags, Some(Field::new(vec!["pond".to_string()], Source::DataPackage)));
+        assert_eq!(m.sensitive, Some(Field::new(true, Source::DataPackage)));
+        assert_eq!(m.link, Some(Field::new("https://x.org/1".to_string(), Source::DataPackage)));
+        assert_eq!(m.preview, Some(Field::new("images/frog_cover.png".to_string(), Source::Folder)));
+        assert_eq!(m.collections, None);
+        let json = serde_json::to_value(m).unwrap();
+        assert_eq!(json["license"], serde_json::json!({"value": "CC-BY-4.0", "source": "license-file"}));
+    }
+
+    #[test]
+    fn the_users_values_stay_and_for_all_values_fill_or_override() {
+        let p = gathered(&[("Frog/frog.stl", ""), ("Frog/README.md", "# Frog\n\nLicense: MIT\n")], |p| {
+            p.meta.creator = Some(Field { value: None, source: Source::User });
+            p.meta.tags = Some(Field::new(vec!["mine".into()], Source::User));
+        });
+        assert_eq!(p.meta.creator, Some(Field { value: None, source: Source::User }), "left out stays left out");
+        let all = ProcessOptions {
+            license: Some("CC0-1.0".into()),
+            creator: Some("Ann".into()),
+            keywords: vec!["all".into()],
+            collections: vec!["Pond".into()],
+            ..ProcessOptions::default()
+        };
+        let filled = p.meta.with_defaults(&all);
+        assert_eq!(filled.license, Some(Field::new("MIT".to_string(), Source::Readme)), "the README's licence stays");
+        assert_eq!(filled.collections, Some(Field::new(vec!["Pond".to_string()], Source::User)));
+        assert_eq!(filled.creator, Some(Field { value: None, source: Source::User }));
+        let won = p.meta.with_defaults(&ProcessOptions { override_all: true, ..all });
+        assert_eq!(won.license, Some(Field::new("CC0-1.0".to_string(), Source::User)));
+        assert_eq!(won.tags, Some(Field::new(vec!["mine".to_string()], Source::User)), "a per-model value wins");
+        assert_eq!(won.creator, Some(Field { value: None, source: Source::User }));
+    }
+
+    #[test]
+    fn a_title_edited_the_older_way_is_the_users() {
+        let p = gathered(&[("Frog/frog.stl", ""), ("Frog/README.md", "# Frog\n")], |p| {
+            p.title = "Toad".into();
+            p.edited = true;
+        });
+        assert_eq!(p.meta.title, Some(Field::new("Toad".to_string(), Source::User)));
+    }
 }

@@ -436,4 +436,47 @@ mod tests {
         assert_eq!(text_kind("instructions.pdf"), None);
         assert_eq!(text_kind("readme.pdf"), None);
     }
+
+    #[test]
+    fn bambu_html_descriptions_become_markdown() {
+        let html = "<h2>Frog</h2><p>A <b>tiny</b> frog &amp; a <a href=\"https://x.org/?a=1&amp;b=2\">link</a>.</p>\
+                    <ul><li>PLA</li><li>0.2&nbsp;mm</li></ul><img src=\"x.png\"><p>Line<br>break &#233;</p>";
+        assert_eq!(
+            html_to_markdown(html),
+            "## Frog\n\nA **tiny** frog & a [link](https://x.org/?a=1&b=2).\n\n- PLA\n- 0.2 mm\n\nLine\nbreak é"
+        );
+        assert_eq!(html_to_markdown("plain &amp; simple"), "plain & simple");
+    }
+
+    #[test]
+    fn makerworld_licence_names_and_manyfolds_ids() {
+        assert_eq!(license_id("CC BY-NC-SA").as_deref(), Some("CC-BY-NC-SA-4.0"));
+        assert_eq!(license_id("cc-by").as_deref(), Some("CC-BY-4.0"));
+        assert_eq!(license_id("CC0").as_deref(), Some("CC0-1.0"));
+        assert_eq!(license_id("MIT").as_deref(), Some("MIT"));
+        assert_eq!(license_id("Standard Digital File License"), None);
+        assert_eq!(license_id("CC-BY-NC-3.0-IGO"), None, "not in Manyfold's list");
+    }
+
+    #[test]
+    fn what_manyfold_takes_from_a_readme() {
+        let r = manyfold_readme("x\nA by B by C on Thingiverse: https://www.thingiverse.com/thing:12 more\n");
+        assert_eq!((r.title.as_deref(), r.creator.as_deref()), (Some("A by B"), Some("C")), "greedy, as its regex");
+        assert_eq!(r.link.as_deref(), Some("https://www.thingiverse.com/thing:12"));
+        assert_eq!(r.notes, None);
+        let g = manyfold_readme("# Frog\n\nA frog.\n");
+        assert_eq!((g.title, g.notes.as_deref()), (None, Some("# Frog\n\nA frog.\n")));
+        assert!(
+            is_manyfold_readme("ReadMe.MD") && is_manyfold_readme("readme") && !is_manyfold_readme("docs/readme.md")
+        );
+        assert!(!is_manyfold_readme("README-original.md") && !is_manyfold_readme("readme.rst"));
+    }
+
+    #[test]
+    fn thingiverse_boilerplate_names_the_creator_not_the_title() {
+        let t = "This thing was created by Thingiverse user ann_m, and is licensed under Creative Commons - Attribution\nhttp://creativecommons.org/licenses/by/4.0/\n";
+        let info = read_text(t, TextKind::License);
+        assert_eq!((info.title, info.creator.as_deref()), (None, Some("ann_m")));
+        assert_eq!(info.license.as_deref(), Some("CC-BY-4.0"));
+    }
 }

@@ -436,7 +436,7 @@ test('Manyfold: a 7z release becomes a model folder like a zip', { timeout: 120_
 import json, sys, zipfile
 z = zipfile.ZipFile(sys.argv[1])
 print(json.dumps({"names": sorted(z.namelist()), "dp": json.loads(z.read("cable-clip/datapackage.json"))}))`, zipPath], { encoding: 'utf8' }));
-  // The README is kept under a name Manyfold does not read over datapackage.json (as the CLI does).
+  // Manyfold would show the whole README as notes over the datapackage's description: kept under another name.
   assert.deepEqual(listing.names, ['cable-clip/README-original.md', 'cable-clip/cable-clip-preview.png', 'cable-clip/cable-clip.3mf', 'cable-clip/datapackage.json']);
   assert.equal(listing.dp.description, 'Holds a 5 mm cable.');
 });

@@ -339,3 +339,16 @@ fn a_printables_zip_keeps_its_picture_as_preview() {
     assert_eq!((m["name"].as_str(), m["creator"].as_str()), (Some("Tiny Frog"), Some("Ann Maker")));
     assert_eq!(m["preview_file"], "images/frog_photo.png");
 }
+
+/// The licence ids written are exactly those of the `spdx` gem Manyfold validates with.
+#[test]
+fn the_licence_list_is_the_one_manyfold_validates_with() {
+    let Some(tool) = importer() else { return };
+    let gem = tool.parent().unwrap().join("vendor/spdx/licenses.json");
+    let list: Value = serde_json::from_slice(&std::fs::read(gem).unwrap()).unwrap();
+    let mut theirs: Vec<&str> =
+        list["licenses"].as_array().unwrap().iter().map(|l| l["licenseId"].as_str().unwrap()).collect();
+    theirs.sort();
+    let ours = std::fs::read_to_string(fixtures().join("../../src/manyfold/manyfold_licenses.txt")).unwrap();
+    assert_eq!(ours.lines().collect::<Vec<_>>(), theirs);
+}
