@@ -4,13 +4,18 @@
 WASM_BINDGEN_VERSION = $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/version = "\(.*\)"/\1/p}' Cargo.lock)
 
 # What the tests call: PrusaSlicer's CLI (loads our packages), Chromium and its driver (the
-# wasm tests), the wasm target, wasm-bindgen's test runner at the version in Cargo.lock
-# (no --locked: one of its locked dependencies is missing from the registry), cargo-nextest.
+# wasm tests), the Ruby packages of Manyfold's importer, the wasm target, wasm-bindgen's test
+# runner at the version in Cargo.lock (no --locked: one of its locked dependencies is missing
+# from the registry), cargo-nextest.
 deps: deps-wasm
 	@command -v prusa-slicer >/dev/null && command -v chromedriver >/dev/null || { \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prusa-slicer chromium chromium-driver >/dev/null; }
 	@command -v cargo-nextest >/dev/null || cargo install cargo-nextest --locked
-	@test -d node_modules/playwright-core || npm ci --no-audit --no-fund
+	@test -d node_modules/playwright-core -a -d node_modules/axe-core || npm ci --no-audit --no-fund
+	@# Manyfold's importer installs its Ruby packages from Debian on first use: once here, not
+	@# from tests running in parallel.
+	@test ! -x ../shared/tools/manyfold-import/manyfold-import || \
+	  ../shared/tools/manyfold-import/manyfold-import "$$(mktemp -d)" >/dev/null
 
 deps-wasm:
 	@rustup target add wasm32-unknown-unknown >/dev/null 2>&1

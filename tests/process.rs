@@ -91,7 +91,8 @@ fn run(
 #[test]
 fn a_release_becomes_one_model_folder_with_its_datapackage() {
     let Some(corpus) = common::corpus_dir() else { return };
-    let options = ProcessOptions { license: Some("CC-BY-4.0".into()), ..ProcessOptions::default() };
+    // The licence typed "for all" overrides the 3MF's own.
+    let options = ProcessOptions { license: Some("CC-BY-4.0".into()), override_all: true, ..ProcessOptions::default() };
     let (reports, sinks) = run(&release(&corpus), &options);
     assert_eq!(reports.len(), 1);
     let (r, files) = (&reports[0], &sinks[0].0);
@@ -102,7 +103,7 @@ fn a_release_becomes_one_model_folder_with_its_datapackage() {
     assert_eq!(
         names,
         [
-            "README.txt",
+            "README-original.txt",
             "datapackage.json",
             "gear set.3mf",
             "gear-set-presupported.3mf",
@@ -119,6 +120,9 @@ fn a_release_becomes_one_model_folder_with_its_datapackage() {
         "{:?}",
         r.warnings
     );
+    // Manyfold would take the README's title and creator over the datapackage's.
+    assert_eq!(files["README-original.txt"], release(&corpus)["Gear Set/README.txt"]);
+    assert!(r.warnings.iter().any(|w| w.contains("kept as README-original.txt")), "{:?}", r.warnings);
 
     // The converted package: two named objects, the title and licence as metadata.
     let model = common::parse_3mf(&files["gear-set.3mf"]);
@@ -170,7 +174,7 @@ fn a_release_becomes_one_model_folder_with_its_datapackage() {
 }
 
 #[test]
-fn an_invalid_licence_is_left_out_with_a_warning_and_the_next_source_used() {
+fn for_all_values_fill_only_what_the_files_leave_open_and_an_invalid_licence_is_not_used() {
     let Some(corpus) = common::corpus_dir() else { return };
     let options = ProcessOptions {
         license: Some("Creative Commons".into()),
@@ -179,9 +183,9 @@ fn an_invalid_licence_is_left_out_with_a_warning_and_the_next_source_used() {
     };
     let (reports, sinks) = run(&release(&corpus), &options);
     let dp: serde_json::Value = serde_json::from_slice(&sinks[0].0["datapackage.json"]).unwrap();
-    assert_eq!(dp["licenses"][0]["name"], "MIT", "the invalid id is dropped; the 3MF's own licence is next best");
-    assert_eq!(dp["contributors"], serde_json::json!([{"title": "Bob", "roles": ["creator"]}]));
-    assert!(reports[0].warnings.iter().any(|w| w.contains("not an SPDX licence id")));
+    assert_eq!(dp["licenses"][0]["name"], "MIT", "the 3MF's own licence");
+    assert_eq!(dp["contributors"], serde_json::json!([{"title": "Zed", "roles": ["creator"]}]), "the 3MF's designer");
+    assert!(reports[0].warnings.iter().any(|w| w.contains("not an SPDX licence id that Manyfold accepts")));
 }
 
 #[test]

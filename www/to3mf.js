@@ -93,13 +93,28 @@ export async function zip(results) {
 /**
  * Proposes Manyfold models for `files` (File[]); `paths` are their relative paths (folder
  * picks and drops keep their folders; loose files are just their names). Resolves with
- * `{models, errors}`: each model `{title, edited, files: [{root, path, target, kind,
- * presupported}]}`, to review and edit before `exportModels`.
+ * `{models, errors, roots}`: each model `{title, edited, files: [{root, path, target, kind,
+ * presupported}], meta}` (`meta`: the metadata to write, each field with its source), to
+ * review and edit before `exportModels`; `roots` names the folders and archives that the
+ * files' `root` indices refer to.
  */
 export async function planModels(files, paths = files.map((f) => f.webkitRelativePath || f.name)) {
   const answer = await pool().run({ type: 'plan', files, paths });
   if (answer.failed) throw new Error(answer.failed);
   return answer.report;
+}
+
+/**
+ * A picture of one proposed model (its STL, OBJ and 3MF files, placed by
+ * `options.convert.layout`) and its size: resolves with `{blob, size, errors}`: `blob` a
+ * `pixels`-square PNG (null without meshes), `size` [x, y, z] in mm (or null). Queued behind
+ * heavier work; `tag` lets `pool().cancel(tag)` drop it.
+ */
+export async function previewModel(files, paths, model, options = {}, { pixels = 192, tag } = {}) {
+  const answer = await pool().run({ type: 'preview', files, paths, model, options, pixels }, { tag, timeLimit: 60_000 });
+  if (answer.cancelled) return null;
+  if (answer.failed) throw new Error(answer.failed);
+  return { blob: answer.blob, ...answer.report };
 }
 
 /**

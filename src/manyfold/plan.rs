@@ -103,6 +103,9 @@ pub struct ModelPlan {
     pub edited: bool,
     /// Its files.
     pub files: Vec<ModelFile>,
+    /// The metadata to write, each field with its source (filled by [`super::gather::gather`]).
+    #[serde(default)]
+    pub meta: super::meta::ModelMeta,
 }
 
 /// Files nobody wants in a model: macOS resource forks, Finder and Explorer litter, hidden
@@ -220,7 +223,7 @@ fn plan_folder(r: usize, name: &str, files: &[&SourceFile]) -> Vec<ModelPlan> {
     });
     if model_dirs.len() < 2 || loose_meshes {
         let files = files.iter().map(|f| file(r, &f.path, &rel(f))).collect();
-        return vec![ModelPlan { title, edited: false, files }];
+        return vec![ModelPlan { title, edited: false, files, meta: Default::default() }];
     }
     // Several models: each folder's files, plus the shared files of the top level.
     let shared: Vec<&&SourceFile> =
@@ -235,7 +238,7 @@ fn plan_folder(r: usize, name: &str, files: &[&SourceFile]) -> Vec<ModelPlan> {
                 .map(|f| file(r, &f.path, &rel(f)[prefix.len()..]))
                 .collect();
             own.extend(shared.iter().map(|f| file(r, &f.path, &rel(f))));
-            ModelPlan { title: title_from_name(d), edited: false, files: own }
+            ModelPlan { title: title_from_name(d), edited: false, files: own, meta: Default::default() }
         })
         .collect()
 }
@@ -309,7 +312,15 @@ fn plan_loose(files: &[(usize, &SourceFile)]) -> Vec<ModelPlan> {
                 } else {
                     title_from_name(&f.path)
                 });
-                models.push((key, ModelPlan { title, edited: false, files: vec![file(*r, &f.path, &target)] }));
+                models.push((
+                    key,
+                    ModelPlan {
+                        title,
+                        edited: false,
+                        files: vec![file(*r, &f.path, &target)],
+                        meta: Default::default(),
+                    },
+                ));
             }
         }
     }

@@ -21,17 +21,20 @@ pub struct ProcessArgs {
     /// Files, folders and .zip archives.
     #[arg(required = true)]
     inputs: Vec<PathBuf>,
-    /// Where the model folders (or zips) go.
+    /// Where the model folders (or zips) go. Into a Manyfold library folder, then "Scan for
+    /// changes": the only way Manyfold reads all the metadata (datapackage.json).
     #[arg(long)]
     out_dir: PathBuf,
     /// Print the proposed models and write nothing.
     #[arg(long)]
     dry_run: bool,
-    /// One zip holding every model folder (DIR/models.zip).
+    /// One zip holding every model folder (DIR/models.zip), for unpacking into a Manyfold
+    /// library folder, then "Scan for changes" (uploaded as it is, it becomes one model).
     #[arg(long, conflicts_with = "zip_per_model")]
     zip: bool,
-    /// One zip per model (DIR/<slug>.zip), its files at the zip's root: upload them together
-    /// and each becomes a model.
+    /// One zip per model (DIR/<slug>.zip), its files at the zip's root, for Manyfold's upload
+    /// page: each becomes a model with its files and pictures, but an upload does not read the
+    /// metadata (datapackage.json); a library folder and "Scan for changes" does.
     #[arg(long)]
     zip_per_model: bool,
     /// Creator of the models.
@@ -43,6 +46,23 @@ pub struct ProcessArgs {
     /// Tags, comma-separated.
     #[arg(long, value_delimiter = ',')]
     keywords: Vec<String>,
+    /// Collection of the models (repeatable, or comma-separated).
+    #[arg(long = "collection", value_delimiter = ',', value_name = "NAME")]
+    collections: Vec<String>,
+    /// Mark the models sensitive.
+    #[arg(long)]
+    sensitive: bool,
+    /// --creator, --license, --keywords, --collection and --sensitive replace what the
+    /// models' files say (READMEs, 3MF metadata, an old datapackage.json); without it they
+    /// fill only the models that have none. A --set for one model always wins.
+    #[arg(long = "override")]
+    override_all: bool,
+    /// Set one metadata field of one model: MODEL:FIELD=VALUE, FIELD one of title, creator,
+    /// license, description, tags, link, collections (comma-separated), sensitive
+    /// (true/false), preview (a picture's path in the model). An empty VALUE leaves the
+    /// field out. --dry-run shows each model's metadata and where it came from.
+    #[arg(long = "set", value_name = "MODEL:FIELD=VALUE")]
+    sets: Vec<String>,
     /// Placement of the meshes in each 3MF.
     #[arg(long, default_value = "arrange")]
     layout: Layout,
@@ -66,7 +86,8 @@ pub struct ProcessArgs {
     #[arg(long, value_name = "FROM=INTO")]
     merge: Vec<String>,
     /// Give model MODEL the title TITLE. Models are named by title or folder name, as
-    /// --dry-run shows them; edits apply in the order --exclude, --move, --merge, --title.
+    /// --dry-run shows them; edits apply in the order --exclude, --move, --merge, --title,
+    /// --set.
     #[arg(long = "title", value_name = "MODEL=TITLE")]
     titles: Vec<String>,
 }
@@ -90,6 +111,14 @@ fn edits(args: &ProcessArgs) -> Result<Vec<Edit>, String> {
     for v in &args.titles {
         let (model, title) = pair("title", v)?;
         out.push(Edit::Title { model, title });
+    }
+    for v in &args.sets {
+        let bad = || format!("--set '{v}': expected MODEL:FIELD=VALUE");
+        let (left, value) = v.split_once('=').ok_or_else(bad)?;
+        // Titles may hold ':'; field names never do.
+        let (model, field) = left.rsplit_once(':').ok_or_else(bad)?;
+        let value = Some(value.trim().to_string()).filter(|v| !v.is_empty());
+        out.push(Edit::Set { model: model.trim().to_string(), field: field.trim().to_ascii_lowercase(), value });
     }
     Ok(out)
 }
@@ -207,6 +236,9 @@ fn describe(plan: &ModelPlan, slug: &str, options: &ProcessOptions) -> String {
         };
         s += &format!("  {} ({what})\n", f.path);
     }
+    for line in to3mf::manyfold::package::summary(&plan.meta.with_defaults(options)) {
+        s += &format!("  {line}\n");
+    }
     s
 }
 
@@ -230,6 +262,9 @@ pub fn run(args: ProcessArgs) -> ExitCode {
         creator: args.creator.clone(),
         license: args.license.clone(),
         keywords: args.keywords.iter().map(|k| k.trim().to_string()).filter(|k| !k.is_empty()).collect(),
+        collections: args.collections.iter().map(|k| k.trim().to_string()).filter(|k| !k.is_empty()).collect(),
+        sensitive: args.sensitive,
+        override_all: args.override_all,
         reencode_3mf: args.reencode_3mf,
     };
     if let Err(e) = std::fs::create_dir_all(&args.out_dir) {
@@ -249,13 +284,6 @@ pub fn run(args: ProcessArgs) -> ExitCode {
             }
         })
         .collect();
-    if args.dry_run {
-        for (p, slug) in plans.iter().zip(&slugs) {
-            crate::print_out(describe(p, slug, &options).trim_end());
-        }
-        return if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) };
-    }
-
     let mut open = |f: &ModelFile, consume: &mut Consume| -> to3mf::Result<()> {
         let missing = || to3mf::Error::from(std::io::Error::other(format!("{}: not among the inputs", f.path)));
         match sources.get_mut(f.root).ok_or_else(missing)? {
@@ -267,6 +295,19 @@ pub fn run(args: ProcessArgs) -> ExitCode {
             }
         }
     };
+    // What the files say fills what the edits left open.
+    for p in &mut plans {
+        for w in to3mf::manyfold::gather::gather(p, &mut open) {
+            eprintln!("warning: {}: {w}", p.title);
+        }
+    }
+    if args.dry_run {
+        for (p, slug) in plans.iter().zip(&slugs) {
+            crate::print_out(describe(p, slug, &options).trim_end());
+        }
+        return if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) };
+    }
+
     // Each report with the folder its model went into (a model that failed has none).
     let mut reports: Vec<(String, ModelReport)> = Vec::new();
     let mut all_ok = failed.is_empty();

@@ -383,9 +383,10 @@ fn a_7z_release_is_read_like_a_zip_and_a_broken_one_says_so() {
     let stderr = String::from_utf8_lossy(&r.stderr);
     assert_eq!(r.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("broken.7z: not a readable 7z archive"), "{stderr}");
+    // Manyfold would show the whole README as notes, not the description written.
     assert_eq!(
         listing(&out.join("gear-set")),
-        ["README.md", "datapackage.json", "gear-set-preview.png", "gear-set.3mf"]
+        ["README-original.md", "datapackage.json", "gear-set-preview.png", "gear-set.3mf"]
     );
     let dp = datapackage(&out.join("gear-set/datapackage.json"));
     assert_eq!((dp["title"].as_str(), dp["description"].as_str()), (Some("Gear Set"), Some("Two parts that turn.")));
@@ -445,11 +446,19 @@ const TRIANGLE: &[u8] =
 fn hostile_archive_paths_name_models_by_real_folders_or_the_archive() {
     let t = tempfile::tempdir().unwrap();
     let cases: &[(&str, &[&str], &str)] = &[
-        ("up.zip", &["../../x/model.stl"], "x → x/\n  ../../x/model.stl (into x.3mf)"),
-        ("dot.zip", &["./part.stl"], "dot → dot/\n  ./part.stl (into dot.3mf)"),
-        ("drive.zip", &["C:\\evil\\part.stl"], "evil → evil/\n  C:/evil/part.stl (into evil.3mf)"),
-        ("bare_drive.zip", &["C:\\part.stl"], "bare drive → bare-drive/\n  C:/part.stl (into bare-drive.3mf)"),
-        ("root.zip", &["/abs/part.stl"], "abs → abs/\n  /abs/part.stl (into abs.3mf)"),
+        ("up.zip", &["../../x/model.stl"], "x → x/\n  ../../x/model.stl (into x.3mf)\n  title: x (folder)"),
+        ("dot.zip", &["./part.stl"], "dot → dot/\n  ./part.stl (into dot.3mf)\n  title: dot (folder)"),
+        (
+            "drive.zip",
+            &["C:\\evil\\part.stl"],
+            "evil → evil/\n  C:/evil/part.stl (into evil.3mf)\n  title: evil (folder)",
+        ),
+        (
+            "bare_drive.zip",
+            &["C:\\part.stl"],
+            "bare drive → bare-drive/\n  C:/part.stl (into bare-drive.3mf)\n  title: bare drive (folder)",
+        ),
+        ("root.zip", &["/abs/part.stl"], "abs → abs/\n  /abs/part.stl (into abs.3mf)\n  title: abs (folder)"),
     ];
     for (name, entries, want) in cases {
         let zip = t.path().join(name);
