@@ -1,5 +1,5 @@
 # The two commands a developer needs are `make serve` and `make test` (see README.md).
-.PHONY: test lint deps deps-wasm run serve www site bench release fuzz
+.PHONY: test lint deps deps-wasm run serve www site bench release fuzz static static-check docker bench-watch
 
 WASM_BINDGEN_VERSION = $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/version = "\(.*\)"/\1/p}' Cargo.lock)
 
@@ -67,6 +67,26 @@ test: deps lint site
 
 release:
 	cargo build --release -p to3mf-cli
+
+# The static binary for a home server (`to3mf watch`): x86_64 musl, self-contained (Rust's
+# musl target brings its own C library and start files; no musl-tools needed).
+MUSL_BIN = $(or $(CARGO_TARGET_DIR),target)/x86_64-unknown-linux-musl/release/to3mf
+static:
+	@rustup target add x86_64-unknown-linux-musl >/dev/null 2>&1
+	cargo build --release -p to3mf-cli --target x86_64-unknown-linux-musl
+
+# It runs in an empty root, with nothing of the system.
+static-check: static
+	deploy/empty-root.sh $(MUSL_BIN)
+
+# The FROM-scratch image (deploy/Dockerfile) with the static binary.
+docker: static
+	cp $(MUSL_BIN) deploy/to3mf
+	docker build -t to3mf-watch deploy
+
+# Idle memory and wake-ups, start time, size, items/s of `to3mf watch` (bench/watch.py).
+bench-watch: static
+	python3 bench/watch.py $(MUSL_BIN)
 
 # make run ARGS="convert model.stl -o model.3mf"
 run: release

@@ -290,6 +290,9 @@ pub fn produce(
         let mut sink = FolderSink { dir: out.join(&temp), durable };
         let result = std::fs::create_dir(&sink.dir).map_err(to3mf::Error::from).and_then(|()| {
             let r = write_model(p, &mut open, &mut sink as &mut dyn Sink, options)?;
+            if durable {
+                stage::sync_tree(&sink.dir)?;
+            }
             done.models.push((r, done.outputs.len(), slug.clone()));
             Ok(())
         });

@@ -11,7 +11,8 @@ use to3mf::unique_name;
 
 /// Writes each file of a model into a folder, each through a temporary file renamed into
 /// place; with `durable`, each file is flushed to the disk first (so a power cut after the
-/// folder is renamed cannot leave it holding empty or short files).
+/// folder is renamed cannot leave it holding empty or short files; [`sync_tree`] then
+/// flushes the folders' entries once).
 pub struct FolderSink {
     pub dir: PathBuf,
     pub durable: bool,
@@ -30,9 +31,6 @@ impl Sink for FolderSink {
             tmp.as_file().sync_all()?;
         }
         tmp.persist(&target).map_err(|e| e.error)?;
-        if self.durable {
-            sync_dir(&parent)?;
-        }
         Ok(())
     }
 }
@@ -93,6 +91,17 @@ pub fn rename_noreplace(from: &Path, to: &Path) -> std::io::Result<()> {
 /// Flushes a folder's entries (names made, renamed or removed in it) to the disk.
 pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
     File::open(dir)?.sync_all()
+}
+
+/// Flushes the entries of `dir` and of every folder in it.
+pub fn sync_tree(dir: &Path) -> std::io::Result<()> {
+    for e in std::fs::read_dir(dir)? {
+        let e = e?;
+        if e.file_type()?.is_dir() {
+            sync_tree(&e.path())?;
+        }
+    }
+    sync_dir(dir)
 }
 
 /// Removes a staged output (a folder or a file), if it is there.

@@ -119,9 +119,10 @@ impl Journal {
         stage::sync_dir(&self.dir)
     }
 
+    /// Not flushed: a record that comes back after a power cut is finished again, and every
+    /// step of it is then found done.
     fn remove(&self, id: &str) -> std::io::Result<()> {
-        std::fs::remove_file(self.dir.join(format!("{id}.json")))?;
-        stage::sync_dir(&self.dir)
+        std::fs::remove_file(self.dir.join(format!("{id}.json")))
     }
 
     /// The records left by an earlier run, in the order they were made.
@@ -186,6 +187,11 @@ pub fn run(journal: &Journal, places: &Places, flags: &ProcessFlags, name: &str)
         let options = process::options(flags);
         Some(process::produce(planned, flags, &options, &format!(".to3mf-{id}-"), true))
     };
+    // The commit below takes a staged name that is gone for one already renamed: the staged
+    // names must be on the disk first.
+    if let Err(e) = stage::sync_dir(&places.library) {
+        errors.push(format!("cannot write into {}: {e}", places.library.display()));
+    }
     crash_point("before-commit");
     let mut commit =
         Commit { publish: Vec::new(), original: None, error: None, models: Vec::new(), warnings: Vec::new() };
@@ -234,13 +240,14 @@ pub fn recover(journal: &Journal, places: &Places) -> Vec<Outcome> {
         let start = std::time::Instant::now();
         match record {
             Ok(record) if record.commit.is_some() => out.push(finish(journal, places, &id, record, start, true)),
-            Ok(_) => {
+            Ok(record) => {
                 let prefix = format!(".to3mf-{id}-");
                 for n in staged.iter().filter(|n| n.starts_with(&prefix)) {
                     let _ = stage::remove(&places.library.join(n));
                 }
                 let _ = stage::sync_dir(&places.library);
                 let _ = journal.remove(&id);
+                eprintln!("{}: interrupted before its models were complete; it is processed again", record.item);
             }
             Err(e) => eprintln!("warning: journal record {id}.json cannot be read ({e}); it is left as it is"),
         }
