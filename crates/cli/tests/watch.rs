@@ -360,3 +360,19 @@ fn a_name_clash_gets_2_never_an_overwrite_and_delete_originals_deletes_only_succ
     assert!(!d.inbox.join(".done").join("bracket.stl").exists() && names(&d.inbox).is_empty());
     assert!(d.inbox.join(".failed/readme.txt").is_file(), "a failure is kept even so");
 }
+
+#[test]
+fn an_item_interrupted_three_times_is_set_aside_not_retried_for_ever() {
+    let d = dirs();
+    stl(&d.inbox.join("poison.stl"), 2.0, 0);
+    for _ in 0..3 {
+        let status =
+            watch_cmd(&d, &["--once", "--settle", "0"]).env("TO3MF_WATCH_CRASH_AT", "before-commit").status().unwrap();
+        assert!(!status.success());
+    }
+    let status = watch_cmd(&d, &["--once", "--settle", "0"]).status().unwrap();
+    assert_eq!(status.code(), Some(1), "{}", log(&d));
+    let error = std::fs::read_to_string(d.inbox.join(".failed/poison.stl.error.txt")).unwrap();
+    assert!(error.contains("interrupted 3 times"), "{error}");
+    assert!(names(&d.lib).is_empty() && staged(&d.lib).is_empty() && names(&d.inbox).is_empty());
+}

@@ -7,7 +7,9 @@
 //! 1. The record is written with the item's name and inode, nothing else. Then its models
 //!    are written into the library under dot-names Manyfold ignores, `.to3mf-<id>-<k>`, each
 //!    file flushed to the disk. Restart: remove `LIBRARY/.to3mf-<id>-*` and the record; the
-//!    item is still in the inbox and is processed again from the start.
+//!    item is still in the inbox and is processed again from the start, unless this is the
+//!    third time it was interrupted (an item that gets the process killed, e.g. for memory,
+//!    would otherwise be retried for ever): then it goes to `.failed/` with that said.
 //! 2. The record gets its commit: each staged output with the name it is to take, where the
 //!    original goes (`.done/NAME`, `.failed/NAME`, or deleted) and, for a failure, the error.
 //!    A failure's staged outputs were removed before. From here a restart rolls forward,
@@ -53,10 +55,16 @@ struct Record {
     item: String,
     dev: u64,
     ino: u64,
+    /// How many times processing this item was interrupted before.
+    #[serde(default)]
+    interrupted: u32,
     commit: Option<Commit>,
 }
 
-#[derive(Serialize, Deserialize)]
+/// Interruptions after which an item is set aside in `.failed/`.
+const MAX_INTERRUPTED: u32 = 3;
+
+#[derive(Serialize, Deserialize, Default)]
 struct Commit {
     /// Staged output (a name in the library) and the name it is to take.
     publish: Vec<(String, String)>,
@@ -97,6 +105,8 @@ pub struct Model {
 pub struct Journal {
     dir: PathBuf,
     _lock: File,
+    /// Items interrupted in an earlier run, and how often: for their next record.
+    interrupted: std::sync::Mutex<std::collections::HashMap<String, u32>>,
 }
 
 impl Journal {
@@ -107,7 +117,7 @@ impl Journal {
         let lock = File::create(dir.join("lock")).map_err(fail)?;
         lock.try_lock()
             .map_err(|_| format!("another `to3mf watch` is already watching {}: stop it first", inbox.display()))?;
-        Ok(Journal { dir, _lock: lock })
+        Ok(Journal { dir, _lock: lock, interrupted: Default::default() })
     }
 
     fn write(&self, id: &str, record: &Record) -> std::io::Result<()> {
@@ -168,7 +178,8 @@ pub fn run(journal: &Journal, places: &Places, flags: &ProcessFlags, name: &str)
     let path = places.inbox.join(name);
     let meta = path.symlink_metadata().ok()?;
     let id = new_id();
-    let mut record = Record { item: name.to_string(), dev: meta.dev(), ino: meta.ino(), commit: None };
+    let interrupted = journal.interrupted.lock().expect("never poisoned").remove(name).unwrap_or(0);
+    let mut record = Record { item: name.to_string(), dev: meta.dev(), ino: meta.ino(), interrupted, commit: None };
     if let Err(e) = journal.write(&id, &record) {
         let error = format!("cannot write the journal in {}: {e}", journal.dir.display());
         return Some(Outcome::stuck(name, error, start));
@@ -193,8 +204,7 @@ pub fn run(journal: &Journal, places: &Places, flags: &ProcessFlags, name: &str)
         errors.push(format!("cannot write into {}: {e}", places.library.display()));
     }
     crash_point("before-commit");
-    let mut commit =
-        Commit { publish: Vec::new(), original: None, error: None, models: Vec::new(), warnings: Vec::new() };
+    let mut commit = Commit::default();
     if let Some(p) = produced {
         errors.extend(p.errors);
         if errors.is_empty() {
@@ -240,14 +250,28 @@ pub fn recover(journal: &Journal, places: &Places) -> Vec<Outcome> {
         let start = std::time::Instant::now();
         match record {
             Ok(record) if record.commit.is_some() => out.push(finish(journal, places, &id, record, start, true)),
-            Ok(record) => {
+            Ok(mut record) => {
                 let prefix = format!(".to3mf-{id}-");
                 for n in staged.iter().filter(|n| n.starts_with(&prefix)) {
                     let _ = stage::remove(&places.library.join(n));
                 }
                 let _ = stage::sync_dir(&places.library);
+                record.interrupted += 1;
+                if record.interrupted >= MAX_INTERRUPTED {
+                    let error = format!(
+                        "processing it was interrupted {} times (the process was killed or stopped: out of memory?); it is set aside",
+                        record.interrupted
+                    );
+                    let original = Some(places.failed.join(stage::free_name(&places.failed, &record.item, &[])));
+                    record.commit = Some(Commit { original, error: Some(error), ..Commit::default() });
+                    if journal.write(&id, &record).is_ok() {
+                        out.push(finish(journal, places, &id, record, start, true));
+                    }
+                    continue;
+                }
                 let _ = journal.remove(&id);
                 eprintln!("{}: interrupted before its models were complete; it is processed again", record.item);
+                journal.interrupted.lock().expect("never poisoned").insert(record.item, record.interrupted);
             }
             Err(e) => eprintln!("warning: journal record {id}.json cannot be read ({e}); it is left as it is"),
         }

@@ -201,7 +201,7 @@ fn start(args: WatchArgs) -> Result<ExitCode, String> {
             None => {}
             Some(Msg::Fs(Ok(event))) => {
                 if event.need_rescan() {
-                    let busy = |n: &str| in_flight.contains(n) || stuck.contains(n);
+                    let busy = |n: &str| in_flight.contains(n) || ready.contains(&n.to_string()) || stuck.contains(n);
                     scan(&mut settler, &busy, now + settle);
                 }
                 // Opening and reading (ours too) change nothing.
@@ -210,9 +210,13 @@ fn start(args: WatchArgs) -> Result<ExitCode, String> {
                 }
                 for name in event.paths.iter().filter_map(|p| top_name(&places.inbox, p)) {
                     if !is_item(&name) || stuck.contains(&name) {
-                    } else if in_flight.contains(&name) {
+                        continue;
+                    }
+                    if in_flight.contains(&name) {
                         dirty.insert(name);
-                    } else if !ready.contains(&name) {
+                    } else {
+                        // Changed while waiting for a worker: it must settle again.
+                        ready.retain(|n| n != &name);
                         settler.touch(&name, now + settle);
                     }
                 }
