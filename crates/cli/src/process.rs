@@ -280,9 +280,11 @@ pub fn produce(
         let (temp, slug) = (format!("{prefix}{k}"), model_slug(&p.title));
         if flags.zip_per_model {
             let errors = done.errors.len();
-            let mut result = zip_of(&out.join(&temp), &[(p, slug.clone())], &mut open, options, durable, &mut done);
+            let result = zip_of(&out.join(&temp), &[(p, slug.clone())], &mut open, options, durable, &mut done);
             if done.errors.len() > errors {
-                result = Err(std::io::Error::other("the model could not be written").into());
+                // The model failed (and said why): no zip of it.
+                let _ = stage::remove(&out.join(&temp));
+                continue;
             }
             staged(temp, format!("{slug}.zip"), result, &mut done);
             continue;

@@ -135,9 +135,17 @@ fn start(args: WatchArgs) -> Result<ExitCode, String> {
     let mut watched: HashSet<String> = HashSet::new();
     let inbox = places.inbox.clone();
     let is_item = |name: &str| !ours.contains(name) && !ignored(name);
+    let unreadable = std::cell::RefCell::new(HashSet::new());
     let scan = |settler: &mut Settler, skip: &dyn Fn(&str) -> bool, due: Instant| {
         for e in std::fs::read_dir(&inbox).into_iter().flatten().flatten() {
-            if let Some(name) = e.file_name().to_str().filter(|n| is_item(n) && !skip(n)) {
+            let name = e.file_name();
+            if name.to_str().is_none() && unreadable.borrow_mut().insert(name.clone()) {
+                eprintln!(
+                    "warning: {}: the name is not valid UTF-8; rename it to have it processed",
+                    e.path().display()
+                );
+            }
+            if let Some(name) = name.to_str().filter(|n| is_item(n) && !skip(n)) {
                 if !settler.contains(name) {
                     settler.touch(name, due);
                 }
