@@ -200,7 +200,7 @@ fn start(args: WatchArgs) -> Result<ExitCode, String> {
         let now = Instant::now();
         if let (Some(t), Some(p)) = (next_poll, poll) {
             if now >= t {
-                let busy = |n: &str| in_flight.contains(n) || ready.contains(&n.to_string()) || stuck.contains(n);
+                let busy = |n: &str| busy(n, &in_flight, &ready, &stuck);
                 scan(&mut settler, &busy, now);
                 next_poll = Some(now + p);
             }
@@ -209,7 +209,7 @@ fn start(args: WatchArgs) -> Result<ExitCode, String> {
             None => {}
             Some(Msg::Fs(Ok(event))) => {
                 if event.need_rescan() {
-                    let busy = |n: &str| in_flight.contains(n) || ready.contains(&n.to_string()) || stuck.contains(n);
+                    let busy = |n: &str| busy(n, &in_flight, &ready, &stuck);
                     scan(&mut settler, &busy, now + settle);
                 }
                 // Opening and reading (ours too) change nothing.
@@ -229,7 +229,12 @@ fn start(args: WatchArgs) -> Result<ExitCode, String> {
                     }
                 }
             }
-            Some(Msg::Fs(Err(e))) => eprintln!("warning: watching {}: {e}", places.inbox.display()),
+            Some(Msg::Fs(Err(e))) => {
+                // Events may have been lost: look at everything again.
+                eprintln!("warning: watching {}: {e}", places.inbox.display());
+                let busy = |n: &str| busy(n, &in_flight, &ready, &stuck);
+                scan(&mut settler, &busy, now + settle);
+            }
             Some(Msg::Done(name, outcome)) => {
                 in_flight.remove(&name);
                 if let Some(o) = outcome {
@@ -275,6 +280,11 @@ fn workers(
             .expect("a worker thread");
     }
     jobs_tx
+}
+
+/// Whether the item `name` is taken, queued or left alone (so a look must not add it).
+fn busy(name: &str, in_flight: &HashSet<String>, ready: &VecDeque<String>, stuck: &HashSet<String>) -> bool {
+    in_flight.contains(name) || ready.iter().any(|n| n == name) || stuck.contains(name)
 }
 
 fn unwatch(watcher: &mut Option<impl Watcher>, watched: &mut HashSet<String>, inbox: &Path, name: &str) {
