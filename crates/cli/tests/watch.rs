@@ -377,3 +377,41 @@ fn an_item_interrupted_three_times_is_set_aside_not_retried_for_ever() {
     assert!(error.contains("interrupted 3 times"), "{error}");
     assert!(names(&d.lib).is_empty() && staged(&d.lib).is_empty() && names(&d.inbox).is_empty());
 }
+
+/// What Manyfold's importer (`../shared/tools/manyfold-import`, a library scan) finds in
+/// `lib`: each model's path and files, and the files it would not index. None when the tool
+/// is absent (the test says it is skipped).
+fn manyfold_scan(lib: &Path) -> Option<(Vec<(String, Vec<String>)>, usize)> {
+    // Beside the validator's folder in ../shared/tools.
+    let tools = shared::validator().parent().and_then(Path::parent).unwrap().to_path_buf();
+    let tool = tools.join("manyfold-import/manyfold-import");
+    if !tool.is_file() {
+        let _ = writeln!(std::io::stderr(), "skipped the Manyfold import check: {} is absent", tool.display());
+        return None;
+    }
+    let out = Command::new(tool).arg(lib).stderr(Stdio::null()).output().unwrap();
+    let scan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(scan["job_failures"].as_array().map_or(0, Vec::len), 0, "{scan}");
+    let models = scan["models"].as_array().unwrap().iter().map(|m| {
+        let files = m["files"].as_array().unwrap().iter().map(|f| f["filename"].as_str().unwrap().to_string());
+        (m["path"].as_str().unwrap().to_string(), files.collect())
+    });
+    Some((models.collect(), scan["files_not_indexed"].as_array().unwrap().len()))
+}
+
+#[test]
+fn manyfold_sees_no_model_while_one_is_staged_and_exactly_it_once_renamed() {
+    let d = dirs();
+    stl(&d.inbox.join("knob.stl"), 3.0, 0);
+    let crash = watch_cmd(&d, &["--once", "--settle", "0"]).env("TO3MF_WATCH_CRASH_AT", "before-rename").status();
+    assert!(!crash.unwrap().success());
+    assert_eq!(staged(&d.lib).len(), 1);
+    let Some((models, unindexed)) = manyfold_scan(&d.lib) else { return };
+    assert!(models.is_empty() && unindexed == 0, "{models:?}");
+    assert!(watch_cmd(&d, &["--once", "--settle", "0"]).status().unwrap().success());
+    let (models, unindexed) = manyfold_scan(&d.lib).unwrap();
+    assert_eq!(models.len(), 1, "{models:?}");
+    assert_eq!(models[0].0, "knob");
+    assert!(models[0].1.contains(&"knob.3mf".to_string()), "{models:?}");
+    assert_eq!(unindexed, 0);
+}
