@@ -378,10 +378,13 @@ fn an_item_interrupted_three_times_is_set_aside_not_retried_for_ever() {
     assert!(names(&d.lib).is_empty() && staged(&d.lib).is_empty() && names(&d.inbox).is_empty());
 }
 
+/// A model's path in the library and its files, as Manyfold's importer found them.
+type ScannedModel = (String, Vec<String>);
+
 /// What Manyfold's importer (`../shared/tools/manyfold-import`, a library scan) finds in
 /// `lib`: each model's path and files, and the files it would not index. None when the tool
 /// is absent (the test says it is skipped).
-fn manyfold_scan(lib: &Path) -> Option<(Vec<(String, Vec<String>)>, usize)> {
+fn manyfold_scan(lib: &Path) -> Option<(Vec<ScannedModel>, usize)> {
     // Beside the validator's folder in ../shared/tools.
     let tools = shared::validator().parent().and_then(Path::parent).unwrap().to_path_buf();
     let tool = tools.join("manyfold-import/manyfold-import");
