@@ -418,3 +418,22 @@ fn manyfold_sees_no_model_while_one_is_staged_and_exactly_it_once_renamed() {
     assert!(models[0].1.contains(&"knob.3mf".to_string()), "{models:?}");
     assert_eq!(unindexed, 0);
 }
+
+#[test]
+fn zip_per_model_and_metadata_flags_apply_to_each_item() {
+    let d = dirs();
+    stl(&d.inbox.join("knob.stl"), 4.0, 0);
+    let flags = ["--once", "--settle", "0", "--zip-per-model", "--creator", "Ada", "--license", "CC-BY-4.0"];
+    assert!(watch_cmd(&d, &flags).status().unwrap().success(), "{}", log(&d));
+    assert_eq!(names(&d.lib), ["knob.zip"]);
+    assert!(staged(&d.lib).is_empty());
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(d.lib.join("knob.zip")).unwrap()).unwrap();
+    let name = (0..zip.len())
+        .map(|i| zip.by_index(i).unwrap().name().unwrap().to_string())
+        .find(|n| n.ends_with("datapackage.json"));
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name(&name.unwrap()).unwrap(), &mut text).unwrap();
+    let dp: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(dp["licenses"][0]["name"], "CC-BY-4.0", "{dp}");
+    assert!(dp["contributors"].to_string().contains("Ada"), "{dp}");
+}
