@@ -249,7 +249,7 @@ fn a_library_scan_makes_exactly_the_models_we_wrote() {
     let inputs = inputs(&t.path().join("in"));
     let lib = t.path().join("lib");
     let stderr = process(&inputs, &lib, &[]);
-    assert!(stderr.contains("title shortened to 225 characters"), "{stderr}");
+    assert!(stderr.contains("the title is over 225 characters"), "{stderr}");
     check_all(&import(&tool, &[lib.as_os_str()]), true);
 }
 
