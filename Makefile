@@ -1,5 +1,5 @@
 # The two commands a developer needs are `make serve` and `make test` (see README.md).
-.PHONY: test lint deps deps-wasm run serve www site bench release fuzz
+.PHONY: test lint deps deps-wasm run serve www site bench release fuzz static static-check static-aarch64 static-aarch64-check docker bench-watch
 
 WASM_BINDGEN_VERSION = $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/version = "\(.*\)"/\1/p}' Cargo.lock)
 
@@ -11,7 +11,7 @@ deps: deps-wasm
 	@command -v prusa-slicer >/dev/null && command -v chromedriver >/dev/null || { \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prusa-slicer chromium chromium-driver >/dev/null; }
 	@command -v cargo-nextest >/dev/null || cargo install cargo-nextest --locked
-	@test -d node_modules/playwright-core || npm ci --no-audit --no-fund
+	@test -d node_modules/playwright-core -a -d node_modules/axe-core || npm ci --no-audit --no-fund
 	@# Manyfold's importer installs its Ruby packages from Debian on first use: once here, not
 	@# from tests running in parallel.
 	@test ! -x ../shared/tools/manyfold-import/manyfold-import || \
@@ -72,6 +72,39 @@ test: deps lint site
 
 release:
 	cargo build --release -p to3mf-cli
+
+# The static binary for a home server (`to3mf watch`): x86_64 musl, self-contained (Rust's
+# musl target brings its own C library and start files; no musl-tools needed).
+MUSL_BIN = $(or $(CARGO_TARGET_DIR),target)/x86_64-unknown-linux-musl/release/to3mf
+static:
+	@rustup target add x86_64-unknown-linux-musl >/dev/null 2>&1
+	cargo build --release -p to3mf-cli --target x86_64-unknown-linux-musl
+
+# It runs in an empty root, with nothing of the system.
+static-check: static
+	deploy/empty-root.sh $(MUSL_BIN)
+
+# aarch64 (a Raspberry Pi, most NASes): Rust's musl target linked by its own rust-lld, so no
+# cross C toolchain is needed; checked in an empty root under Debian's qemu-user-static.
+MUSL_ARM = $(or $(CARGO_TARGET_DIR),target)/aarch64-unknown-linux-musl/release/to3mf
+static-aarch64:
+	@rustup target add aarch64-unknown-linux-musl >/dev/null 2>&1
+	CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER=rust-lld \
+	  cargo build --release -p to3mf-cli --target aarch64-unknown-linux-musl
+
+static-aarch64-check: static-aarch64
+	@command -v qemu-aarch64-static >/dev/null || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user-static >/dev/null; }
+	EMULATOR=$$(command -v qemu-aarch64-static) deploy/empty-root.sh $(MUSL_ARM)
+
+# The FROM-scratch image (deploy/Dockerfile) with the static binary.
+docker: static
+	cp $(MUSL_BIN) deploy/to3mf
+	docker build -t to3mf-watch deploy
+
+# Idle memory and wake-ups, start time, size, items/s of `to3mf watch` (bench/watch.py).
+bench-watch: static
+	python3 bench/watch.py $(MUSL_BIN)
 
 # make run ARGS="convert model.stl -o model.3mf"
 run: release

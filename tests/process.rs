@@ -357,3 +357,64 @@ fn no_model_folder_holds_nothing_but_a_datapackage() {
     assert!(e.to_string().contains("no file but a datapackage.json: there is nothing to make a model of"), "{e}");
     assert!(sink.0.is_empty(), "{:?}", sink.0.keys());
 }
+
+#[test]
+fn kept_files_land_where_manyfold_keeps_them_under_its_names() {
+    let stl = b"solid t\nfacet normal 0 0 1\nouter loop\nvertex 0 0 0\nvertex 1 0 0\nvertex 0 1 0\nendloop\nendfacet\nendsolid t\n";
+    let mut files = BTreeMap::new();
+    for (path, bytes) in [
+        ("Set/part.stl", &stl[..]),
+        ("Set/docs/manual.pdf", b"%PDF"),
+        ("Set/photos/printed.jpg", b"\xff\xd8\xff"),
+        ("Set/images/renders/manual.pdf", b"%PDF again"),
+        ("Set/images/renders/render.png", b"\x89PNG"),
+        ("Set/Supported files/part.3mf", b"PK not really"),
+        ("Set/ what?.txt", b"x"),
+    ] {
+        files.insert(path.to_string(), bytes.to_vec());
+    }
+    let root = Root {
+        name: "set.zip".into(),
+        files: files.iter().map(|(p, b)| SourceFile { path: p.clone(), size: b.len() as u64 }).collect(),
+        loose: false,
+    };
+    let mut plans = plan(&[root]);
+    plans[0].title = "Ü".repeat(300);
+    plans[0].edited = true;
+    let mut sink = MemorySink::default();
+    let mut open = |f: &to3mf::manyfold::plan::ModelFile, consume: &mut to3mf::manyfold::folder::Consume| {
+        let bytes = &files[&f.path];
+        consume(&mut &bytes[..], Some(bytes.len() as u64))
+    };
+    let r = write_model(&plans[0], &mut open, &mut sink, &ProcessOptions::default()).unwrap();
+    let names: Vec<&str> = sink.0.keys().map(String::as_str).collect();
+    let slug = "u".repeat(200);
+    assert_eq!(
+        names,
+        [
+            "datapackage.json",
+            "manual-2.pdf",
+            "manual.pdf",
+            "presupported/part.3mf",
+            "printed.jpg",
+            "render.png",
+            &format!("{slug}.3mf"),
+            "what.txt"
+        ],
+        "the root or a fold-in folder, `-2` on a clash, Zaru's names"
+    );
+    let dp: serde_json::Value = serde_json::from_slice(&sink.0["datapackage.json"]).unwrap();
+    assert_eq!(dp["title"].as_str().unwrap().chars().count(), 225, "capped on a character boundary");
+    assert_eq!(dp["name"], slug.as_str());
+    assert!(sink.0.contains_key(dp["image"].as_str().unwrap()), "the preview resolves: {}", dp["image"]);
+    let sup: Vec<&str> = dp["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["presupported"] == true)
+        .map(|r| r["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(sup, ["presupported/part.3mf"]);
+    assert!(r.warnings.iter().any(|w| w.contains("title shortened to 225")), "{:?}", r.warnings);
+    assert!(r.warnings.iter().any(|w| w.contains("folder name shortened")), "{:?}", r.warnings);
+}

@@ -239,6 +239,8 @@ export interface Plan {
   models: ModelPlan[];
   /** Files or archives that could not be read. */
   errors: string[];
+  /** The names of the folders and archives that the files' `root` indices refer to. */
+  roots?: string[];
 }
 
 /** What every model gets, besides what its files say. */
@@ -291,13 +293,27 @@ export interface ExportReport extends SaveReport {
  */
 export function planModels(files: File[], paths?: string[]): Promise<Plan>;
 
-/** Writes `models` as one zip of model folders; pictures become WebP where possible. */
+/**
+ * A picture of one proposed model's meshes (a `pixels`-square PNG) and its size in mm, made
+ * in a worker; null when cancelled (`pool().cancel(tag)`).
+ */
+export function previewModel(
+  files: File[],
+  paths: string[],
+  model: ModelPlan,
+  options?: ProcessOptions,
+  how?: { pixels?: number; tag?: unknown },
+): Promise<{ blob: Blob | null; size: [number, number, number] | null; errors: string[] } | null>;
+
+ * Writes `models` as one zip of model folders; pictures become WebP where possible. With
+ * `flat`, the one model's files are at the zip's root (the zip to upload to Manyfold).
+ */
 export function exportModels(
   files: File[],
   paths: string[],
   models: ModelPlan[],
   options?: ProcessOptions,
-  how?: { timeLimit?: (bytes: number) => number },
+  how?: { timeLimit?: (bytes: number) => number; flat?: boolean },
 ): Promise<{ blob: Blob; report: ExportReport }>;
 
 /** Writes `models` into `dir`, one folder per model, never over an existing one. */

@@ -8,8 +8,10 @@
 //   in:  {id, type: 'convert', files: File[], options}
 //        {id, type: 'zip', blobs: Blob[], names: string[]}
 //        {id, type: 'plan', files: File[], paths: string[]}
-//        {id, type: 'export', files, paths, models, options}   (a zip of Manyfold model folders)
+//        {id, type: 'export', files, paths, models, options, flat}   (a zip of Manyfold model folders;
+//                                                                  flat: one model's, at the root)
 //        {id, type: 'export-files', files, paths, models, options, taken}   (the folders' files)
+//        {id, type: 'preview', files, paths, model, options, pixels}   (one model's picture, size)
 //        {id, type: 'help', port} and {id, type: 'end-help'}, and a 'convert' with a `port`
 //        (and maybe `late: true`): two workers on one file, see helper.js
 //   out: {type: 'ready'} once, then per request
@@ -52,7 +54,7 @@ const headOf = (file) => file.slice(0, 4).arrayBuffer().then((b) => new Uint8Arr
 /** The module for a request: the full one for the processor and for 3MF inputs. `opened`:
  * a single file's stream, whose first bytes are known. */
 async function moduleFor(msg, opened) {
-  if (msg.type === 'plan' || msg.type === 'export' || msg.type === 'export-files') return full();
+  if (['plan', 'export', 'export-files', 'preview'].includes(msg.type)) return full();
   if (msg.type === 'convert') {
     const heads = opened ? [opened.head] : await Promise.all(msg.files.map(headOf));
     if (heads.some(isZip)) return full();
@@ -63,6 +65,10 @@ async function moduleFor(msg, opened) {
 async function run(msg, wasm, opened) {
   if (msg.type === 'plan') return { blob: null, report: wasm.planModels(msg.files, msg.paths) };
   if (msg.type === 'export' || msg.type === 'export-files') return exportRequest(msg, wasm);
+  if (msg.type === 'preview') {
+    const { png, ...report } = wasm.previewModel(msg.files, msg.paths, msg.model, msg.options ?? {}, msg.pixels);
+    return { blob: png ? new Blob([png], { type: 'image/png' }) : null, report };
+  }
   if (msg.type === 'help') return help(msg, wasm);
   if (msg.type === 'convert') {
     // An unreadable file goes the stream's way too, which reports its error.

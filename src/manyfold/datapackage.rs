@@ -192,11 +192,21 @@ pub fn slug(s: &str) -> String {
     out
 }
 
-/// The folder name of a model titled `title`: its [`slug`], or `model` when that is empty.
+/// The longest folder name [`model_slug`] makes: Manyfold takes a model's name from its
+/// folder and accepts 225 characters; the rest leaves room for a `-2` and, in the file
+/// names made from it, for `-presupported.3mf`.
+pub const MAX_SLUG: usize = 200;
+
+/// The folder name of a model titled `title`: its [`slug`] without the words that would make
+/// Manyfold flag every file inside as presupported, at most [`MAX_SLUG`] characters, or
+/// `model` when that is empty.
 pub fn model_slug(title: &str) -> String {
-    match slug(title) {
-        s if s.is_empty() => "model".to_string(),
-        s => s,
+    let s = super::names::without_support_words(&slug(title));
+    let s = super::names::cap(&s, MAX_SLUG).map_or(s, |c| c.trim_end_matches(['-', '_']).to_string());
+    if s.is_empty() {
+        "model".to_string()
+    } else {
+        s
     }
 }
 
@@ -277,6 +287,10 @@ mod tests {
         assert_eq!(slug("a__b"), "a__b");
         assert_eq!(slug("--x--"), "x");
         assert_eq!(slug("日本"), "");
+        assert_eq!(model_slug("Cable Sup Holder"), "cable-holder");
+        assert_eq!(model_slug("Supported"), "model");
+        let long = model_slug(&"ab ".repeat(150));
+        assert!(long.len() <= MAX_SLUG && !long.ends_with('-'), "{long}");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 use std::io::{Read, Write};
 
 use super::datapackage::{self, Resource};
+use super::placement::place;
 use super::plan::{FileKind, ModelFile, ModelPlan};
 use crate::error::{Error, Result};
 use crate::mesh::Mesh;
@@ -84,8 +85,12 @@ pub fn write_model(
     let slug = datapackage::model_slug(&plan.title);
     let mut report = ModelReport { slug: slug.clone(), ..ModelReport::default() };
     let described = super::package::describe(plan, open, options, &slug, &mut report.warnings);
-    let (package, meta, found) = (described.package, described.meta, described.found);
+    let (mut package, meta, found) = (described.package, described.meta, described.found);
     report.title = package.title.clone();
+    // Manyfold creates no model for a longer folder name (the title is capped in `describe`).
+    if super::names::without_support_words(&datapackage::slug(&plan.title)).len() > datapackage::MAX_SLUG {
+        report.warnings.push(format!("folder name shortened to {} characters", datapackage::MAX_SLUG));
+    }
     let old_resources = found.old.as_ref().map(|o| o.resources.clone()).unwrap_or_default();
     let old_resource = |f: &ModelFile| old_resources.iter().find(|r| r.path == f.target || r.path == f.path);
     let mut resources: Vec<Resource> = Vec::new();
@@ -140,7 +145,7 @@ pub fn write_model(
                 Err(e) => {
                     report.inputs.push(crate::convert::failed_report(&name, &e));
                     report.warnings.push(format!("{name}: {e}; kept unconverted"));
-                    let target = unique(safe_path(&f.target), &mut taken);
+                    let target = unique(place(&safe_path(&f.target), f.presupported), &mut taken);
                     copy(open, f, sink, &target)?;
                     resource(&target, f.presupported, old_resource(f), is_y_up(old_resource(f)), &mut report);
                 }
@@ -173,7 +178,7 @@ pub fn write_model(
     // README Manyfold would read instead of the datapackage, and that says otherwise, is kept
     // under a name Manyfold does not read.
     for f in plan.files.iter().filter(|f| !options.converts(f) && f.kind != FileKind::DataPackage) {
-        let mut path = safe_path(&f.target);
+        let mut path = place(&safe_path(&f.target), f.presupported);
         if super::readme::is_manyfold_readme(&path) {
             let mut text = Vec::new();
             open(f, &mut |reader, _| {
@@ -191,7 +196,9 @@ pub fn write_model(
         }
         let target = unique(path, &mut taken);
         copy(open, f, sink, &target)?;
-        resource(&target, f.presupported, old_resource(f), is_y_up(old_resource(f)), &mut report);
+        // As Manyfold sees it: a picture from a `Supported/` folder, now at the root, is not.
+        let presupported = f.presupported && super::names::has_support_word(&target);
+        resource(&target, presupported, old_resource(f), is_y_up(old_resource(f)), &mut report);
         if f.kind == FileKind::Picture {
             written.push((f.target.clone(), target));
         }
@@ -204,7 +211,6 @@ pub fn write_model(
         resource(&target, false, None, false, &mut report);
         rendered = Some(target);
     }
-    let mut package = package;
     package.resources = resources;
     // The preview the metadata names (by the picture's path in the plan, or the same path with
     // another extension: the page re-encodes pictures), else the one made.

@@ -6,7 +6,8 @@
 //! [`meta`] holds each model's metadata with its sources, [`gather`] fills it from the files
 //! (with [`readme`] for the texts), [`package`] makes the model's [`datapackage`] from it with
 //! only values Manyfold accepts, [`preview`] renders a picture for a model without one, and
-//! [`folder`] writes each model through a [`folder::Sink`].
+//! [`folder`] writes each model through a [`folder::Sink`], naming and placing its files by
+//! Manyfold's rules ([`names`], [`placement`]).
 
 pub mod archive;
 pub mod datapackage;
@@ -14,7 +15,9 @@ pub mod edit;
 pub mod folder;
 pub mod gather;
 pub mod meta;
+pub mod names;
 pub mod package;
+pub mod placement;
 pub mod plan;
 pub mod preview;
 pub mod readme;

@@ -7,11 +7,9 @@
 use super::datapackage::{self, Collection, DataPackage, Link};
 use super::gather::{self, Found};
 use super::meta::{self, Field, ModelMeta, Source};
+use super::names::MAX_NAME;
 use super::plan::ModelPlan;
 use super::readme::ManyfoldReadme;
-
-/// Longest name Manyfold saves (its `SAFE_NAME_LENGTH`), in characters.
-pub const MAX_NAME: usize = 225;
 
 /// A model's metadata as it will be written.
 pub struct Described {
@@ -25,7 +23,7 @@ pub struct Described {
 
 /// `name` cut to [`MAX_NAME`] characters.
 fn cap(name: &str) -> Option<String> {
-    (name.chars().count() > MAX_NAME).then(|| name.chars().take(MAX_NAME).collect::<String>().trim_end().to_string())
+    super::names::cap(name, MAX_NAME)
 }
 
 /// Whether Manyfold can save a creator or collection named `name`: its slug (Rails'

@@ -176,7 +176,11 @@ fn a_loose_pile_a_printables_zip_a_zip_of_three_models_and_a_slicer_folder() {
     assert_eq!(dp["contributors"][0], serde_json::json!({"title": "Maker Jane", "roles": ["creator"]}));
     assert_eq!(datapackage(&out.join("fan-disk/datapackage.json"))["image"], "fan_disk_preview.jpg");
     let bracket = datapackage(&out.join("bracket/datapackage.json"));
-    assert_eq!((bracket["title"].as_str(), bracket["image"].as_str()), (Some("bracket"), Some("bracket-preview.png")));
+    assert_eq!(
+        (bracket["title"].as_str(), bracket["image"].as_str()),
+        (Some("Bracket"), Some("bracket-preview.png")),
+        "a loose file's title as Manyfold title-cases it"
+    );
     // The rendered preview is a real picture of the mesh: many pixels, many shades.
     let png = std::fs::read(out.join("bracket/bracket-preview.png")).unwrap();
     let mut reader = png::Decoder::new(std::io::Cursor::new(&png)).read_info().unwrap();
@@ -300,7 +304,11 @@ fn zip_outputs_and_unsupported_archives() {
     let mut names: Vec<String> =
         (0..archive.len()).map(|i| archive.by_index(i).unwrap().name().unwrap().to_string()).collect();
     names.sort();
-    assert_eq!(names, ["rook/datapackage.json", "rook/rook-preview.png", "rook/rook.3mf"]);
+    assert_eq!(
+        names,
+        ["datapackage.json", "rook-preview.png", "rook.3mf"],
+        "a model's zip holds its files at the root"
+    );
 
     let one = t.path().join("one");
     let r = to3mf(&[os("process"), os(&t.path().join("three.zip")), os("--out-dir"), os(&one), os("--zip")]);
