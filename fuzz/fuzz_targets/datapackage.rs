@@ -23,5 +23,5 @@ fuzz_target!(|data: &[u8]| {
     let back: DataPackage = serde_json::from_slice(&json).expect("what we write reads back");
     assert!(back.contributors.iter().all(|c| !c.roles.is_empty() && to3mf::manyfold::package::sluggable(&c.title)));
     assert!(back.licenses.iter().all(|l| to3mf::manyfold::datapackage::license(&l.name).is_some()));
-    assert!(back.title.chars().count() <= to3mf::manyfold::package::MAX_NAME);
+    assert!(back.title.chars().count() <= to3mf::manyfold::names::MAX_NAME);
 });
