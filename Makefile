@@ -1,5 +1,5 @@
 # The two commands a developer needs are `make serve` and `make test` (see README.md).
-.PHONY: test lint deps deps-wasm run serve www site bench release fuzz
+.PHONY: test lint deps deps-wasm run serve www site package bench release fuzz
 
 WASM_BINDGEN_VERSION = $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/version = "\(.*\)"/\1/p}' Cargo.lock)
 
@@ -31,16 +31,28 @@ www: deps-wasm
 # The static site in _site/, as GitHub Pages publishes it; VERSION names the service
 # worker's cache, so a deployed change offers users a reload. The service worker's shell is
 # every file copied here (but itself), so a new module is cached for offline use without
-# a list to keep by hand.
+# a list to keep by hand. The Uppy plugin is for the npm package (`make package`), not the page.
 VERSION ?= dev
 site: www
 	rm -rf _site && mkdir -p _site/www
 	cp index.html sw.js manifest.webmanifest _site/
-	cp -r www/*.js www/*.css www/*.svg www/*.png www/pkg www/pkgfull _site/www/
+	cp -r $(filter-out www/uppy.js,$(wildcard www/*.js)) www/*.css www/*.svg www/*.png www/pkg www/pkgfull _site/www/
 	sed -i "s/^const VERSION = .*/const VERSION = '$(VERSION)';/" _site/sw.js
 	shell=$$(cd _site && find . -type f ! -name sw.js | LC_ALL=C sort | sed "s/.*/'&'/" | paste -sd, - | sed 's/,/, /g') && \
 	  sed -i "s|^const SHELL = \[\];|const SHELL = ['./', $$shell];|" _site/sw.js
 	grep -q "^const SHELL = \['./', './index.html'," _site/sw.js
+
+# The npm package in packages/to3mf: the embedding API, the Uppy plugin, the workers and both
+# wasm builds, copied beside its committed package.json (whose version must be Cargo's);
+# `npm pack` there makes the tarball (tests/e2e/uppy.test.mjs installs it into an app).
+PACKAGE_FILES = to3mf.js to3mf.d.ts pool.js worker.js helper.js io.js manyfold.js uppy.js uppy.d.ts
+package: www
+	@v=$$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1) && grep -q "\"version\": \"$$v\"" packages/to3mf/package.json || \
+	  { echo "packages/to3mf/package.json: set its version to Cargo's ($$v)"; exit 1; }
+	mkdir -p packages/to3mf/pkg packages/to3mf/pkgfull
+	cp $(addprefix www/,$(PACKAGE_FILES)) packages/to3mf/
+	cp www/pkg/to3mf_wasm.js www/pkg/to3mf_wasm_bg.wasm packages/to3mf/pkg/
+	cp www/pkgfull/to3mf_wasm.js www/pkgfull/to3mf_wasm_bg.wasm packages/to3mf/pkgfull/
 
 # The page on http://127.0.0.1:8000/ (Python's server sends application/wasm for .wasm).
 serve: www
@@ -58,7 +70,7 @@ lint:
 	cargo clippy --target wasm32-unknown-unknown -p to3mf-wasm --all-targets -- -D warnings
 	cargo clippy --target wasm32-unknown-unknown -p to3mf-wasm --all-targets --features full -- -D warnings
 
-test: deps lint site
+test: deps lint site package
 	cargo test -p to3mf --doc
 	cargo test --target wasm32-unknown-unknown -p to3mf-wasm --test web
 	node --test tests/e2e/

@@ -10,10 +10,12 @@ const WORKER_URL = new URL('./worker.js', import.meta.url);
 // replaced, so an idle page gives the memory back.
 const RECYCLE_BYTES = 96 << 20;
 
-/** A pool of conversion workers. */
+/** A pool of conversion workers; `workerUrl` is where a host serves worker.js, when a bundler
+ * has moved this module away from it. */
 export class Pool {
-  constructor(size = Math.max(1, Math.min(navigator.hardwareConcurrency || 2, 4))) {
+  constructor(size = Math.max(1, Math.min(navigator.hardwareConcurrency || 2, 4)), workerUrl = WORKER_URL) {
     this.size = size;
+    this.workerUrl = workerUrl;
     this.slots = [];
     this.queue = [];
     this.nextId = 1;
@@ -23,7 +25,7 @@ export class Pool {
   }
 
   spawn() {
-    const slot = { worker: new Worker(WORKER_URL, { type: 'module' }), job: null, ready: false };
+    const slot = { worker: new Worker(this.workerUrl, { type: 'module' }), job: null, ready: false };
     slot.worker.onmessage = (e) => this.onMessage(slot, e.data);
     slot.worker.onerror = (e) => {
       e.preventDefault();

@@ -1,0 +1,243 @@
+// The Uppy plugin in a host app, in Debian's Chromium: to3mf installed from its `npm pack`
+// tarball, Uppy's Dashboard and Tus uploader at Manyfold's versions, a real Tus server on the
+// page's origin, the page under Manyfold's Content-Security-Policy (see uppy-app.mjs). Files go
+// in through the Dashboard's own file input; what the Tus server stored is checked against the
+// inputs, the CLI's packages and the 3MF validator.
+//
+// Needs `make package` and ../shared beside the repo.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { makeApp, serveApp } from './uppy-app.mjs';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const fixture = (name) => join(root, 'tests/fixtures', name);
+const corpus = (name) => join(root, '../shared/corpus', name);
+const validator = join(root, '../shared/tools/validate3mf/validate3mf');
+const cli = join(resolve(root, process.env.CARGO_TARGET_DIR ?? 'target'), 'debug/to3mf');
+const skip = existsSync(corpus('')) && existsSync(validator) ? false : 'needs ../shared (corpus and validate3mf) beside the repo';
+
+const INPUT = 'input.uppy-Dashboard-input[name="files[]"]:not([webkitdirectory])';
+let made, work, profile, context;
+
+// Counts calls of the WebAssembly API on the page's own thread, with where they came from.
+const SPY = `(() => {
+  window.wasmCalls = [];
+  for (const name of ['compile', 'compileStreaming', 'instantiate', 'instantiateStreaming', 'validate']) {
+    const real = WebAssembly[name];
+    if (real) WebAssembly[name] = function (...args) { window.wasmCalls.push({ name, stack: new Error().stack }); return real.apply(this, args); };
+  }
+})();`;
+
+before(async () => {
+  if (skip) return;
+  execFileSync('cargo', ['build', '-q', '-p', 'to3mf-cli'], { cwd: root });
+  made = await makeApp();
+  work = mkdtempSync(join(tmpdir(), 'to3mf-uppy-test-'));
+  profile = join(work, 'profile');
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  await context.addInitScript(SPY);
+});
+
+after(async () => {
+  await context?.close();
+  if (made) rmSync(made.dir, { recursive: true, force: true });
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+/** A new page of the app on a new server (and Tus store); `requests` sees every URL asked for. */
+async function open(query = '') {
+  const served = await serveApp(made.app, mkdtempSync(join(work, 'store-')));
+  const page = await context.newPage();
+  const requests = [];
+  page.on('request', (r) => requests.push(r.url()));
+  await page.goto(served.url + query);
+  await page.waitForFunction(() => window.appReady);
+  return { ...served, page, requests, origin: new URL(served.url).origin };
+}
+
+/** Resolves once every file in Uppy has uploaded and no upload is running. */
+function uploaded(page, timeout = 120_000) {
+  return page.waitForFunction(() => {
+    const files = window.uppy.getFiles();
+    const running = Object.keys(window.uppy.getState().currentUploads).length;
+    return running === 0 && files.length > 0 && files.every((f) => f.progress.uploadComplete);
+  }, null, { timeout, polling: 100 });
+}
+
+function validate(path) {
+  try {
+    return JSON.parse(execFileSync(validator, ['--json', path], { encoding: 'utf8' }).trim().split('\n').filter((l) => l.startsWith('{'))[0]);
+  } catch (e) {
+    assert.fail(`validate3mf failed on ${path}: ${e.stdout}${e.stderr}`);
+  }
+}
+
+/** The package the CLI writes for `input` with default options. */
+function cliPackage(input) {
+  const out = join(work, 'cli.3mf');
+  rmSync(out, { force: true });
+  execFileSync(cli, ['convert', input, '-o', out, '-q']);
+  return readFileSync(out);
+}
+
+const byName = (uploads) => Object.fromEntries(uploads.map((u) => [u.name, u]));
+
+test('dropped meshes arrive at the Tus server as the CLI\'s 3MFs; a 3MF, a picture and a broken file arrive unchanged', { skip, timeout: 180_000 }, async () => {
+  const { page, server, uploads, requests, origin } = await open();
+  const meshes = {
+    'unit_sphere.STL': corpus('trimesh/unit_sphere.STL'), // binary
+    '20mm-xyz-cube.stl': corpus('trimesh/20mm-xyz-cube.stl'), // binary
+    '1002_tray_bottom.STL': corpus('trimesh/1002_tray_bottom.STL'), // ASCII, CRLF
+    'capsule.obj': corpus('trimesh/capsule.obj'),
+  };
+  const unchanged = {
+    'cube_and_sphere_same_name.3mf': corpus('trimesh/cube_and_sphere_same_name.3mf'),
+    'picture_uploaded_unchanged.jpg': fixture('picture_uploaded_unchanged.jpg'),
+    'ascii_bad_vertex.stl': fixture('ascii_bad_vertex.stl'),
+  };
+  const warning = page.locator('.uppy-Informer p[role="alert"]', { hasText: 'ascii_bad_vertex.stl' }).first().waitFor({ timeout: 120_000 });
+  await page.setInputFiles(INPUT, [...Object.values(meshes), ...Object.values(unchanged)]);
+  await warning;
+  assert.match(await page.locator('.uppy-Informer').first().textContent(), /ascii_bad_vertex\.stl is uploaded unchanged: line 5: malformed vertex line/);
+  await uploaded(page);
+
+  const got = byName(uploads);
+  const stems = Object.keys(meshes).map((n) => n.replace(/\.[^.]+$/, '.3mf'));
+  assert.deepEqual(Object.keys(got).sort(), [...stems, ...Object.keys(unchanged)].sort());
+  for (const [name, input] of Object.entries(meshes)) {
+    const upload = got[name.replace(/\.[^.]+$/, '.3mf')];
+    assert.equal(upload.type, 'model/3mf', name);
+    assert.ok(readFileSync(upload.path).equals(cliPackage(input)), `${name}: the server has the CLI's package`);
+    assert.equal(validate(upload.path).ok, true, `${name}: a valid 3MF`);
+  }
+  for (const [name, input] of Object.entries(unchanged)) {
+    assert.ok(readFileSync(got[name].path).equals(readFileSync(input)), `${name}: uploaded byte for byte`);
+  }
+
+  const events = await page.evaluate(() => window.events);
+  for (const name of [...Object.keys(meshes), 'ascii_bad_vertex.stl']) {
+    assert.ok(events.some((e) => e.type === 'preprocess-progress' && e.name === name), `${name}: preprocess-progress`);
+  }
+  assert.ok(events.some((e) => e.type === 'preprocess-progress' && e.mode === 'determinate' && e.value > 0), 'a determinate progress value');
+  const completed = events.filter((e) => e.type === 'preprocess-complete').map((e) => e.name).sort();
+  assert.deepEqual(completed, [...stems, 'ascii_bad_vertex.stl'].sort());
+  assert.deepEqual(events.filter((e) => e.type === 'to3mf:failed').map((e) => [e.name, e.what]), [['ascii_bad_vertex.stl', 'uploaded']]);
+
+  // The policy refuses wasm on the page's thread; the plugin never tried, its workers did the work.
+  const { wasmOnPage, wasmCalls, serviceWorkers } = await page.evaluate(async () => ({
+    wasmOnPage: window.wasmOnPage,
+    wasmCalls: window.wasmCalls.map((c) => c.stack),
+    serviceWorkers: (await navigator.serviceWorker.getRegistrations()).length,
+  }));
+  assert.match(wasmOnPage, /^CompileError: .*(Content Security Policy|unsafe-eval)/);
+  assert.equal(wasmCalls.length, 1, 'only the app\'s own probe');
+  assert.match(wasmCalls[0], /\/app\.js/);
+  assert.equal(serviceWorkers, 0, 'no service worker registered');
+  const workerUrls = page.workers().map((w) => w.url());
+  assert.ok(workerUrls.length > 0 && workerUrls.every((u) => u === `${origin}/node_modules/to3mf/worker.js`), workerUrls.join(' '));
+  // blob: URLs of the origin are the page's own memory (Dashboard's file previews), not requests out.
+  const foreign = requests.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith(`blob:${origin}/`));
+  assert.deepEqual(foreign, [], 'no request leaves the origin');
+  assert.ok(requests.some((u) => u.startsWith(`${origin}/upload`)), 'uploads went to the Tus server');
+  assert.ok(requests.some((u) => u.endsWith('/node_modules/to3mf/pkg/to3mf_wasm_bg.wasm')), 'the wasm came from the installed package');
+  await page.close();
+  server.close();
+});
+
+test('with onError: remove, a broken file is removed with its message; keepOriginal and preview add the original and a picture', { skip, timeout: 120_000 }, async () => {
+  const { page, server, uploads } = await open('?onError=remove&keepOriginal&preview');
+  const sphere = corpus('trimesh/unit_sphere.STL');
+  const message = page.locator('.uppy-Informer p[role="alert"]', { hasText: 'ascii_bad_vertex.stl' }).first().waitFor({ timeout: 60_000 });
+  await page.setInputFiles(INPUT, [sphere, fixture('ascii_bad_vertex.stl')]);
+  await message;
+  assert.match(await page.locator('.uppy-Informer').first().textContent(), /ascii_bad_vertex\.stl was removed: line 5: malformed vertex line/);
+  await uploaded(page);
+  const got = byName(uploads);
+  assert.deepEqual(Object.keys(got).sort(), ['unit_sphere-preview.png', 'unit_sphere.3mf', 'unit_sphere.STL']);
+  assert.ok(readFileSync(got['unit_sphere.STL'].path).equals(readFileSync(sphere)), 'the original, unchanged');
+  assert.ok(readFileSync(got['unit_sphere.3mf'].path).equals(cliPackage(sphere)), "the CLI's package beside it");
+  const png = readFileSync(got['unit_sphere-preview.png'].path);
+  assert.ok(png.subarray(0, 8).equals(Buffer.from([137, 80, 78, 71, 13, 10, 26, 10])), 'a PNG');
+  assert.equal(got['unit_sphere-preview.png'].type, 'image/png');
+  const left = await page.evaluate(() => window.uppy.getFiles().map((f) => f.name).sort());
+  assert.deepEqual(left, ['unit_sphere-preview.png', 'unit_sphere.3mf', 'unit_sphere.STL'], 'the broken file is gone from Uppy');
+  const events = await page.evaluate(() => window.events);
+  assert.deepEqual(events.filter((e) => e.type === 'to3mf:failed').map((e) => [e.name, e.what]), [['ascii_bad_vertex.stl', 'removed']]);
+  await page.close();
+  server.close();
+});
+
+/** A binary STL of `n` triangles (a strip, as app.test.mjs makes them). */
+function bigStl(path, n) {
+  const buf = Buffer.alloc(84 + 50 * n);
+  buf.write('big test strip', 0);
+  buf.writeUInt32LE(n, 80);
+  for (let i = 0; i < n; i++) {
+    const o = 84 + 50 * i + 12;
+    const x = i * 0.01;
+    const c = [x, 0, 0, x + 0.01, (i % 2) * 0.5, 0, x, 1, 0.25 * (i % 3)];
+    c.forEach((v, k) => buf.writeFloatLE(v, o + 4 * k));
+  }
+  writeFileSync(path, buf);
+}
+
+/** Resident memory of this browser's renderer processes (the tab and its workers), in bytes. */
+function rendererRss() {
+  const procs = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map((pid) => {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      const ppid = Number(/PPid:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+      const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+      return { pid: Number(pid), ppid, cmd, rss };
+    } catch {
+      return null; // the process ended
+    }
+  }).filter(Boolean);
+  const ours = new Set(procs.filter((p) => p.cmd.includes(`--user-data-dir=${profile}`) && !p.cmd.includes('--type=')).map((p) => p.pid));
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const p of procs) if (!ours.has(p.pid) && ours.has(p.ppid)) grew = ours.add(p.pid);
+  }
+  return procs.filter((p) => ours.has(p.pid) && p.cmd.includes('--type=renderer')).reduce((n, p) => n + p.rss, 0);
+}
+
+test('a 100 MB STL converts and uploads from one tab, its memory bounded as the page\'s', { skip, timeout: 180_000 }, async () => {
+  const { page, server, uploads, bytesReceived } = await open();
+  const big = join(work, 'big.stl');
+  bigStl(big, 2_000_000);
+  const size = readFileSync(big).length;
+  // Idle, as the page's figure is taken: the plugin's workers started, their wasm ready.
+  await page.evaluate(async () => {
+    const pool = (await import('to3mf')).pool();
+    await pool.whenReady();
+    while (!pool.slots.every((s) => s.ready)) await new Promise((r) => setTimeout(r, 50));
+  });
+  const baseline = rendererRss();
+  let peak = baseline;
+  const sampler = setInterval(() => (peak = Math.max(peak, rendererRss())), 100);
+  try {
+    await page.setInputFiles(INPUT, [big]);
+    await uploaded(page, 150_000);
+  } finally {
+    clearInterval(sampler);
+  }
+  assert.deepEqual(uploads.map((u) => u.name), ['big.3mf']);
+  assert.equal(validate(uploads[0].path).objects[0].triangles, 2_000_000);
+  const added = peak - baseline;
+  console.log(`# 100 MB STL: ${(size / 1e6).toFixed(0)} MB in, ${(uploads[0].size / 1e6).toFixed(1)} MB uploaded (${(bytesReceived() / 1e6).toFixed(1)} MB received), tab memory added ${(added / 1e6).toFixed(0)} MB = ${(added / size).toFixed(2)} x STL`);
+  // The page's bound (docs/performance.md): the tab adds at most twice the STL's size.
+  assert.ok(added <= 2 * size, `tab memory added ${(added / 1e6).toFixed(0)} MB, over 2 x the STL`);
+  await page.close();
+  server.close();
+});
