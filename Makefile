@@ -5,12 +5,13 @@ WASM_BINDGEN_VERSION = $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/version = 
 
 # What the tests call: PrusaSlicer's CLI (loads our packages), Chromium and its driver (the
 # wasm tests), the wasm target, wasm-bindgen's test runner at the version in Cargo.lock
-# (no --locked: one of its locked dependencies is missing from the registry), cargo-nextest.
+# (no --locked: one of its locked dependencies is missing from the registry), cargo-nextest,
+# and package.json's npm packages (again whenever one is missing).
 deps: deps-wasm
 	@command -v prusa-slicer >/dev/null && command -v chromedriver >/dev/null || { \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prusa-slicer chromium chromium-driver >/dev/null; }
 	@command -v cargo-nextest >/dev/null || cargo install cargo-nextest --locked
-	@test -d node_modules/playwright-core || npm ci --no-audit --no-fund
+	@npm ls --depth=0 >/dev/null 2>&1 || npm ci --no-audit --no-fund
 
 deps-wasm:
 	@rustup target add wasm32-unknown-unknown >/dev/null 2>&1
@@ -43,12 +44,12 @@ site: www
 	grep -q "^const SHELL = \['./', './index.html'," _site/sw.js
 
 # The npm package in packages/to3mf: the embedding API, the Uppy plugin, the workers and both
-# wasm builds, copied beside its committed package.json (whose version must be Cargo's);
+# wasm builds, copied beside its committed package.json (whose version, like the plugin's, must be Cargo's);
 # `npm pack` there makes the tarball (tests/e2e/uppy.test.mjs installs it into an app).
 PACKAGE_FILES = to3mf.js to3mf.d.ts pool.js worker.js helper.js io.js manyfold.js uppy.js uppy.d.ts
 package: www
-	@v=$$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1) && grep -q "\"version\": \"$$v\"" packages/to3mf/package.json || \
-	  { echo "packages/to3mf/package.json: set its version to Cargo's ($$v)"; exit 1; }
+	@v=$$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1) && grep -q "\"version\": \"$$v\"" packages/to3mf/package.json && \
+	  grep -q "VERSION = '$$v'" www/uppy.js || { echo "packages/to3mf/package.json, www/uppy.js: set the version to Cargo's ($$v)"; exit 1; }
 	mkdir -p packages/to3mf/pkg packages/to3mf/pkgfull
 	cp $(addprefix www/,$(PACKAGE_FILES)) packages/to3mf/
 	cp www/pkg/to3mf_wasm.js www/pkg/to3mf_wasm_bg.wasm packages/to3mf/pkg/
@@ -84,10 +85,11 @@ release:
 run: release
 	./target/release/to3mf $(ARGS)
 
-bench: release site
-	@test -d node_modules/playwright-core || npm ci --no-audit --no-fund
+bench: release site package
+	@npm ls --depth=0 >/dev/null 2>&1 || npm ci --no-audit --no-fund
 	python3 bench/bench.py
 	node bench/browser.mjs
+	node bench/uppy.mjs
 
 # Fuzzing (cargo-fuzz, libFuzzer) on a stable toolchain: RUSTC_BOOTSTRAP lets cargo-fuzz pass
 # its sanitizer flags. make fuzz FUZZ_SECONDS=600 runs every target that long; `make test`

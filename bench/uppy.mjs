@@ -2,7 +2,8 @@
 // Dashboard and Tus at Manyfold's versions, a Tus server on loopback) in Debian's Chromium.
 // For the benchmark STL and for a pack of small corpus STLs, with the plugin and without it in
 // the same run: bytes the Tus server received and wall time from the drop (the Dashboard's
-// file input) to Uppy's "complete". Numbers, not assertions.
+// file input) to Uppy's "complete", on loopback and over a 20 Mbit/s uplink. Numbers, not
+// assertions.
 //
 // Needs `make package` and bench/out/inputs from `python3 bench/bench.py`.
 
@@ -36,12 +37,18 @@ const browser = await chromium.launch({
     '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
 
-/** One upload of `files` in a fresh page: {ms, received, inBytes, files}. */
-async function run(files, plugin) {
+/** One upload of `files` in a fresh page, its uplink limited to `mbits` (Chromium's network
+ * throttling) when given: {ms, received, inBytes, files}. */
+async function run(files, plugin, mbits = 0) {
   const served = await serveApp(made.app, mkdtempSync(join(work, 'store-')));
   const page = await browser.newPage();
   await page.goto(served.url + (plugin ? '' : '?plugin=off'));
   await page.waitForFunction(() => window.appReady);
+  if (mbits) {
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: (mbits * 1e6) / 8 });
+  }
   // As a user finds it: the plugin starts its workers (and compiles the wasm) on the first upload.
   const t0 = await page.evaluate(() => performance.now());
   await page.setInputFiles('input.uppy-Dashboard-input[name="files[]"]:not([webkitdirectory])', files);
@@ -53,17 +60,21 @@ async function run(files, plugin) {
   return result;
 }
 
+const UPLINK = 20; // Mbit/s: a common home uplink
 const rows = [];
 for (const [label, files] of [['benchmark STL (counter_x25.stl)', [big]], [`pack of ${pack.length} small STLs`, pack]]) {
-  for (const plugin of [false, true]) {
-    const r = await run(files, plugin);
-    rows.push([label, plugin ? 'with to3mf' : 'without', (r.inBytes / MB).toFixed(1), (r.received / MB).toFixed(1), (r.ms / 1000).toFixed(1), r.files]);
+  for (const mbits of [0, UPLINK]) {
+    for (const plugin of [false, true]) {
+      const r = await run(files, plugin, mbits);
+      const link = mbits ? `${mbits} Mbit/s` : 'loopback';
+      rows.push([label, link, plugin ? 'with to3mf' : 'without', (r.inBytes / MB).toFixed(1), (r.received / MB).toFixed(1), (r.ms / 1000).toFixed(1), r.files]);
+    }
   }
 }
 await browser.close();
 rmSync(work, { recursive: true, force: true });
 rmSync(made.dir, { recursive: true, force: true });
 
-const head = ['input', 'plugin', 'dropped MB', 'sent MB', 'drop to complete s', 'uploads'];
+const head = ['input', 'uplink', 'plugin', 'dropped MB', 'sent MB', 'drop to complete s', 'uploads'];
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
 for (const r of [head, ...rows]) console.log(r.map((c, i) => String(c).padEnd(widths[i])).join('  '));

@@ -52,7 +52,7 @@ export default class To3mf extends BasePlugin {
       },
     };
     this.i18nInit();
-    this.added = new Set(); // ids of the files this plugin added (originals, previews): never converted
+    this.added = new Set(); // ids of the files this plugin added (packages beside originals, previews): never converted
     this.prepare = this.prepare.bind(this);
   }
 
@@ -172,14 +172,19 @@ export default class To3mf extends BasePlugin {
   /** Adds a file to Uppy and to the upload being prepared, so it goes with the others. */
   addFile({ name, type, data, meta }, uploadID) {
     let id;
+    // autoProceed would start an upload round of its own for the file (empty, as the file is
+    // taken below, but with 'upload' and 'complete' events a host may act on).
+    const { autoProceed } = this.uppy.opts;
+    this.uppy.opts.autoProceed = false;
     try {
       id = this.uppy.addFile({ name, type, data, meta: { ...meta, name, type }, source: this.id });
     } catch (e) {
       this.uppy.info(`${name}: ${e.message}`, 'warning', this.opts.messageDuration); // a restriction refused it
       return;
+    } finally {
+      this.uppy.opts.autoProceed = autoProceed;
     }
     this.added.add(id);
-    // In the same task as addFile: an autoProceed upload sees it taken and leaves it alone.
     const { currentUploads } = this.uppy.getState();
     const upload = currentUploads[uploadID];
     if (upload) this.uppy.setState({ currentUploads: { ...currentUploads, [uploadID]: { ...upload, fileIDs: [...upload.fileIDs, id] } } });

@@ -174,20 +174,26 @@ test('with onError: remove, a broken file is removed with its message; keepOrigi
   assert.deepEqual(left, ['unit_sphere-preview.png', 'unit_sphere.3mf', 'unit_sphere.STL'], 'the broken file is gone from Uppy');
   const events = await page.evaluate(() => window.events);
   assert.deepEqual(events.filter((e) => e.type === 'to3mf:failed').map((e) => [e.name, e.what]), [['ascii_bad_vertex.stl', 'removed']]);
+  const completes = events.filter((e) => e.type === 'complete').map((e) => e.successful.sort());
+  assert.deepEqual(completes, [['unit_sphere-preview.png', 'unit_sphere.3mf', 'unit_sphere.STL']], 'one upload round, with the added files');
   await page.close();
   server.close();
 });
 
-/** A binary STL of `n` triangles (a strip, as app.test.mjs makes them). */
-function bigStl(path, n) {
-  const buf = Buffer.alloc(84 + 50 * n);
-  buf.write('big test strip', 0);
-  buf.writeUInt32LE(n, 80);
+/** A binary STL of a bumpy n × n grid (2n² triangles), its corners shared as a real mesh's are. */
+function gridStl(path, n) {
+  const buf = Buffer.alloc(84 + 100 * n * n);
+  buf.write('to3mf uppy test grid', 0);
+  buf.writeUInt32LE(2 * n * n, 80);
+  const corner = (i, j) => [i * 0.1, j * 0.1, ((i * 7 + j * 13) % 17) * 0.05];
+  let o = 84;
   for (let i = 0; i < n; i++) {
-    const o = 84 + 50 * i + 12;
-    const x = i * 0.01;
-    const c = [x, 0, 0, x + 0.01, (i % 2) * 0.5, 0, x, 1, 0.25 * (i % 3)];
-    c.forEach((v, k) => buf.writeFloatLE(v, o + 4 * k));
+    for (let j = 0; j < n; j++) {
+      for (const tri of [[corner(i, j), corner(i + 1, j), corner(i + 1, j + 1)], [corner(i, j), corner(i + 1, j + 1), corner(i, j + 1)]]) {
+        tri.flat().forEach((v, k) => buf.writeFloatLE(v, o + 12 + 4 * k));
+        o += 50;
+      }
+    }
   }
   writeFileSync(path, buf);
 }
@@ -215,7 +221,7 @@ function rendererRss() {
 test('a 100 MB STL converts and uploads from one tab, its memory bounded as the page\'s', { skip, timeout: 180_000 }, async () => {
   const { page, server, uploads, bytesReceived } = await open();
   const big = join(work, 'big.stl');
-  bigStl(big, 2_000_000);
+  gridStl(big, 1000); // 100 MB, 2 million triangles
   const size = readFileSync(big).length;
   // Idle, as the page's figure is taken: the plugin's workers started, their wasm ready.
   await page.evaluate(async () => {
