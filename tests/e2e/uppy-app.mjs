@@ -49,7 +49,7 @@ const PAGE = `<!doctype html>
 `;
 
 // Manyfold's Uppy setup (upload_controller.ts) plus the plugin; ?plugin=off leaves it out,
-// the other parameters are its options. Events go to window.events for the test to read.
+// the other parameters are its options (workerUrl: e.g. /static/to3mf/worker.js). Events go to window.events for the test to read.
 const APP = `import Uppy from '@uppy/core';
 import Dashboard from '@uppy/dashboard';
 import Tus from '@uppy/tus';
@@ -69,7 +69,7 @@ const uppy = (window.uppy = new Uppy({ autoProceed: true })
   .use(Dashboard, { inline: true, target: '#uppy', width: '100%', height: '25rem', showRemoveButtonAfterComplete: true, hideProgressAfterFinish: true })
   .use(Tus, { endpoint: '/upload', chunkSize: 1 * 1024 * 1024 }));
 if (q.get('plugin') !== 'off') {
-  uppy.use(To3mf, { onError: q.get('onError') ?? 'upload', keepOriginal: q.has('keepOriginal'), preview: q.has('preview') });
+  uppy.use(To3mf, { onError: q.get('onError') ?? 'upload', keepOriginal: q.has('keepOriginal'), preview: q.has('preview'), workerUrl: q.get('workerUrl') });
 }
 const at = () => performance.now();
 uppy.on('files-added', (files) => events.push({ type: 'files-added', names: files.map((f) => f.name), at: at() }));
@@ -140,7 +140,8 @@ export function serveApp(app, store) {
         if (req.method === 'PATCH') received += Number(req.headers['content-length'] ?? 0);
         return tus.handle(req, res);
       }
-      const rel = path === '/' ? 'index.html' : path.slice(1);
+      // The package's files also under /static/to3mf/, as a host serves them for `workerUrl`.
+      const rel = path === '/' ? 'index.html' : path.replace(/^\/static\/to3mf\//, '/node_modules/to3mf/').slice(1);
       const file = resolve(join(app, rel));
       if (!file.startsWith(resolve(app)) || !existsSync(file) || statSync(file).isDirectory()) return res.writeHead(404).end();
       const headers = { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache' };

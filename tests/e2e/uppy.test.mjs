@@ -4,7 +4,8 @@
 // in through the Dashboard's own file input; what the Tus server stored is checked against the
 // inputs, the CLI's packages and the 3MF validator.
 //
-// Needs `make package` and ../shared beside the repo.
+// Needs `make package` and ../shared beside the repo. A screenshot of the Dashboard converting goes
+// to test-output/e2e-uppy/.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -155,8 +156,8 @@ test('dropped meshes arrive at the Tus server as the CLI\'s 3MFs; a 3MF, a pictu
   server.close();
 });
 
-test('with onError: remove, a broken file is removed with its message; keepOriginal and preview add the original and a picture', { skip, timeout: 120_000 }, async () => {
-  const { page, server, uploads } = await open('?onError=remove&keepOriginal&preview');
+test('with onError: remove, a broken file is removed with its message; keepOriginal and preview add the original and a picture; workerUrl places the workers', { skip, timeout: 120_000 }, async () => {
+  const { page, server, uploads, origin } = await open('?onError=remove&keepOriginal&preview&workerUrl=/static/to3mf/worker.js');
   const sphere = corpus('trimesh/unit_sphere.STL');
   const message = page.locator('.uppy-Informer p[role="alert"]', { hasText: 'ascii_bad_vertex.stl' }).first().waitFor({ timeout: 60_000 });
   await page.setInputFiles(INPUT, [sphere, fixture('ascii_bad_vertex.stl')]);
@@ -176,6 +177,8 @@ test('with onError: remove, a broken file is removed with its message; keepOrigi
   assert.deepEqual(events.filter((e) => e.type === 'to3mf:failed').map((e) => [e.name, e.what]), [['ascii_bad_vertex.stl', 'removed']]);
   const completes = events.filter((e) => e.type === 'complete').map((e) => e.successful.sort());
   assert.deepEqual(completes, [['unit_sphere-preview.png', 'unit_sphere.3mf', 'unit_sphere.STL']], 'one upload round, with the added files');
+  const workerUrls = page.workers().map((w) => w.url());
+  assert.ok(workerUrls.length > 0 && workerUrls.every((u) => u === `${origin}/static/to3mf/worker.js`), workerUrls.join(' '));
   await page.close();
   server.close();
 });
@@ -234,6 +237,9 @@ test('a 100 MB STL converts and uploads from one tab, its memory bounded as the 
   const sampler = setInterval(() => (peak = Math.max(peak, rendererRss())), 100);
   try {
     await page.setInputFiles(INPUT, [big]);
+    // What the user sees meanwhile: Dashboard's status bar with the plugin's progress.
+    await page.locator('.uppy-StatusBar-content', { hasText: /\d+% . Converting to 3MF/ }).first().waitFor({ timeout: 60_000 });
+    await page.screenshot({ path: join(root, 'test-output/e2e-uppy/uppy-converting.png') });
     await uploaded(page, 150_000);
   } finally {
     clearInterval(sampler);
