@@ -89,21 +89,31 @@ export default class To3mf extends BasePlugin {
     // The workers read Files (a host may have added a bare Blob).
     const sources = todo.map((f) => (f.data instanceof File ? f.data : new File([f.data], f.name, { type: f.type })));
     const converted = new Set();
-    await convert(
-      sources,
-      { layout: this.opts.layout },
-      {
-        pool,
-        timeLimit: this.opts.timeLimit,
-        onProgress: (i, stage, done, total) => {
-          const file = this.uppy.getFile(todo[i].id);
-          if (file && total > 0) this.uppy.emit('preprocess-progress', file, { mode: 'determinate', message, value: done / total });
-        },
-        onResult: (i, result) => {
-          if (this.settle(todo[i].id, result, uploadID)) converted.add(i);
-        },
-      },
-    );
+    // One conversion per file, so a file removed meanwhile (or Cancel, which removes them all)
+    // stops its own; queued in one task, the pool still starts the heaviest first.
+    const stops = new Map(todo.map((f) => [f.id, new AbortController()]));
+    const onRemoved = (file) => stops.get(file?.id)?.abort();
+    this.uppy.on('file-removed', onRemoved);
+    try {
+      await Promise.all(
+        todo.map((f, i) =>
+          convert([sources[i]], { layout: this.opts.layout }, {
+            pool,
+            signal: stops.get(f.id).signal,
+            timeLimit: this.opts.timeLimit,
+            onProgress: (_i, _stage, done, total) => {
+              const file = this.uppy.getFile(f.id);
+              if (file && total > 0) this.uppy.emit('preprocess-progress', file, { mode: 'determinate', message, value: done / total });
+            },
+            onResult: (_, result) => {
+              if (this.settle(f.id, result, uploadID)) converted.add(i);
+            },
+          }),
+        ),
+      );
+    } finally {
+      this.uppy.off('file-removed', onRemoved);
+    }
     if (this.opts.preview && noPicture) {
       for (const i of converted) await this.addPreview(todo[i], sources[i], uploadID, pool ?? sharedPool());
     }

@@ -221,11 +221,25 @@ function rendererRss() {
   return procs.filter((p) => ours.has(p.pid) && p.cmd.includes('--type=renderer')).reduce((n, p) => n + p.rss, 0);
 }
 
-test('a 100 MB STL converts and uploads from one tab, its memory bounded as the page\'s', { skip, timeout: 180_000 }, async () => {
+test('a 100 MB STL: Cancel stops its conversion; dropped again, it converts and uploads from one tab, its memory bounded as the page\'s', { skip, timeout: 180_000 }, async () => {
   const { page, server, uploads, bytesReceived } = await open();
   const big = join(work, 'big.stl');
   gridStl(big, 1000); // 100 MB, 2 million triangles
   const size = readFileSync(big).length;
+  const converting = () => page.locator('.uppy-StatusBar-content', { hasText: /\d+% . Converting to 3MF/ }).first().waitFor({ timeout: 60_000 });
+
+  // Cancel while it converts: Uppy removes the file, and its conversion stops at once (the
+  // pool drops the job, in the same task as the click), so nothing is uploaded.
+  await page.setInputFiles(INPUT, [big]);
+  await converting();
+  const stopped = await page.evaluate(async () => {
+    const pool = (await import('to3mf')).pool();
+    const busy = pool.slots.some((s) => s.job);
+    document.querySelector('.uppy-DashboardContent-back').click();
+    return { busy, idle: pool.slots.every((s) => !s.job) && pool.queue.length === 0, files: window.uppy.getFiles().length };
+  });
+  assert.deepEqual(stopped, { busy: true, idle: true, files: 0 });
+
   // Idle, as the page's figure is taken: the plugin's workers started, their wasm ready.
   await page.evaluate(async () => {
     const pool = (await import('to3mf')).pool();
@@ -238,13 +252,13 @@ test('a 100 MB STL converts and uploads from one tab, its memory bounded as the 
   try {
     await page.setInputFiles(INPUT, [big]);
     // What the user sees meanwhile: Dashboard's status bar with the plugin's progress.
-    await page.locator('.uppy-StatusBar-content', { hasText: /\d+% . Converting to 3MF/ }).first().waitFor({ timeout: 60_000 });
+    await converting();
     await page.screenshot({ path: join(root, 'test-output/e2e-uppy/uppy-converting.png') });
     await uploaded(page, 150_000);
   } finally {
     clearInterval(sampler);
   }
-  assert.deepEqual(uploads.map((u) => u.name), ['big.3mf']);
+  assert.deepEqual(uploads.map((u) => u.name), ['big.3mf'], 'the cancelled first drop sent nothing');
   assert.equal(validate(uploads[0].path).objects[0].triangles, 2_000_000);
   const added = peak - baseline;
   console.log(`# 100 MB STL: ${(size / 1e6).toFixed(0)} MB in, ${(uploads[0].size / 1e6).toFixed(1)} MB uploaded (${(bytesReceived() / 1e6).toFixed(1)} MB received), tab memory added ${(added / 1e6).toFixed(0)} MB = ${(added / size).toFixed(2)} x STL`);
