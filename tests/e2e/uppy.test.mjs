@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { makeApp, serveApp } from './uppy-app.mjs';
+import { PACKAGED, makeApp, serveApp } from './uppy-app.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const fixture = (name) => join(root, 'tests/fixtures', name);
@@ -91,6 +91,16 @@ function cliPackage(input) {
   execFileSync(cli, ['convert', input, '-o', out, '-q']);
   return readFileSync(out);
 }
+
+test("the npm tarball holds the API, the plugin, their types, the workers and both wasm builds, at Cargo's version", { skip }, () => {
+  const want = ['package.json', 'README.md', ...PACKAGED, 'pkg/to3mf_wasm.js', 'pkg/to3mf_wasm_bg.wasm', 'pkgfull/to3mf_wasm.js', 'pkgfull/to3mf_wasm_bg.wasm'];
+  assert.deepEqual([...made.files].sort(), want.sort());
+  const installed = JSON.parse(readFileSync(join(made.app, 'node_modules/to3mf/package.json'), 'utf8'));
+  const cargo = /^version = "(.*)"$/m.exec(readFileSync(join(root, 'Cargo.toml'), 'utf8'))[1];
+  assert.equal(installed.version, cargo);
+  assert.deepEqual(Object.keys(installed.exports), ['.', './uppy', './worker.js', './package.json']);
+  assert.deepEqual(installed.peerDependencies, { '@uppy/core': '^5' });
+});
 
 const byName = (uploads) => Object.fromEntries(uploads.map((u) => [u.name, u]));
 
