@@ -193,6 +193,20 @@ test('with onError: remove, a broken file is removed with its message; keepOrigi
   server.close();
 });
 
+test('workers that cannot start (not served at workerUrl): the file is uploaded unchanged, saying why, without waiting', { skip, timeout: 60_000 }, async () => {
+  const { page, server, uploads } = await open('?workerUrl=/nowhere/worker.js');
+  const sphere = corpus('trimesh/unit_sphere.STL');
+  const warning = page.locator('.uppy-Informer p[role="alert"]', { hasText: 'unit_sphere.STL' }).first().waitFor({ timeout: 30_000 });
+  await page.setInputFiles(INPUT, [sphere]);
+  await warning;
+  assert.match(await page.locator('.uppy-Informer').first().textContent(), /unit_sphere\.STL is uploaded unchanged: .*the converter could not start \(http:\/\/127\.0\.0\.1:\d+\/nowhere\/worker\.js.*check that to3mf's worker files are served there/);
+  await uploaded(page);
+  assert.deepEqual(uploads.map((u) => u.name), ['unit_sphere.STL']);
+  assert.ok(readFileSync(uploads[0].path).equals(readFileSync(sphere)));
+  await page.close();
+  server.close();
+});
+
 /** A binary STL of a bumpy n × n grid (2n² triangles), its corners shared as a real mesh's are. */
 function gridStl(path, n) {
   const buf = Buffer.alloc(84 + 100 * n * n);
