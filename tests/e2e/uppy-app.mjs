@@ -10,7 +10,7 @@
 // to3mf is served as the tarball installed it.
 
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, extname, join, resolve } from 'node:path';
@@ -115,6 +115,39 @@ export async function makeApp() {
   writeFileSync(join(app, 'index.html'), PAGE);
   writeFileSync(join(app, 'app.js'), APP);
   return { dir, app, tarball, files: packed[0].files.map((f) => f.path) };
+}
+
+// The same setup in an app that Vite bundles (as Manyfold's frontend is): the plugin goes into
+// the bundle, the workers stay files the host serves (/static/to3mf/, named by workerUrl).
+const VITE_PAGE = '<!doctype html><html><head><meta charset="utf-8"><script type="module" src="/main.js"></script></head><body><div id="uppy"></div></body></html>\n';
+const VITE_MAIN = `import Uppy from '@uppy/core';
+import Dashboard from '@uppy/dashboard';
+import Tus from '@uppy/tus';
+import To3mf from 'to3mf/uppy';
+
+const events = (window.events = []);
+const uppy = (window.uppy = new Uppy({ autoProceed: true })
+  .use(Dashboard, { inline: true, target: '#uppy' })
+  .use(Tus, { endpoint: '/upload', chunkSize: 1 * 1024 * 1024 })
+  .use(To3mf, { workerUrl: '/static/to3mf/worker.js' }));
+uppy.on('complete', (r) => events.push({ type: 'complete', successful: r.successful.map((f) => f.name) }));
+window.appReady = true;
+`;
+
+/** Builds the Vite app of `made` (from makeApp) with `vite build`; returns the folder to serve. */
+export async function makeViteApp(made) {
+  const { build: viteBuild } = await import('vite');
+  // In the app folder, so its node_modules is the host's: to3mf as the tarball installed it,
+  // beside Uppy (the repo's copy, whose own dependencies resolve from where it really is).
+  const dir = join(made.app, 'vite');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'index.html'), VITE_PAGE);
+  writeFileSync(join(dir, 'main.js'), VITE_MAIN);
+  if (!existsSync(join(made.app, 'node_modules/@uppy'))) symlinkSync(join(root, 'node_modules/@uppy'), join(made.app, 'node_modules/@uppy'));
+  await viteBuild({ root: dir, logLevel: 'silent', configFile: false });
+  // Served beside the bundle, where workerUrl points (serveApp maps /static/to3mf/ there).
+  symlinkSync(join(made.app, 'node_modules'), join(dir, 'dist/node_modules'));
+  return join(dir, 'dist');
 }
 
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json' };

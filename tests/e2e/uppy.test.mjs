@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { PACKAGED, makeApp, serveApp } from './uppy-app.mjs';
+import { PACKAGED, makeApp, makeViteApp, serveApp } from './uppy-app.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const fixture = (name) => join(root, 'tests/fixtures', name);
@@ -191,6 +191,23 @@ test('with onError: remove, a broken file is removed with its message; keepOrigi
   assert.ok(workerUrls.length > 0 && workerUrls.every((u) => u === `${origin}/static/to3mf/worker.js`), workerUrls.join(' '));
   await page.close();
   server.close();
+});
+
+test('bundled by Vite (no plugin for it), with the workers served at workerUrl, the plugin uploads the CLI\'s package', { skip, timeout: 120_000 }, async () => {
+  const dist = await makeViteApp(made);
+  const served = await serveApp(dist, mkdtempSync(join(work, 'store-')));
+  const page = await context.newPage();
+  await page.goto(served.url);
+  await page.waitForFunction(() => window.appReady);
+  const sphere = corpus('trimesh/unit_sphere.STL');
+  await page.setInputFiles(INPUT, [sphere]);
+  await uploaded(page);
+  assert.deepEqual(served.uploads.map((u) => u.name), ['unit_sphere.3mf']);
+  assert.ok(readFileSync(served.uploads[0].path).equals(cliPackage(sphere)), "the CLI's package");
+  const origin = new URL(served.url).origin;
+  assert.deepEqual(page.workers().map((w) => w.url()).filter((u) => u !== `${origin}/static/to3mf/worker.js`), []);
+  await page.close();
+  served.server.close();
 });
 
 test('workers that cannot start (not served at workerUrl): the file is uploaded unchanged, saying why, without waiting', { skip, timeout: 60_000 }, async () => {
