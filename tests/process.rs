@@ -415,6 +415,6 @@ fn kept_files_land_where_manyfold_keeps_them_under_its_names() {
         .map(|r| r["path"].as_str().unwrap())
         .collect();
     assert_eq!(sup, ["presupported/part.3mf"]);
-    assert!(r.warnings.iter().any(|w| w.contains("title shortened to 225")), "{:?}", r.warnings);
+    assert!(r.warnings.iter().any(|w| w.contains("the title is over 225 characters")), "{:?}", r.warnings);
     assert!(r.warnings.iter().any(|w| w.contains("folder name shortened")), "{:?}", r.warnings);
 }

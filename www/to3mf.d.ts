@@ -153,6 +153,8 @@ export interface ConvertOptions {
   merge?: boolean;
   /** Milliseconds a package may take for its input bytes; default `defaultTimeLimit`. */
   timeLimit?: (bytes: number) => number;
+  /** A pool of the host's to run in, instead of the shared one. */
+  pool?: Pool;
 }
 
 /** A minute plus a second per MB of input, in milliseconds. */
@@ -341,8 +343,8 @@ export type WorkerAnswer =
 
 /** A pool of conversion workers. */
 export class Pool {
-  /** Default: the machine's cores, from 1 to 4. */
-  constructor(size?: number);
+  /** Default: the machine's cores, from 1 to 4; `workerUrl`: worker.js beside this module. */
+  constructor(size?: number, workerUrl?: string | URL);
   readonly size: number;
   /** Jobs that had a helper worker. */
   readonly helped: number;

@@ -50,9 +50,10 @@ function errorOf(answer) {
  * `{name, files, blob, report, error}` per package; `onResult` sees each as it finishes.
  * Aborting `signal` cancels what has not finished; finished results are kept. Each package
  * has `timeLimit(bytes)` milliseconds (default `defaultTimeLimit`); past it, it fails.
+ * `pool`: a Pool of the host's to run in, instead of the shared one.
  */
-export async function convert(files, options = {}, { onProgress, onResult, signal, merge = false, timeLimit = defaultTimeLimit } = {}) {
-  const p = pool();
+export async function convert(files, options = {}, { onProgress, onResult, signal, merge = false, timeLimit = defaultTimeLimit, pool: own } = {}) {
+  const p = own ?? pool();
   const tag = Symbol('batch');
   const groups = merge ? [files] : files.map((f) => [f]);
   const onAbort = () => p.cancel(tag);

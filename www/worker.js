@@ -14,7 +14,7 @@
 //        {id, type: 'preview', files, paths, model, options, pixels}   (one model's picture, size)
 //        {id, type: 'help', port} and {id, type: 'end-help'}, and a 'convert' with a `port`
 //        (and maybe `late: true`): two workers on one file, see helper.js
-//   out: {type: 'ready'} once, then per request
+//   out: {type: 'ready'} once (or {type: 'start-failed', message}), then per request
 //        {id, type: 'progress', stage, done, total}
 //        {id, type: 'done', blob: Blob | null, report, memory}  (memory: wasm bytes now held)
 //        {id, type: 'failed', message}   (a panic or other crash: this worker is then replaced)
@@ -35,6 +35,9 @@ const ready = init().then((exports) => {
   // request that comes meanwhile waits for it.
   lean.warmUp();
 });
+// The wasm not served, or refused by a Content-Security-Policy on this script: the pool fails
+// its jobs with the reason instead of waiting.
+ready.catch((e) => postMessage({ type: 'start-failed', message: String(e?.message ?? e) }));
 
 let fullModule = null;
 function full() {
