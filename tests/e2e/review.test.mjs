@@ -104,8 +104,8 @@ for (const [label, viewport] of [['phone', { width: 390, height: 844 }], ['deskt
       const sizes = await previews(page);
       const sizeOf = Object.fromEntries((await titles(page)).map((t, i) => [t, sizes[i]]));
       // The quad facet is a 1 mm square at z = 0; the OBJ a pentagon 4 × 2 mm and a quad 1 mm up.
-      assert.equal(sizeOf['ascii quad facet'], '1 × 1 × 0 mm');
-      assert.equal(sizeOf['obj ngon'], '4 × 2 × 1 mm');
+      assert.equal(sizeOf['Ascii Quad Facet'], '1 × 1 × 0 mm');
+      assert.equal(sizeOf['Obj Ngon'], '4 × 2 × 1 mm');
       assert.deepEqual(await overflow(page), { page: 0, cards: 0 }, 'nothing wider than the screen');
       await page.screenshot({ path: join(shots, `review-${label}-${scheme}.png`), fullPage: true });
 
@@ -120,7 +120,7 @@ for (const [label, viewport] of [['phone', { width: 390, height: 844 }], ['deskt
       await page.setInputFiles('#pick-files', [fixture('obj_groups.obj'), join(out, 'broken.zip'), join(out, 'release.rar')]);
       await proposed(page, 3);
       const after = await titles(page);
-      assert.deepEqual([...after].sort(), ['Quad Plate', 'obj groups', 'obj ngon'], 'the rename is kept, the new file joined');
+      assert.deepEqual([...after].sort(), ['Obj Groups', 'Obj Ngon', 'Quad Plate'], 'the rename is kept, the new file joined');
       const quad = page.locator('.model', { has: page.locator('input.title') }).nth(after.indexOf('Quad Plate'));
       assert.deepEqual(await quad.locator('.file-name').allTextContents(), ['ascii_quad_facet.stl', LONG], 'the move is kept');
       const photo = fileRow(page, 'obj_ngon_photo.png');
@@ -251,7 +251,7 @@ test('per-model metadata set in the page is what Manyfold imports from the expor
   const description = clip.locator('textarea');
   assert.equal(await description.inputValue(), 'Holds a 5 mm cable.');
   assert.match(await clip.locator(`#${await description.getAttribute('aria-describedby')}`).textContent(), /from the README/);
-  const first = page.locator('.model').nth((await titles(page)).indexOf('ascii quad facet'));
+  const first = page.locator('.model').nth((await titles(page)).indexOf('Ascii Quad Facet'));
   await first.locator('input.title').fill('Quad Plate');
   await first.locator('summary').click();
   const field = (name) => first.locator(`[id$="-${name}"]:is(input, textarea, select)`);
