@@ -91,7 +91,8 @@ fn run(
 #[test]
 fn a_release_becomes_one_model_folder_with_its_datapackage() {
     let Some(corpus) = common::corpus_dir() else { return };
-    let options = ProcessOptions { license: Some("CC-BY-4.0".into()), ..ProcessOptions::default() };
+    // The licence typed "for all" overrides the 3MF's own.
+    let options = ProcessOptions { license: Some("CC-BY-4.0".into()), override_all: true, ..ProcessOptions::default() };
     let (reports, sinks) = run(&release(&corpus), &options);
     assert_eq!(reports.len(), 1);
     let (r, files) = (&reports[0], &sinks[0].0);
@@ -102,7 +103,7 @@ fn a_release_becomes_one_model_folder_with_its_datapackage() {
     assert_eq!(
         names,
         [
-            "README.txt",
+            "README-original.txt",
             "datapackage.json",
             "gear set.3mf",
             "gear-set-presupported.3mf",
@@ -119,6 +120,9 @@ fn a_release_becomes_one_model_folder_with_its_datapackage() {
         "{:?}",
         r.warnings
     );
+    // Manyfold would take the README's title and creator over the datapackage's.
+    assert_eq!(files["README-original.txt"], release(&corpus)["Gear Set/README.txt"]);
+    assert!(r.warnings.iter().any(|w| w.contains("kept as README-original.txt")), "{:?}", r.warnings);
 
     // The converted package: two named objects, the title and licence as metadata.
     let model = common::parse_3mf(&files["gear-set.3mf"]);
@@ -170,7 +174,7 @@ fn a_release_becomes_one_model_folder_with_its_datapackage() {
 }
 
 #[test]
-fn an_invalid_licence_is_left_out_with_a_warning_and_the_next_source_used() {
+fn for_all_values_fill_only_what_the_files_leave_open_and_an_invalid_licence_is_not_used() {
     let Some(corpus) = common::corpus_dir() else { return };
     let options = ProcessOptions {
         license: Some("Creative Commons".into()),
@@ -179,9 +183,9 @@ fn an_invalid_licence_is_left_out_with_a_warning_and_the_next_source_used() {
     };
     let (reports, sinks) = run(&release(&corpus), &options);
     let dp: serde_json::Value = serde_json::from_slice(&sinks[0].0["datapackage.json"]).unwrap();
-    assert_eq!(dp["licenses"][0]["name"], "MIT", "the invalid id is dropped; the 3MF's own licence is next best");
-    assert_eq!(dp["contributors"], serde_json::json!([{"title": "Bob", "roles": ["creator"]}]));
-    assert!(reports[0].warnings.iter().any(|w| w.contains("not an SPDX licence id")));
+    assert_eq!(dp["licenses"][0]["name"], "MIT", "the 3MF's own licence");
+    assert_eq!(dp["contributors"], serde_json::json!([{"title": "Zed", "roles": ["creator"]}]), "the 3MF's designer");
+    assert!(reports[0].warnings.iter().any(|w| w.contains("not an SPDX licence id that Manyfold accepts")));
 }
 
 #[test]
@@ -352,4 +356,65 @@ fn no_model_folder_holds_nothing_but_a_datapackage() {
     let e = write_model(&plans[0], &mut open, &mut sink, &ProcessOptions::default()).unwrap_err();
     assert!(e.to_string().contains("no file but a datapackage.json: there is nothing to make a model of"), "{e}");
     assert!(sink.0.is_empty(), "{:?}", sink.0.keys());
+}
+
+#[test]
+fn kept_files_land_where_manyfold_keeps_them_under_its_names() {
+    let stl = b"solid t\nfacet normal 0 0 1\nouter loop\nvertex 0 0 0\nvertex 1 0 0\nvertex 0 1 0\nendloop\nendfacet\nendsolid t\n";
+    let mut files = BTreeMap::new();
+    for (path, bytes) in [
+        ("Set/part.stl", &stl[..]),
+        ("Set/docs/manual.pdf", b"%PDF"),
+        ("Set/photos/printed.jpg", b"\xff\xd8\xff"),
+        ("Set/images/renders/manual.pdf", b"%PDF again"),
+        ("Set/images/renders/render.png", b"\x89PNG"),
+        ("Set/Supported files/part.3mf", b"PK not really"),
+        ("Set/ what?.txt", b"x"),
+    ] {
+        files.insert(path.to_string(), bytes.to_vec());
+    }
+    let root = Root {
+        name: "set.zip".into(),
+        files: files.iter().map(|(p, b)| SourceFile { path: p.clone(), size: b.len() as u64 }).collect(),
+        loose: false,
+    };
+    let mut plans = plan(&[root]);
+    plans[0].title = "Ü".repeat(300);
+    plans[0].edited = true;
+    let mut sink = MemorySink::default();
+    let mut open = |f: &to3mf::manyfold::plan::ModelFile, consume: &mut to3mf::manyfold::folder::Consume| {
+        let bytes = &files[&f.path];
+        consume(&mut &bytes[..], Some(bytes.len() as u64))
+    };
+    let r = write_model(&plans[0], &mut open, &mut sink, &ProcessOptions::default()).unwrap();
+    let names: Vec<&str> = sink.0.keys().map(String::as_str).collect();
+    let slug = "u".repeat(200);
+    assert_eq!(
+        names,
+        [
+            "datapackage.json",
+            "manual-2.pdf",
+            "manual.pdf",
+            "presupported/part.3mf",
+            "printed.jpg",
+            "render.png",
+            &format!("{slug}.3mf"),
+            "what.txt"
+        ],
+        "the root or a fold-in folder, `-2` on a clash, Zaru's names"
+    );
+    let dp: serde_json::Value = serde_json::from_slice(&sink.0["datapackage.json"]).unwrap();
+    assert_eq!(dp["title"].as_str().unwrap().chars().count(), 225, "capped on a character boundary");
+    assert_eq!(dp["name"], slug.as_str());
+    assert!(sink.0.contains_key(dp["image"].as_str().unwrap()), "the preview resolves: {}", dp["image"]);
+    let sup: Vec<&str> = dp["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["presupported"] == true)
+        .map(|r| r["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(sup, ["presupported/part.3mf"]);
+    assert!(r.warnings.iter().any(|w| w.contains("the title is over 225 characters")), "{:?}", r.warnings);
+    assert!(r.warnings.iter().any(|w| w.contains("folder name shortened")), "{:?}", r.warnings);
 }

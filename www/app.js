@@ -6,6 +6,7 @@ import { fromDrop } from './drop.js';
 import { MESH_ACCEPT, isMesh } from './formats.js';
 import { batches, clearRows, convertFiles, hasRows, results } from './rows.js';
 import { clearReview, review, staged } from './review.js';
+import './review-export.js';
 import { pool, zip } from './to3mf.js';
 import { $, changed, download, statusEl } from './ui.js';
 
@@ -121,6 +122,9 @@ $('download-all').addEventListener('click', async () => {
 for (const radio of document.querySelectorAll('input[name="mode"]')) {
   radio.addEventListener('change', () => {
     for (const e of document.querySelectorAll('.convert-only')) e.hidden = mode() === 'manyfold';
+    for (const e of document.querySelectorAll('.manyfold-only')) e.hidden = mode() !== 'manyfold';
+    // Manyfold mode takes whole downloads: archives, pictures, READMEs and licences too.
+    $('pick-files').accept = mode() === 'manyfold' ? '' : MESH_ACCEPT;
     $('review').hidden = mode() !== 'manyfold' || staged.models.length === 0;
   });
 }

@@ -29,7 +29,10 @@ async function withWebp(msg, { extractFile }) {
       const webp = await toWebp(extractFile(msg.files, msg.paths, f.root, f.path));
       if (!webp) continue;
       overrides.set(`${f.root}\u0000${f.path}`, webp);
-      f.target = f.target.replace(/\.[^./]+$/, '') + '.webp';
+      const target = f.target.replace(/\.[^./]+$/, '') + '.webp';
+      // The chosen preview names the picture by its target: it follows the new name.
+      if (model.meta?.preview?.value === f.target) model.meta.preview = { ...model.meta.preview, value: target };
+      f.target = target;
     }
   }
   return { models, overrides };
@@ -45,6 +48,6 @@ export async function exportRequest(msg, wasm) {
     return { blob: null, report: { ...out, files: written } };
   }
   const sink = blobSink('application/zip');
-  const out = exportModels(msg.files, msg.paths, models, msg.options ?? {}, overrides, sink.onChunk);
+  const out = exportModels(msg.files, msg.paths, models, msg.options ?? {}, overrides, !!msg.flat, sink.onChunk);
   return { blob: sink.blob(), report: out };
 }

@@ -10,10 +10,12 @@ const WORKER_URL = new URL('./worker.js', import.meta.url);
 // replaced, so an idle page gives the memory back.
 const RECYCLE_BYTES = 96 << 20;
 
-/** A pool of conversion workers. */
+/** A pool of conversion workers; `workerUrl` is where a host serves worker.js, when a bundler
+ * has moved this module away from it. */
 export class Pool {
-  constructor(size = Math.max(1, Math.min(navigator.hardwareConcurrency || 2, 4))) {
+  constructor(size = Math.max(1, Math.min(navigator.hardwareConcurrency || 2, 4)), workerUrl = WORKER_URL) {
     this.size = size;
+    this.workerUrl = workerUrl;
     this.slots = [];
     this.queue = [];
     this.nextId = 1;
@@ -23,10 +25,11 @@ export class Pool {
   }
 
   spawn() {
-    const slot = { worker: new Worker(WORKER_URL, { type: 'module' }), job: null, ready: false };
+    const slot = { worker: new Worker(this.workerUrl, { type: 'module' }), job: null, ready: false };
     slot.worker.onmessage = (e) => this.onMessage(slot, e.data);
     slot.worker.onerror = (e) => {
       e.preventDefault();
+      if (!slot.ready) return this.startFailed(slot, e.message);
       this.finish(slot, { failed: e.message || 'the converter stopped (out of memory?)' }, true);
     };
     this.slots.push(slot);
@@ -46,6 +49,7 @@ export class Pool {
    * mixed sizes finishes sooner on few workers.
    */
   run(request, { onProgress, onPackage, tag, weight = 0, timeLimit = Infinity } = {}) {
+    if (this.broken) return Promise.resolve({ failed: this.broken });
     return new Promise((resolve) => {
       this.queue.push({ id: this.nextId++, request, onProgress, onPackage, tag, weight, timeLimit, resolve });
       // Not at once: the other files of a batch are queued in the same task, and the
@@ -116,7 +120,21 @@ export class Pool {
     slot.worker.postMessage({ type: 'help', id: help.id, port }, [port]);
   }
 
+  /** A worker that could not start (its script or wasm not served, or refused) is not
+   * replaced; once none is left, queued and later jobs fail with the reason instead of
+   * waiting for a worker that never comes. */
+  startFailed(slot, message) {
+    slot.worker.terminate();
+    this.slots.splice(this.slots.indexOf(slot), 1);
+    if (this.slots.length) return;
+    this.broken = `the converter could not start (${this.workerUrl}${message ? `: ${message}` : ' did not load'}): check that to3mf's worker files are served there`;
+    for (const job of this.queue.splice(0)) job.resolve({ failed: this.broken });
+  }
+
   onMessage(slot, msg) {
+    if (msg.type === 'start-failed') {
+      return slot.ready ? this.finish(slot, { failed: msg.message }, true) : this.startFailed(slot, msg.message);
+    }
     if (msg.type === 'ready') {
       slot.ready = true;
       this.about = { version: msg.version, repository: msg.repository };

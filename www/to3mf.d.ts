@@ -161,6 +161,8 @@ export interface ConvertOptions {
   merge?: boolean;
   /** Milliseconds a package may take for its input bytes; default `defaultTimeLimit`. */
   timeLimit?: (bytes: number) => number;
+  /** A pool of the host's to run in, instead of the shared one. */
+  pool?: Pool;
 }
 
 /** A minute plus a second per MB of input, in milliseconds. */
@@ -188,18 +190,67 @@ export interface ModelFile {
   presupported: boolean;
 }
 
+/** Where a metadata value came from. */
+export type MetaSource =
+  | 'user' // typed by the user, per model or "for all"
+  | '3mf' // a 3MF input's own metadata (Bambu Studio / MakerWorld: Title, Designer, License, Description)
+  | 'readme' // a README
+  | 'license-file' // LICENSE.txt, attribution.txt and the like
+  | 'datapackage' // an existing datapackage.json
+  | 'metadata-file' // another metadata file a download carries
+  | 'folder'; // the folder, archive or file name; the pictures themselves (preview)
+
+/**
+ * One metadata value and its source. To change a field, set `{ value, source: 'user' }`;
+ * `{ value: null, source: 'user' }` leaves the field out of what is written.
+ */
+export interface MetaField<T> {
+  value: T | null;
+  source: MetaSource;
+}
+
+/**
+ * The metadata a model is written with, as `planModels` found it; `null` for a field nothing
+ * gave. The export writes exactly this, after the "for all" values of `ProcessOptions`
+ * (which fill only fields that are `null`, or, with `override_all`, replace every field whose
+ * source is not `'user'`). Values Manyfold would refuse (a licence id outside its SPDX list, a
+ * creator name without a Latin letter or digit, a title over 225 characters) are left out or
+ * cut with a warning in the report.
+ */
+export interface ModelMeta {
+  title: MetaField<string> | null;
+  creator: MetaField<string> | null;
+  /** An SPDX licence id. */
+  license: MetaField<string> | null;
+  /** Notes, Markdown. */
+  description: MetaField<string> | null;
+  tags: MetaField<string[]> | null;
+  /** Where the model came from (a URL). */
+  link: MetaField<string> | null;
+  /** Collection names. */
+  collections: MetaField<string[]> | null;
+  sensitive: MetaField<boolean> | null;
+  /** The preview picture: the `target` of one of the model's picture files. */
+  preview: MetaField<string> | null;
+}
+
 /** A proposed model, to review and edit before writing it. */
 export interface ModelPlan {
+  /** The name its folder is made from (the folder, archive or file name, or the user's). */
   title: string;
   /** The title was typed by the user: nothing in the files replaces it. */
   edited?: boolean;
   files: ModelFile[];
+  /** What will be written, field by field, with sources (missing: read from the files when writing). */
+  meta?: ModelMeta;
 }
 
 export interface Plan {
   models: ModelPlan[];
   /** Files or archives that could not be read. */
   errors: string[];
+  /** The names of the folders and archives that the files' `root` indices refer to. */
+  roots?: string[];
 }
 
 /** What every model gets, besides what its files say. */
@@ -207,9 +258,18 @@ export interface ProcessOptions {
   /** The conversion of its meshes into the model's 3MF. */
   convert?: Options;
   creator?: string | null;
-  /** An SPDX licence id; ignored with a warning when it is not one. */
+  /** An SPDX licence id Manyfold accepts; ignored with a warning when it is not one. */
   license?: string | null;
   keywords?: string[];
+  /** Collection names. */
+  collections?: string[];
+  /** Mark every model sensitive. */
+  sensitive?: boolean;
+  /**
+   * The values above replace what the models' files say (not a value set per model, source
+   * `'user'`); without it they fill only models that have none.
+   */
+  override_all?: boolean;
   /** Re-encode 3MF inputs into the model's 3MF instead of keeping them byte for byte. */
   reencode_3mf?: boolean;
 }
@@ -243,13 +303,27 @@ export interface ExportReport extends SaveReport {
  */
 export function planModels(files: File[], paths?: string[]): Promise<Plan>;
 
-/** Writes `models` as one zip of model folders; pictures become WebP where possible. */
+/**
+ * A picture of one proposed model's meshes (a `pixels`-square PNG) and its size in mm, made
+ * in a worker; null when cancelled (`pool().cancel(tag)`).
+ */
+export function previewModel(
+  files: File[],
+  paths: string[],
+  model: ModelPlan,
+  options?: ProcessOptions,
+  how?: { pixels?: number; tag?: unknown },
+): Promise<{ blob: Blob | null; size: [number, number, number] | null; errors: string[] } | null>;
+
+ * Writes `models` as one zip of model folders; pictures become WebP where possible. With
+ * `flat`, the one model's files are at the zip's root (the zip to upload to Manyfold).
+ */
 export function exportModels(
   files: File[],
   paths: string[],
   models: ModelPlan[],
   options?: ProcessOptions,
-  how?: { timeLimit?: (bytes: number) => number },
+  how?: { timeLimit?: (bytes: number) => number; flat?: boolean },
 ): Promise<{ blob: Blob; report: ExportReport }>;
 
 /** Writes `models` into `dir`, one folder per model, never over an existing one. */
@@ -277,8 +351,8 @@ export type WorkerAnswer =
 
 /** A pool of conversion workers. */
 export class Pool {
-  /** Default: the machine's cores, from 1 to 4. */
-  constructor(size?: number);
+  /** Default: the machine's cores, from 1 to 4; `workerUrl`: worker.js beside this module. */
+  constructor(size?: number, workerUrl?: string | URL);
   readonly size: number;
   /** Jobs that had a helper worker. */
   readonly helped: number;

@@ -53,9 +53,10 @@ function errorOf(answer) {
  * first, `onPicture(index, picture)` after); with `options.thumbnail` it is the thumbnail.
  * Aborting `signal` cancels what has not finished; finished results are kept. Each package
  * has `timeLimit(bytes)` milliseconds (default `defaultTimeLimit`); past it, it fails.
+ * `pool`: a Pool of the host's to run in, instead of the shared one.
  */
-export async function convert(files, options = {}, { onProgress, onResult, onPicture, picture = false, signal, merge = false, timeLimit = defaultTimeLimit } = {}) {
-  const p = pool();
+export async function convert(files, options = {}, { onProgress, onResult, onPicture, picture = false, signal, merge = false, timeLimit = defaultTimeLimit, pool: own } = {}) {
+  const p = own ?? pool();
   const tag = Symbol('batch');
   const groups = merge ? [files] : files.map((f) => [f]);
   const onAbort = () => p.cancel(tag);
@@ -102,8 +103,10 @@ export async function zip(results) {
 /**
  * Proposes Manyfold models for `files` (File[]); `paths` are their relative paths (folder
  * picks and drops keep their folders; loose files are just their names). Resolves with
- * `{models, errors}`: each model `{title, edited, files: [{root, path, target, kind,
- * presupported}]}`, to review and edit before `exportModels`.
+ * `{models, errors, roots}`: each model `{title, edited, files: [{root, path, target, kind,
+ * presupported}], meta}` (`meta`: the metadata to write, each field with its source), to
+ * review and edit before `exportModels`; `roots` names the folders and archives that the
+ * files' `root` indices refer to.
  */
 export async function planModels(files, paths = files.map((f) => f.webkitRelativePath || f.name)) {
   const answer = await pool().run({ type: 'plan', files, paths });
@@ -112,13 +115,28 @@ export async function planModels(files, paths = files.map((f) => f.webkitRelativ
 }
 
 /**
+ * A picture of one proposed model (its STL, OBJ and 3MF files, placed by
+ * `options.convert.layout`) and its size: resolves with `{blob, size, errors}`: `blob` a
+ * `pixels`-square PNG (null without meshes), `size` [x, y, z] in mm (or null). Queued behind
+ * heavier work; `tag` lets `pool().cancel(tag)` drop it.
+ */
+export async function previewModel(files, paths, model, options = {}, { pixels = 192, tag } = {}) {
+  const answer = await pool().run({ type: 'preview', files, paths, model, options, pixels }, { tag, timeLimit: 60_000 });
+  if (answer.cancelled) return null;
+  if (answer.failed) throw new Error(answer.failed);
+  return { blob: answer.blob, ...answer.report };
+}
+
+/**
  * Writes `models` (from `planModels`, possibly edited) as one zip of model folders that
  * Manyfold imports with their metadata; pictures become WebP where the browser can encode
- * it. `options`: `{convert, creator, license, keywords}`. Resolves with `{blob, report}`.
+ * it. `options`: `{convert, creator, license, keywords}`. With `flat`, the one model's files
+ * are at the zip's root instead of in its folder: the zip to upload to Manyfold as a model.
+ * Resolves with `{blob, report}`.
  */
-export async function exportModels(files, paths, models, options = {}, { timeLimit = defaultTimeLimit } = {}) {
+export async function exportModels(files, paths, models, options = {}, { timeLimit = defaultTimeLimit, flat = false } = {}) {
   const bytes = files.reduce((n, f) => n + f.size, 0);
-  const answer = await pool().run({ type: 'export', files, paths, models, options }, { weight: Infinity, timeLimit: timeLimit(bytes) });
+  const answer = await pool().run({ type: 'export', files, paths, models, options, flat }, { weight: Infinity, timeLimit: timeLimit(bytes) });
   if (answer.failed) throw new Error(answer.failed);
   return { blob: answer.blob, report: answer.report };
 }

@@ -8,11 +8,14 @@
 //   in:  {id, type: 'convert', files: File[], options, picture}   (picture: also a PNG of it)
 //        {id, type: 'zip', blobs: Blob[], names: string[]}
 //        {id, type: 'plan', files: File[], paths: string[]}
-//        {id, type: 'export', files, paths, models, options}   (a zip of Manyfold model folders)
+//        {id, type: 'export', files, paths, models, options, flat}   (a zip of Manyfold model folders;
+//                                                                  flat: one model's, at the root)
 //        {id, type: 'export-files', files, paths, models, options, taken}   (the folders' files)
+//        {id, type: 'preview', files, paths, model, options, pixels}   (one model's picture, size)
 //        {id, type: 'help', port} and {id, type: 'end-help'}, and a 'convert' with a `port`
 //        (and maybe `late: true`): two workers on one file, see helper.js
-//   out: {type: 'ready', version, repository} once, then per request
+//   out: {type: 'ready', version, repository} once (or {type: 'start-failed', message}), then
+//        per request
 //        {id, type: 'progress', stage, done, total}
 //        {id, type: 'package', blob, report}   (a 'convert' with `picture`: the package is
 //                                               done, its picture is being rendered)
@@ -37,6 +40,9 @@ const ready = init().then((exports) => {
   // request that comes meanwhile waits for it.
   lean.warmUp();
 });
+// The wasm not served, or refused by a Content-Security-Policy on this script: the pool fails
+// its jobs with the reason instead of waiting.
+ready.catch((e) => postMessage({ type: 'start-failed', message: String(e?.message ?? e) }));
 
 let fullModule = null;
 function full() {
@@ -56,7 +62,7 @@ const headOf = (file) => file.slice(0, 4).arrayBuffer().then((b) => new Uint8Arr
 /** The module for a request: the full one for the processor and for 3MF inputs. `opened`:
  * a single file's stream, whose first bytes are known. */
 async function moduleFor(msg, opened) {
-  if (msg.type === 'plan' || msg.type === 'export' || msg.type === 'export-files') return full();
+  if (['plan', 'export', 'export-files', 'preview'].includes(msg.type)) return full();
   if (msg.type === 'convert') {
     const heads = opened ? [opened.head] : await Promise.all(msg.files.map(headOf));
     if (heads.some(isZip)) return full();
@@ -67,6 +73,10 @@ async function moduleFor(msg, opened) {
 async function run(msg, wasm, opened) {
   if (msg.type === 'plan') return { blob: null, report: wasm.planModels(msg.files, msg.paths) };
   if (msg.type === 'export' || msg.type === 'export-files') return exportRequest(msg, wasm);
+  if (msg.type === 'preview') {
+    const { png, ...report } = wasm.previewModel(msg.files, msg.paths, msg.model, msg.options ?? {}, msg.pixels);
+    return { blob: png ? new Blob([png], { type: 'image/png' }) : null, report };
+  }
   if (msg.type === 'help') return help(msg, wasm);
   if (msg.type === 'convert') {
     // An unreadable file goes the stream's way too, which reports its error.

@@ -44,9 +44,45 @@ pub struct DataPackage {
     /// Only written when true.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub sensitive: bool,
+    /// Collections the model belongs to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub collections: Vec<Collection>,
+    /// The file Manyfold opens first (and a part of it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entrypoint: Option<Entrypoint>,
     /// Every file of the model.
     #[serde(default)]
     pub resources: Vec<Resource>,
+}
+
+/// A collection.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Collection {
+    /// Its name.
+    #[serde(default)]
+    pub title: String,
+    /// Its page in the Manyfold instance that wrote it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// A one-line summary.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub caption: Option<String>,
+    /// Notes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Its links.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<Link>,
+}
+
+/// The model's entry point: a file's path and a part of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entrypoint {
+    /// The file.
+    pub path: String,
+    /// A part of it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fragment: Option<String>,
 }
 
 /// A licence.
@@ -70,6 +106,15 @@ pub struct Contributor {
     /// Their page.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+    /// A one-line summary.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub caption: Option<String>,
+    /// Notes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Their links.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<Link>,
 }
 
 /// A link.
@@ -97,57 +142,35 @@ pub struct Resource {
     /// Only written as `true`, when known: `false` would override Manyfold's own detection.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub presupported: Option<bool>,
+    /// A one-line summary.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub caption: Option<String>,
+    /// Notes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
 }
 
-impl DataPackage {
-    /// Fields of `old` (an existing `datapackage.json`) fill what this one lacks; files are
-    /// this one's (they describe what was written).
-    pub fn merge_from(&mut self, old: DataPackage) {
-        let fill = |new: &mut Option<String>, old: Option<String>| {
-            if new.is_none() {
-                *new = old;
-            }
-        };
-        fill(&mut self.caption, old.caption);
-        fill(&mut self.description, old.description);
-        if self.keywords.is_empty() {
-            self.keywords = old.keywords;
-        }
-        if self.licenses.is_empty() {
-            self.licenses = old.licenses.into_iter().filter_map(|l| license(&l.name)).take(1).collect();
-        }
-        if self.contributors.is_empty() {
-            self.contributors = old
-                .contributors
-                .into_iter()
-                .filter(|c| !c.title.trim().is_empty())
-                .map(|mut c| {
-                    if c.roles.is_empty() {
-                        c.roles.push("creator".into());
-                    }
-                    c
-                })
-                .collect();
-        }
-        if self.links.is_empty() {
-            self.links = old.links;
-        }
-        self.sensitive |= old.sensitive;
-        if self.title.is_empty() {
-            self.title = old.title;
-        }
-    }
-}
+/// The licence ids Manyfold accepts: those of the `spdx` gem it validates with (4.1.5, licence
+/// list 97c9836), one a line. An id outside it makes Manyfold refuse all of a model's metadata.
+const MANYFOLD_LICENSES: &str = include_str!("manyfold_licenses.txt");
 
-/// A licence entry for an SPDX id, or `None` if the id is not a valid SPDX licence id.
+/// A licence entry for an SPDX id Manyfold accepts (in any case), or `None`.
 pub fn license(id: &str) -> Option<License> {
-    let l = spdx::license_id(id.trim())?;
-    Some(License { name: l.name.to_string(), path: Some(format!("https://spdx.org/licenses/{}.html", l.name)) })
+    let id = id.trim();
+    let name = MANYFOLD_LICENSES.lines().find(|l| l.eq_ignore_ascii_case(id))?;
+    Some(License { name: name.to_string(), path: Some(format!("https://spdx.org/licenses/{name}.html")) })
 }
 
 /// A creator contributor.
 pub fn creator(name: &str) -> Contributor {
-    Contributor { title: name.trim().to_string(), roles: vec!["creator".into()], path: None }
+    Contributor {
+        title: name.trim().to_string(),
+        roles: vec!["creator".into()],
+        path: None,
+        caption: None,
+        description: None,
+        links: Vec::new(),
+    }
 }
 
 /// Rails' `parameterize`: ASCII (accents dropped), lower case, runs of other characters as
@@ -169,11 +192,21 @@ pub fn slug(s: &str) -> String {
     out
 }
 
-/// The folder name of a model titled `title`: its [`slug`], or `model` when that is empty.
+/// The longest folder name [`model_slug`] makes: Manyfold takes a model's name from its
+/// folder and accepts 225 characters; the rest leaves room for a `-2` and, in the file
+/// names made from it, for `-presupported.3mf`.
+pub const MAX_SLUG: usize = 200;
+
+/// The folder name of a model titled `title`: its [`slug`] without the words that would make
+/// Manyfold flag every file inside as presupported, at most [`MAX_SLUG`] characters, or
+/// `model` when that is empty.
 pub fn model_slug(title: &str) -> String {
-    match slug(title) {
-        s if s.is_empty() => "model".to_string(),
-        s => s,
+    let s = super::names::without_support_words(&slug(title));
+    let s = super::names::cap(&s, MAX_SLUG).map_or(s, |c| c.trim_end_matches(['-', '_']).to_string());
+    if s.is_empty() {
+        "model".to_string()
+    } else {
+        s
     }
 }
 
@@ -254,6 +287,10 @@ mod tests {
         assert_eq!(slug("a__b"), "a__b");
         assert_eq!(slug("--x--"), "x");
         assert_eq!(slug("日本"), "");
+        assert_eq!(model_slug("Cable Sup Holder"), "cable-holder");
+        assert_eq!(model_slug("Supported"), "model");
+        let long = model_slug(&"ab ".repeat(150));
+        assert!(long.len() <= MAX_SLUG && !long.ends_with('-'), "{long}");
     }
 
     #[test]
@@ -276,6 +313,8 @@ mod tests {
                 mediatype: "model/3mf".into(),
                 up: Some("+z".into()),
                 presupported: None,
+                caption: None,
+                description: None,
             }],
             ..DataPackage::default()
         };
@@ -288,17 +327,9 @@ mod tests {
     }
 
     #[test]
-    fn merging_keeps_the_old_metadata_and_repairs_what_would_break_manyfold() {
-        let old: DataPackage = serde_json::from_str(
-            r#"{"title": "Old", "description": "notes", "keywords": ["a"], "licenses": [{"name": "not a licence"}],
-                "contributors": [{"title": "Ann"}], "sensitive": true, "resources": [{"name": "q", "path": "q.stl", "mediatype": "model/stl"}]}"#,
-        )
-        .unwrap();
-        let mut new = DataPackage { title: "New".into(), ..DataPackage::default() };
-        new.merge_from(old);
-        assert_eq!((new.title.as_str(), new.description.as_deref()), ("New", Some("notes")));
-        assert!(new.licenses.is_empty(), "an invalid SPDX id is dropped");
-        assert_eq!(new.contributors[0].roles, ["creator"]);
-        assert!(new.sensitive && new.resources.is_empty());
+    fn only_ids_manyfolds_spdx_list_has_make_a_licence() {
+        assert_eq!(license("cc-by-nc-sa-4.0").unwrap().name, "CC-BY-NC-SA-4.0");
+        // Valid SPDX ids, newer than the list Manyfold validates with.
+        assert!(spdx::license_id("CC-BY-NC-3.0-IGO").is_some() && license("CC-BY-NC-3.0-IGO").is_none());
     }
 }

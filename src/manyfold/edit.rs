@@ -1,8 +1,9 @@
 //! Edits to proposed models, as the page's review step makes them and the CLI takes them from
 //! flags: rename a model, leave files out, move files to another (or a new) model, merge two
-//! models. Models are named by their title or their folder name (slug), in any case.
+//! models, set a metadata field. Models are named by their title or their folder name (slug), in any case.
 
 use super::datapackage::slug;
+use super::meta::{Field, ModelMeta, Source};
 use super::plan::ModelPlan;
 
 /// One edit.
@@ -31,6 +32,53 @@ pub enum Edit {
         /// The model that takes its files, by title or slug.
         into: String,
     },
+    /// Set one metadata field of `model` (see [`set_field`]); `None` leaves the field out.
+    Set {
+        /// The model, by title or slug.
+        model: String,
+        /// The field's name, as in [`ModelMeta`]'s JSON.
+        field: String,
+        /// Its value (lists comma-separated, `sensitive` as true or false).
+        value: Option<String>,
+    },
+}
+
+/// The fields [`Edit::Set`] takes.
+pub const FIELDS: &[&str] =
+    &["title", "creator", "license", "description", "tags", "link", "collections", "sensitive", "preview"];
+
+/// Sets `field` of `meta` to `value` from the user; `None` leaves the field out.
+pub fn set_field(meta: &mut ModelMeta, field: &str, value: Option<&str>) -> Result<(), String> {
+    fn user<T>(value: Option<T>) -> Option<Field<T>> {
+        Some(Field { value, source: Source::User })
+    }
+    let text = || value.map(|v| v.trim().to_string());
+    let list = || {
+        value.map(|v: &str| {
+            v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect::<Vec<String>>()
+        })
+    };
+    match field {
+        "title" => meta.title = user(text()),
+        "creator" => meta.creator = user(text()),
+        "license" => meta.license = user(text()),
+        "description" => meta.description = user(text()),
+        "link" => meta.link = user(text()),
+        "preview" => meta.preview = user(text()),
+        "tags" => meta.tags = user(list()),
+        "collections" => meta.collections = user(list()),
+        "sensitive" => {
+            let v = match value.map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+                None => None,
+                Some("true" | "yes" | "1") => Some(true),
+                Some("false" | "no" | "0") => Some(false),
+                Some(other) => return Err(format!("sensitive must be true or false, not '{other}'")),
+            };
+            meta.sensitive = user(v);
+        }
+        _ => return Err(format!("'{field}' is not a metadata field; the fields are {}", FIELDS.join(", "))),
+    }
+    Ok(())
 }
 
 /// Applies `edits` in order. Models left without files are dropped. An edit that names no
@@ -42,6 +90,11 @@ pub fn apply(plans: &mut Vec<ModelPlan>, edits: &[Edit]) -> Result<(), String> {
                 let m = find(plans, model)?;
                 plans[m].title = title.clone();
                 plans[m].edited = true;
+                plans[m].meta.title = Some(Field::new(title.clone(), Source::User));
+            }
+            Edit::Set { model, field, value } => {
+                let m = find(plans, model)?;
+                set_field(&mut plans[m].meta, field, value.as_deref())?;
             }
             Edit::Exclude(pattern) => {
                 take(plans, pattern)?;
@@ -49,7 +102,12 @@ pub fn apply(plans: &mut Vec<ModelPlan>, edits: &[Edit]) -> Result<(), String> {
             Edit::Move { pattern, model } => {
                 let files = take(plans, pattern)?;
                 let m = find(plans, model).unwrap_or_else(|_| {
-                    plans.push(ModelPlan { title: model.clone(), edited: true, files: Vec::new() });
+                    plans.push(ModelPlan {
+                        title: model.clone(),
+                        edited: true,
+                        files: Vec::new(),
+                        meta: ModelMeta::default(),
+                    });
                     plans.len() - 1
                 });
                 plans[m].files.extend(files);

@@ -5,12 +5,12 @@
 
 use std::io::{Read, Write};
 
-use super::datapackage::{self, DataPackage, Resource};
+use super::datapackage::{self, Resource};
+use super::placement::place;
 use super::plan::{FileKind, ModelFile, ModelPlan};
 use crate::error::{Error, Result};
 use crate::mesh::Mesh;
 use crate::name::unique_name;
-use crate::options::{Metadata, Options};
 use crate::report::InputReport;
 
 /// Where a model's files go.
@@ -19,35 +19,7 @@ pub trait Sink {
     fn put(&mut self, path: &str, write: &mut dyn FnMut(&mut dyn Write) -> Result<()>) -> Result<()>;
 }
 
-/// Takes a file's bytes, with its size if known.
-pub type Consume<'a> = dyn FnMut(&mut dyn Read, Option<u64>) -> Result<()> + 'a;
-
-/// Hands a model file's bytes to a [`Consume`].
-pub type Open<'a> = dyn FnMut(&ModelFile, &mut Consume) -> Result<()> + 'a;
-
-/// What every model gets, besides what its files say.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-#[serde(default)]
-pub struct ProcessOptions {
-    /// Conversion settings (layout, unit, compression).
-    pub convert: Options,
-    /// The creator's name.
-    pub creator: Option<String>,
-    /// SPDX licence id; ignored with a warning when it is not a valid id.
-    pub license: Option<String>,
-    /// Tags.
-    pub keywords: Vec<String>,
-    /// Re-encode 3MF inputs into the model's own 3MF (one object per build item) instead of
-    /// keeping them byte for byte; slicer settings, colours and materials are then lost.
-    pub reencode_3mf: bool,
-}
-
-impl ProcessOptions {
-    /// Whether `f` goes into the model's converted 3MF (rather than being copied).
-    pub fn converts(&self, f: &ModelFile) -> bool {
-        f.kind == FileKind::Mesh || (f.kind == FileKind::ThreeMf && self.reencode_3mf)
-    }
-}
+pub use super::gather::{Consume, Open, ProcessOptions};
 
 /// What was written for one model.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
@@ -94,32 +66,6 @@ fn copy(open: &mut Open, file: &ModelFile, sink: &mut dyn Sink, target: &str) ->
     })
 }
 
-/// The metadata and thumbnail of a 3MF input (packages over 256 MiB are not read for them).
-fn read_info(open: &mut Open, f: &ModelFile) -> Result<crate::read::threemf::metadata::PackageInfo> {
-    let mut bytes = Vec::new();
-    open(f, &mut |reader, size| {
-        if size.unwrap_or(0) > 256 << 20 {
-            return Err(Error::limit(crate::error::Position::Whole, "over 256 MiB: metadata not read"));
-        }
-        reader.take(256 << 20).read_to_end(&mut bytes)?;
-        Ok(())
-    })?;
-    crate::read::threemf::metadata::read_3mf_info(std::io::Cursor::new(bytes))
-}
-
-/// Fills the fields of `into` that are still empty from `from`.
-fn fill_metadata(into: &mut Metadata, from: Metadata) {
-    let fill = |a: &mut Option<String>, b: Option<String>| {
-        if a.is_none() {
-            *a = b;
-        }
-    };
-    fill(&mut into.title, from.title);
-    fill(&mut into.designer, from.designer);
-    fill(&mut into.description, from.description);
-    fill(&mut into.license_terms, from.license_terms);
-}
-
 /// Writes `plan` through `sink`. A mesh that cannot be converted is copied unchanged, with a
 /// warning: nothing the user gave is lost.
 pub fn write_model(
@@ -138,24 +84,41 @@ pub fn write_model(
     }
     let slug = datapackage::model_slug(&plan.title);
     let mut report = ModelReport { slug: slug.clone(), ..ModelReport::default() };
-    let (package, thumbnail_3mf) = describe(plan, open, options, &slug, &mut report)?;
+    let described = super::package::describe(plan, open, options, &slug, &mut report.warnings);
+    let (mut package, meta, found) = (described.package, described.meta, described.found);
+    report.title = package.title.clone();
+    // Manyfold creates no model for a longer folder name (the title is capped in `describe`).
+    if super::names::without_support_words(&datapackage::slug(&plan.title)).len() > datapackage::MAX_SLUG {
+        report.warnings.push(format!("folder name shortened to {} characters", datapackage::MAX_SLUG));
+    }
+    let old_resources = found.old.as_ref().map(|o| o.resources.clone()).unwrap_or_default();
+    let old_resource = |f: &ModelFile| old_resources.iter().find(|r| r.path == f.target || r.path == f.path);
     let mut resources: Vec<Resource> = Vec::new();
     let mut taken = vec!["datapackage.json".to_string()];
+    // Where each picture went: (its target in the plan, the path written).
+    let mut written: Vec<(String, String)> = Vec::new();
     // Without any picture, the preview is a 3MF input's own thumbnail, or else rendered from
     // the meshes: saved beside them and embedded in the 3MF as its thumbnail.
     let needs_preview = !plan.files.iter().any(|f| f.kind == FileKind::Picture);
-    let mut preview: Option<Vec<u8>> = thumbnail_3mf.filter(|_| needs_preview);
-    let mut resource = |path: &str, presupported: bool, report: &mut ModelReport| {
-        let kind = FileKind::of(path);
-        resources.push(Resource {
-            name: datapackage::slug(path.rsplit('/').next().unwrap_or(path)),
-            path: path.to_string(),
-            mediatype: datapackage::mediatype(path).to_string(),
-            up: matches!(kind, FileKind::Mesh | FileKind::ThreeMf).then(|| "+z".to_string()),
-            presupported: presupported.then_some(true),
-        });
-        report.files.push(path.to_string());
-    };
+    let mut preview: Option<Vec<u8>> = found.thumbnail.clone().filter(|_| needs_preview);
+    // A file's resource; what an old datapackage.json said of it (caption, notes, which way
+    // is up, presupported) is kept.
+    let mut resource =
+        |path: &str, presupported: bool, old: Option<&Resource>, y_up: bool, report: &mut ModelReport| {
+            let kind = FileKind::of(path);
+            let up = if y_up { "+y" } else { "+z" };
+            resources.push(Resource {
+                name: datapackage::slug(path.rsplit('/').next().unwrap_or(path)),
+                path: path.to_string(),
+                mediatype: datapackage::mediatype(path).to_string(),
+                up: matches!(kind, FileKind::Mesh | FileKind::ThreeMf).then(|| up.to_string()),
+                presupported: (presupported || old.and_then(|o| o.presupported) == Some(true)).then_some(true),
+                caption: old.and_then(|o| o.caption.clone()),
+                description: old.and_then(|o| o.description.clone()),
+            });
+            report.files.push(path.to_string());
+        };
+    let is_y_up = |r: Option<&Resource>| r.and_then(|r| r.up.as_deref()) == Some("+y");
 
     // Meshes: one package for the plain ones, one for presupported variants.
     for supported in [false, true] {
@@ -165,6 +128,7 @@ pub fn write_model(
             continue;
         }
         let mut read: Vec<crate::read::Input> = Vec::new();
+        let mut y_up = true;
         for f in &meshes {
             let name = f.target.rsplit('/').next().unwrap_or(&f.target).to_string();
             let mut result = None;
@@ -176,13 +140,14 @@ pub fn write_model(
                 Ok(input) => {
                     report.inputs.push(input.report.clone());
                     read.push(input);
+                    y_up &= is_y_up(old_resource(f));
                 }
                 Err(e) => {
                     report.inputs.push(crate::convert::failed_report(&name, &e));
                     report.warnings.push(format!("{name}: {e}; kept unconverted"));
-                    let target = unique(safe_path(&f.target), &mut taken);
+                    let target = unique(place(&safe_path(&f.target), f.presupported), &mut taken);
                     copy(open, f, sink, &target)?;
-                    resource(&target, f.presupported, &mut report);
+                    resource(&target, f.presupported, old_resource(f), is_y_up(old_resource(f)), &mut report);
                 }
             }
         }
@@ -206,132 +171,73 @@ pub fn write_model(
         // The package thumbnail part is a PNG; a JPEG from a 3MF input stays beside it only.
         let thumbnail = preview.as_deref().filter(|p| p.starts_with(b"\x89PNG"));
         sink.put(&target, &mut |w| crate::write::write_3mf(w, &all, thumbnail, &convert, &mut |_, _| {}).map(|_| ()))?;
-        resource(&target, supported, &mut report);
+        // Meshes that were all y-up (as an old datapackage.json said) stay so in their 3MF.
+        resource(&target, supported, None, y_up, &mut report);
     }
-    // Everything else is copied as it is (an old datapackage.json was merged instead).
+    // Everything else is copied as it is (an old datapackage.json was merged instead). A
+    // README Manyfold would read instead of the datapackage, and that says otherwise, is kept
+    // under a name Manyfold does not read.
     for f in plan.files.iter().filter(|f| !options.converts(f) && f.kind != FileKind::DataPackage) {
-        let target = unique(safe_path(&f.target), &mut taken);
+        let mut path = place(&safe_path(&f.target), f.presupported);
+        if super::readme::is_manyfold_readme(&path) {
+            let mut text = Vec::new();
+            open(f, &mut |reader, _| {
+                reader.take(1 << 20).read_to_end(&mut text)?;
+                Ok(())
+            })?;
+            let readme = super::readme::manyfold_readme(&String::from_utf8_lossy(&text));
+            if super::package::readme_disagrees(&readme, &package) {
+                let kept = super::package::readme_kept_name(&path);
+                report.warnings.push(format!(
+                    "{path} would make Manyfold show other metadata than the datapackage.json: kept as {kept}"
+                ));
+                path = kept;
+            }
+        }
+        let target = unique(path, &mut taken);
         copy(open, f, sink, &target)?;
-        resource(&target, f.presupported, &mut report);
+        // As Manyfold sees it: a picture from a `Supported/` folder, now at the root, is not.
+        let presupported = f.presupported && super::names::has_support_word(&target);
+        resource(&target, presupported, old_resource(f), is_y_up(old_resource(f)), &mut report);
+        if f.kind == FileKind::Picture {
+            written.push((f.target.clone(), target));
+        }
     }
+    let mut rendered = None;
     if let Some(png) = &preview {
         let ext = if png.starts_with(b"\xff\xd8") { "jpg" } else { "png" };
         let target = unique(format!("{slug}-preview.{ext}"), &mut taken);
         sink.put(&target, &mut |w| Ok(w.write_all(png)?))?;
-        resource(&target, false, &mut report);
+        resource(&target, false, None, false, &mut report);
+        rendered = Some(target);
     }
-    let mut package = package;
     package.resources = resources;
-    // The preview: a picture named like one, else the first picture.
-    let pictures: Vec<&Resource> = package.resources.iter().filter(|r| r.mediatype.starts_with("image/")).collect();
-    package.image = pictures
-        .iter()
-        .find(|r| ["preview", "cover", "main", "thumb"].iter().any(|w| r.path.to_ascii_lowercase().contains(w)))
-        .or(pictures.first())
-        .map(|r| r.path.clone());
+    // The preview the metadata names (by the picture's path in the plan, or the same path with
+    // another extension: the page re-encodes pictures), else the one made.
+    let stem = |p: &str| p.rsplit_once('.').map_or(p, |(s, _)| s).to_string();
+    package.image = match &meta.preview {
+        Some(f) => f.value.as_ref().and_then(|p| {
+            let found = written
+                .iter()
+                .find(|(t, _)| t == p)
+                .or_else(|| written.iter().find(|(t, _)| stem(t) == stem(p)))
+                .map(|(_, w)| w.clone());
+            if found.is_none() {
+                report.warnings.push(format!("the preview '{p}' is not one of the model's pictures: none set"));
+            }
+            found
+        }),
+        None => rendered,
+    };
+    // An entry point that names no file written would break the import.
+    if package.entrypoint.as_ref().is_some_and(|e| !package.resources.iter().any(|r| r.path == e.path)) {
+        package.entrypoint = None;
+    }
     let json =
         serde_json::to_vec_pretty(&package).map_err(|e| Error::new(crate::error::ErrorKind::Usage(e.to_string())))?;
     sink.put("datapackage.json", &mut |w| Ok(w.write_all(&json)?))?;
     report.files.push("datapackage.json".to_string());
     Ok(report)
-}
-
-/// The model's metadata, best source first: what the user gave (flags, an edited title),
-/// the 3MF inputs' own metadata, an existing datapackage.json, the names.
-/// Also returns the first 3MF input's own thumbnail, if any.
-fn describe(
-    plan: &ModelPlan,
-    open: &mut Open,
-    options: &ProcessOptions,
-    slug: &str,
-    report: &mut ModelReport,
-) -> Result<(DataPackage, Option<Vec<u8>>)> {
-    let mut thumbnail = None;
-    let mut package = DataPackage {
-        schema: datapackage::SCHEMA.into(),
-        name: slug.to_string(),
-        title: plan.title.clone(),
-        ..DataPackage::default()
-    };
-    if let Some(l) = &options.license {
-        match datapackage::license(l) {
-            Some(l) => package.licenses.push(l),
-            None => report.warnings.push(format!("'{l}' is not an SPDX licence id: no licence written")),
-        }
-    }
-    if let Some(c) = options.creator.as_deref().filter(|c| !c.trim().is_empty()) {
-        package.contributors.push(datapackage::creator(c));
-    }
-    package.keywords = options.keywords.clone();
-    let mut old: Option<DataPackage> = None;
-    let mut from_3mf = Metadata::default();
-    let mut from_text = super::readme::TextInfo::default();
-    for f in &plan.files {
-        match f.kind {
-            FileKind::Other => {
-                if let Some(kind) = super::readme::text_kind(&f.path) {
-                    let mut text = Vec::new();
-                    open(f, &mut |reader, _| {
-                        reader.take(1 << 20).read_to_end(&mut text)?;
-                        Ok(())
-                    })?;
-                    from_text.fill(super::readme::read_text(&String::from_utf8_lossy(&text), kind));
-                }
-            }
-            FileKind::ThreeMf => match read_info(open, f) {
-                Ok(info) => {
-                    fill_metadata(&mut from_3mf, info.metadata);
-                    if thumbnail.is_none() {
-                        thumbnail = info.thumbnail;
-                    }
-                }
-                Err(e) => report.warnings.push(format!("{}: metadata not read: {e}", f.path)),
-            },
-            FileKind::DataPackage => {
-                let mut text = Vec::new();
-                open(f, &mut |reader, _| {
-                    reader.take(16 << 20).read_to_end(&mut text)?;
-                    Ok(())
-                })?;
-                match serde_json::from_slice::<DataPackage>(&text) {
-                    Ok(p) => old = Some(p),
-                    Err(e) => {
-                        report.warnings.push(format!("{}: not a readable datapackage.json ({e}); ignored", f.path))
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    // Best first: the 3MF's own metadata, then a README or licence text, then an old
-    // datapackage.json (merged below), then the names.
-    let nonblank = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
-    if !plan.edited {
-        let old_title = old.as_ref().map(|o| o.title.clone());
-        if let Some(t) = nonblank(from_3mf.title.clone()).or(nonblank(from_text.title)).or(nonblank(old_title)) {
-            package.title = t;
-        }
-    }
-    if package.contributors.is_empty() {
-        if let Some(d) = nonblank(from_3mf.designer.clone()).or(nonblank(from_text.creator)) {
-            package.contributors.push(datapackage::creator(&d));
-        }
-    }
-    if package.licenses.is_empty() {
-        let l = from_3mf.license_terms.as_deref().and_then(datapackage::license);
-        package.licenses.extend(l.or_else(|| from_text.license.as_deref().and_then(datapackage::license)));
-    }
-    if package.description.is_none() {
-        package.description = nonblank(from_3mf.description).or(from_text.description);
-    }
-    if let Some((path, site)) = from_text.link {
-        package.links.push(datapackage::Link { path, text: Some(site) });
-    }
-    if let Some(old) = old {
-        package.merge_from(old);
-    }
-    report.title = package.title.clone();
-    Ok((package, thumbnail))
 }
 
 /// A [`Sink`] that writes every model into one ZIP archive, each under its folder name.

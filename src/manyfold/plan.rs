@@ -40,7 +40,7 @@ impl FileKind {
 }
 
 /// Sub-folders Manyfold folds into their parent model (its `file_matcher.rb`).
-const FOLD_IN: &[&str] = &[
+pub(super) const FOLD_IN: &[&str] = &[
     "3mf",
     "fdm",
     "files",
@@ -103,6 +103,9 @@ pub struct ModelPlan {
     pub edited: bool,
     /// Its files.
     pub files: Vec<ModelFile>,
+    /// The metadata to write, each field with its source (filled by [`super::gather::gather`]).
+    #[serde(default)]
+    pub meta: super::meta::ModelMeta,
 }
 
 /// Files nobody wants in a model: macOS resource forks, Finder and Explorer litter, hidden
@@ -149,16 +152,6 @@ pub fn title_from_name(name: &str) -> String {
     }
 }
 
-/// Whether a path names a presupported variant, by a folder or file name.
-fn presupported(path: &str) -> bool {
-    path.split('/').any(|c| {
-        let c = c.to_ascii_lowercase().replace(['-', '_', ' '], "");
-        let c = c.rsplit_once('.').map_or(c.as_str(), |(s, _)| s).to_string();
-        !c.contains("unsupported")
-            && (c.contains("presupported") || c == "supported" || c.ends_with("supported") || c == "sup")
-    })
-}
-
 /// Proposes models for `roots`. A folder or archive is one model, unless its top level holds
 /// several model folders (each then a model, sharing the top level's other files). A single
 /// top folder shared by every file is looked through, as Manyfold does. Loose files are
@@ -181,13 +174,15 @@ pub fn plan(roots: &[Root]) -> Vec<ModelPlan> {
     models
 }
 
+/// A model's file. It is presupported when Manyfold would say so of its path inside the
+/// model (the folders above are the model's own name, which never counts).
 fn file(root: usize, path: &str, target: &str) -> ModelFile {
     ModelFile {
         root,
         path: path.to_string(),
         target: target.to_string(),
         kind: FileKind::of(path),
-        presupported: presupported(path),
+        presupported: super::names::has_support_word(target),
     }
 }
 
@@ -228,7 +223,7 @@ fn plan_folder(r: usize, name: &str, files: &[&SourceFile]) -> Vec<ModelPlan> {
     });
     if model_dirs.len() < 2 || loose_meshes {
         let files = files.iter().map(|f| file(r, &f.path, &rel(f))).collect();
-        return vec![ModelPlan { title, edited: false, files }];
+        return vec![ModelPlan { title, edited: false, files, meta: Default::default() }];
     }
     // Several models: each folder's files, plus the shared files of the top level.
     let shared: Vec<&&SourceFile> =
@@ -243,7 +238,7 @@ fn plan_folder(r: usize, name: &str, files: &[&SourceFile]) -> Vec<ModelPlan> {
                 .map(|f| file(r, &f.path, &rel(f)[prefix.len()..]))
                 .collect();
             own.extend(shared.iter().map(|f| file(r, &f.path, &rel(f))));
-            ModelPlan { title: title_from_name(d), edited: false, files: own }
+            ModelPlan { title: title_from_name(d), edited: false, files: own, meta: Default::default() }
         })
         .collect()
 }
@@ -309,12 +304,23 @@ fn plan_loose(files: &[(usize, &SourceFile)]) -> Vec<ModelPlan> {
         match models.iter_mut().find(|(k, _)| *k == key) {
             Some((_, m)) => m.files.push(file(*r, &f.path, &target)),
             None => {
-                let title = if FileKind::of(&f.path) == FileKind::Mesh && key != part_key_raw(&f.path) {
+                // Title-cased as Manyfold names an uploaded file's model.
+                let title = super::names::careful_titleize(&if FileKind::of(&f.path) == FileKind::Mesh
+                    && key != part_key_raw(&f.path)
+                {
                     title_from_name(&key)
                 } else {
                     title_from_name(&f.path)
-                };
-                models.push((key, ModelPlan { title, edited: false, files: vec![file(*r, &f.path, &target)] }));
+                });
+                models.push((
+                    key,
+                    ModelPlan {
+                        title,
+                        edited: false,
+                        files: vec![file(*r, &f.path, &target)],
+                        meta: Default::default(),
+                    },
+                ));
             }
         }
     }
@@ -442,10 +448,10 @@ mod tests {
         assert_eq!(
             summary(&m),
             [
-                ("car v1".to_string(), vec!["car_v1.stl".into(), "car_preview.jpg".into()]),
-                ("gear".to_string(), vec!["gear_1.stl".into(), "gear_2.stl".into(), "gear.png".into()]),
-                ("boat".to_string(), vec!["boat.3mf".into()]),
-                ("car v2".to_string(), vec!["car_v2.stl".into()]),
+                ("Car V1".to_string(), vec!["car_v1.stl".into(), "car_preview.jpg".into()]),
+                ("Gear".to_string(), vec!["gear_1.stl".into(), "gear_2.stl".into(), "gear.png".into()]),
+                ("Boat".to_string(), vec!["boat.3mf".into()]),
+                ("Car V2".to_string(), vec!["car_v2.stl".into()]),
             ]
         );
     }
@@ -453,7 +459,7 @@ mod tests {
     #[test]
     fn loose_files_in_hidden_folders_are_still_the_users_files() {
         let m = plan(&[root("", &["/home/u/.cache/dl/x.stl", "/home/u/.cache/dl/.DS_Store"], true)]);
-        assert_eq!(summary(&m), [("x".to_string(), vec!["x.stl".into()])]);
+        assert_eq!(summary(&m), [("X".to_string(), vec!["x.stl".into()])]);
     }
 
     #[test]
@@ -466,12 +472,9 @@ mod tests {
     fn titles_and_presupported_names() {
         assert_eq!(title_from_name("My_Cool+Model.zip"), "My Cool Model");
         assert_eq!(title_from_name("folder/"), "folder");
-        assert!(
-            presupported("Pre-Supported/x.stl")
-                && presupported("x_presupported.stl")
-                && presupported("supported/x.stl")
-        );
-        assert!(!presupported("unsupported/x.stl") && !presupported("x.stl"));
+        let sup = |p: &str| file(0, &format!("cable-sup-holder/{p}"), p).presupported;
+        assert!(sup("x_presupported.stl") && sup("supported/x.stl") && sup("x (supported).stl") && sup("x_sup.stl"));
+        assert!(!sup("unsupported/x.stl") && !sup("x.stl"), "the model's own folder name does not count");
         assert_eq!(FileKind::of("a/B.STL"), FileKind::Mesh);
         assert_eq!(FileKind::of("x/datapackage.json"), FileKind::DataPackage);
         assert!(ignored("__MACOSX/a") && ignored("a/.DS_Store") && ignored("Thumbs.db") && !ignored("a/b.stl"));

@@ -68,6 +68,14 @@ pub fn read_text(text: &str, kind: TextKind) -> TextInfo {
                 }
             }
         }
+        // Thingiverse's newer boilerplate names the creator only: "This thing was created by
+        // Thingiverse user ann, and is licensed under ...".
+        if let Some(rest) = line.strip_prefix("This thing was created by Thingiverse user ") {
+            if let Some((creator, _)) = rest.split_once(", and is licensed under") {
+                info.creator.get_or_insert_with(|| creator.trim().to_string());
+            }
+            continue;
+        }
         // "Gear by Ann is licensed under the Creative Commons - Attribution license."
         if let Some((left, _)) = line.split_once(" is licensed under ") {
             if let Some((title, creator)) = left.rsplit_once(" by ") {
@@ -189,6 +197,192 @@ fn clip(text: &str) -> Option<String> {
     Some(format!("{}…", text[..end].trim_end()))
 }
 
+/// An SPDX id Manyfold accepts for a licence as 3MF packages name it: an id itself, or a
+/// Creative Commons short name as MakerWorld writes it into Bambu Studio's `License`
+/// (`CC BY-NC-SA`, which is version 4.0 there, and `CC0`).
+pub fn license_id(text: &str) -> Option<String> {
+    let t = text.trim();
+    if let Some(l) = super::datapackage::license(t) {
+        return Some(l.name);
+    }
+    let flat = t.to_ascii_uppercase().replace(['-', ' ', '_'], "");
+    if flat == "CC0" || flat == "CC01.0" {
+        return Some("CC0-1.0".into());
+    }
+    let kinds = ["BYNCSA", "BYNCND", "BYNC", "BYSA", "BYND", "BY"];
+    let kind = flat.strip_prefix("CC").and_then(|k| kinds.iter().find(|x| **x == k))?;
+    let id = match *kind {
+        "BYNCSA" => "CC-BY-NC-SA-4.0",
+        "BYNCND" => "CC-BY-NC-ND-4.0",
+        "BYNC" => "CC-BY-NC-4.0",
+        "BYSA" => "CC-BY-SA-4.0",
+        "BYND" => "CC-BY-ND-4.0",
+        _ => "CC-BY-4.0",
+    };
+    Some(id.to_string())
+}
+
+/// Markdown text for the HTML description Bambu Studio and MakerWorld put in a 3MF:
+/// paragraphs and line breaks, headings, lists, bold and italics, links; pictures and
+/// other tags dropped, entities resolved.
+pub fn html_to_markdown(html: &str) -> String {
+    if !html.contains('<') {
+        return entities(html).trim().to_string();
+    }
+    let mut out = String::new();
+    let mut href: Vec<Option<String>> = Vec::new();
+    let mut rest = html;
+    while let Some(i) = rest.find('<') {
+        out.push_str(&entities(&rest[..i].replace(['\n', '\r'], " ")));
+        let Some(j) = rest[i..].find('>') else {
+            rest = "";
+            break;
+        };
+        let tag = &rest[i + 1..i + j];
+        rest = &rest[i + j + 1..];
+        let closing = tag.starts_with('/');
+        let name: String = tag
+            .trim_start_matches('/')
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        match (name.as_str(), closing) {
+            ("p" | "div" | "ul" | "ol" | "table", _) | ("tr", true) => out.push_str("\n\n"),
+            ("br", _) => out.push('\n'),
+            ("h1" | "h2" | "h3" | "h4" | "h5" | "h6", false) => {
+                let level = name[1..].parse::<usize>().unwrap_or(1);
+                out.push_str(&format!("\n\n{} ", "#".repeat(level)));
+            }
+            ("h1" | "h2" | "h3" | "h4" | "h5" | "h6", true) => out.push_str("\n\n"),
+            ("li", false) => out.push_str("\n- "),
+            ("strong" | "b", _) => out.push_str("**"),
+            ("em" | "i", _) => out.push('*'),
+            ("a", false) => {
+                let url = attribute(tag, "href");
+                if url.is_some() {
+                    out.push('[');
+                }
+                href.push(url);
+            }
+            ("a", true) => {
+                if let Some(Some(url)) = href.pop() {
+                    out.push_str(&format!("]({url})"));
+                }
+            }
+            _ => {}
+        }
+    }
+    out.push_str(&entities(rest));
+    // Runs of blank lines and spaces left by the tags, trimmed.
+    let lines: Vec<String> = out.lines().map(|l| l.split_whitespace().collect::<Vec<_>>().join(" ")).collect();
+    let mut text = String::new();
+    for l in lines {
+        if l.is_empty() && (text.is_empty() || text.ends_with("\n\n")) {
+            continue;
+        }
+        text.push_str(&l);
+        text.push('\n');
+    }
+    text.trim().to_string()
+}
+
+/// The value of attribute `name` in a tag's text.
+fn attribute(tag: &str, name: &str) -> Option<String> {
+    let lower = tag.to_ascii_lowercase();
+    let i = lower.find(&format!("{name}="))? + name.len() + 1;
+    let rest = &tag[i..];
+    let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let end = rest[1..].find(quote)?;
+    Some(entities(&rest[1..1 + end]))
+}
+
+/// HTML entities: the named ones descriptions use, and numeric ones.
+fn entities(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        let end = rest.find(';').filter(|&e| e <= 10);
+        let decoded = end.and_then(|e| match &rest[1..e] {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            "nbsp" => Some(' '),
+            n if n.starts_with("#x") || n.starts_with("#X") => {
+                u32::from_str_radix(&n[2..], 16).ok().and_then(char::from_u32)
+            }
+            n if n.starts_with('#') => n[1..].parse().ok().and_then(char::from_u32),
+            _ => None,
+        });
+        match (decoded, end) {
+            (Some(c), Some(e)) => {
+                out.push(c);
+                rest = &rest[e + 1..];
+            }
+            _ => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// What Manyfold takes from a README at a model's root (`Scan::Model::ParseMetadataJob`):
+/// from a Thingiverse README its title, creator and link (and, from the older layout, the
+/// summary as notes and the licence); from any other README the whole text as notes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ManyfoldReadme {
+    /// The title it takes.
+    pub title: Option<String>,
+    /// The creator's name it takes (before Manyfold makes it a human name).
+    pub creator: Option<String>,
+    /// The notes it takes.
+    pub notes: Option<String>,
+    /// The link it adds.
+    pub link: Option<String>,
+}
+
+/// Whether Manyfold reads the file at `path` (inside the model folder) as the model's README:
+/// `readme`, `readme.md` or `readme.txt` at the root, in any case.
+pub fn is_manyfold_readme(path: &str) -> bool {
+    ["readme", "readme.md", "readme.txt"].iter().any(|n| path.eq_ignore_ascii_case(n))
+}
+
+/// What Manyfold takes from `text`, a README at the model's root.
+pub fn manyfold_readme(text: &str) -> ManyfoldReadme {
+    // Thingiverse's "{x %!S(Bool=True)}" artefacts, as Manyfold filters them.
+    let text = text.replace("%!S(Bool=True)}", "}");
+    // "Title by Creator on Thingiverse: https://www.thingiverse.com/thing:N", on one line.
+    for line in text.split('\n') {
+        let Some((left, right)) = line.rsplit_once(" on Thingiverse: ") else { continue };
+        let Some(rest) = ["https://www.thingiverse.com/thing:", "http://www.thingiverse.com/thing:"]
+            .iter()
+            .find_map(|p| right.strip_prefix(p).map(|r| (p, r)))
+        else {
+            continue;
+        };
+        let digits: String = rest.1.chars().take_while(char::is_ascii_digit).collect();
+        // Greedy like Manyfold's regular expression: the title runs to the last " by ".
+        let Some((title, creator)) = left.rsplit_once(" by ") else { continue };
+        if digits.is_empty() {
+            continue;
+        }
+        return ManyfoldReadme {
+            title: Some(title.to_string()),
+            creator: Some(creator.to_string()),
+            notes: None,
+            link: Some(format!("{}{digits}", rest.0)),
+        };
+    }
+    ManyfoldReadme { notes: Some(text.to_string()).filter(|t| !t.trim().is_empty()), ..ManyfoldReadme::default() }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,5 +435,48 @@ mod tests {
         assert_eq!(text_kind("x/Licence"), Some(TextKind::License));
         assert_eq!(text_kind("instructions.pdf"), None);
         assert_eq!(text_kind("readme.pdf"), None);
+    }
+
+    #[test]
+    fn bambu_html_descriptions_become_markdown() {
+        let html = "<h2>Frog</h2><p>A <b>tiny</b> frog &amp; a <a href=\"https://x.org/?a=1&amp;b=2\">link</a>.</p>\
+                    <ul><li>PLA</li><li>0.2&nbsp;mm</li></ul><img src=\"x.png\"><p>Line<br>break &#233;</p>";
+        assert_eq!(
+            html_to_markdown(html),
+            "## Frog\n\nA **tiny** frog & a [link](https://x.org/?a=1&b=2).\n\n- PLA\n- 0.2 mm\n\nLine\nbreak é"
+        );
+        assert_eq!(html_to_markdown("plain &amp; simple"), "plain & simple");
+    }
+
+    #[test]
+    fn makerworld_licence_names_and_manyfolds_ids() {
+        assert_eq!(license_id("CC BY-NC-SA").as_deref(), Some("CC-BY-NC-SA-4.0"));
+        assert_eq!(license_id("cc-by").as_deref(), Some("CC-BY-4.0"));
+        assert_eq!(license_id("CC0").as_deref(), Some("CC0-1.0"));
+        assert_eq!(license_id("MIT").as_deref(), Some("MIT"));
+        assert_eq!(license_id("Standard Digital File License"), None);
+        assert_eq!(license_id("CC-BY-NC-3.0-IGO"), None, "not in Manyfold's list");
+    }
+
+    #[test]
+    fn what_manyfold_takes_from_a_readme() {
+        let r = manyfold_readme("x\nA by B by C on Thingiverse: https://www.thingiverse.com/thing:12 more\n");
+        assert_eq!((r.title.as_deref(), r.creator.as_deref()), (Some("A by B"), Some("C")), "greedy, as its regex");
+        assert_eq!(r.link.as_deref(), Some("https://www.thingiverse.com/thing:12"));
+        assert_eq!(r.notes, None);
+        let g = manyfold_readme("# Frog\n\nA frog.\n");
+        assert_eq!((g.title, g.notes.as_deref()), (None, Some("# Frog\n\nA frog.\n")));
+        assert!(
+            is_manyfold_readme("ReadMe.MD") && is_manyfold_readme("readme") && !is_manyfold_readme("docs/readme.md")
+        );
+        assert!(!is_manyfold_readme("README-original.md") && !is_manyfold_readme("readme.rst"));
+    }
+
+    #[test]
+    fn thingiverse_boilerplate_names_the_creator_not_the_title() {
+        let t = "This thing was created by Thingiverse user ann_m, and is licensed under Creative Commons - Attribution\nhttp://creativecommons.org/licenses/by/4.0/\n";
+        let info = read_text(t, TextKind::License);
+        assert_eq!((info.title, info.creator.as_deref()), (None, Some("ann_m")));
+        assert_eq!(info.license.as_deref(), Some("CC-BY-4.0"));
     }
 }

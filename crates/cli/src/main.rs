@@ -4,7 +4,10 @@
 mod alloc;
 mod convert;
 mod process;
+mod stage;
 mod ui;
+#[cfg(unix)]
+mod watch;
 
 #[cfg(target_os = "linux")]
 #[global_allocator]
@@ -32,6 +35,10 @@ enum Command {
     /// Turn downloads (files, folders, zip archives) into model folders for Manyfold, each
     /// with its 3MF, pictures, other files and datapackage.json.
     Process(process::ProcessArgs),
+    /// Watch an inbox folder: each file, folder or archive put into it becomes model folders
+    /// in the library (as `process` makes them) once it is complete; the original is kept.
+    #[cfg(unix)]
+    Watch(watch::WatchArgs),
 }
 
 #[derive(Args)]
@@ -82,5 +89,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Convert(args) => convert::convert(args),
         Command::Process(args) => process::run(args),
+        #[cfg(unix)]
+        Command::Watch(args) => watch::run(args),
     }
 }

@@ -1,8 +1,9 @@
 //! `to3mf process`: downloads (files, folders, zip archives) into model folders that
-//! Manyfold imports with their metadata.
+//! Manyfold imports with their metadata. `watch` runs the same pipeline: [`plan`],
+//! [`edit`], [`produce`] (outputs staged under dot-names), then [`stage::place`].
 
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -10,26 +11,40 @@ use clap::Args;
 use to3mf::manyfold::archive::{list_archive, Archive, ArchiveLimits};
 use to3mf::manyfold::datapackage::model_slug;
 use to3mf::manyfold::edit::Edit;
-use to3mf::manyfold::folder::{write_model, Consume, ModelReport, ProcessOptions, Sink, ZipSink};
+use to3mf::manyfold::folder::{write_model, Consume, ModelReport, Open, ProcessOptions, Sink, ZipSink};
+use to3mf::manyfold::placement::place;
 use to3mf::manyfold::plan::{self, ModelFile, ModelPlan, SourceFile};
 use to3mf::manyfold::roots::{group, Dropped, DroppedKind, Folder, RootSource, Roots};
 use to3mf::{unique_name, Layout, Options, Unit};
+
+use crate::stage::{self, FolderSink};
 
 #[derive(Args)]
 pub struct ProcessArgs {
     /// Files, folders and .zip archives.
     #[arg(required = true)]
     inputs: Vec<PathBuf>,
-    /// Where the model folders (or zips) go.
-    #[arg(long)]
-    out_dir: PathBuf,
     /// Print the proposed models and write nothing.
     #[arg(long)]
     dry_run: bool,
-    /// One zip holding every model folder (DIR/models.zip).
+    #[command(flatten)]
+    flags: ProcessFlags,
+}
+
+/// The flags `process` and `watch` share: where the models go, their metadata, the edits.
+#[derive(Args)]
+pub struct ProcessFlags {
+    /// Where the model folders (or zips) go. Into a Manyfold library folder, then "Scan for
+    /// changes": the only way Manyfold reads all the metadata (datapackage.json).
+    #[arg(long)]
+    pub out_dir: PathBuf,
+    /// One zip holding every model folder (DIR/models.zip), for unpacking into a Manyfold
+    /// library folder, then "Scan for changes" (uploaded as it is, it becomes one model).
     #[arg(long, conflicts_with = "zip_per_model")]
     zip: bool,
-    /// One zip per model (DIR/<slug>.zip): upload them together and each becomes a model.
+    /// One zip per model (DIR/<slug>.zip), its files at the zip's root, for Manyfold's upload
+    /// page: each becomes a model with its files and pictures, but an upload does not read the
+    /// metadata (datapackage.json); a library folder and "Scan for changes" does.
     #[arg(long)]
     zip_per_model: bool,
     /// Creator of the models.
@@ -41,6 +56,23 @@ pub struct ProcessArgs {
     /// Tags, comma-separated.
     #[arg(long, value_delimiter = ',')]
     keywords: Vec<String>,
+    /// Collection of the models (repeatable, or comma-separated).
+    #[arg(long = "collection", value_delimiter = ',', value_name = "NAME")]
+    collections: Vec<String>,
+    /// Mark the models sensitive.
+    #[arg(long)]
+    sensitive: bool,
+    /// --creator, --license, --keywords, --collection and --sensitive replace what the
+    /// models' files say (READMEs, 3MF metadata, an old datapackage.json); without it they
+    /// fill only the models that have none. A --set for one model always wins.
+    #[arg(long = "override")]
+    override_all: bool,
+    /// Set one metadata field of one model: MODEL:FIELD=VALUE, FIELD one of title, creator,
+    /// license, description, tags, link, collections (comma-separated), sensitive
+    /// (true/false), preview (a picture's path in the model). An empty VALUE leaves the
+    /// field out. --dry-run shows each model's metadata and where it came from.
+    #[arg(long = "set", value_name = "MODEL:FIELD=VALUE")]
+    sets: Vec<String>,
     /// Placement of the meshes in each 3MF.
     #[arg(long, default_value = "arrange")]
     layout: Layout,
@@ -51,9 +83,9 @@ pub struct ProcessArgs {
     /// keeping them byte for byte; their slicer settings, colours and materials are lost.
     #[arg(long)]
     reencode_3mf: bool,
-    /// Print the reports as JSON on stdout.
+    /// Print the reports as JSON on stdout (`watch`: one line per item).
     #[arg(long)]
-    json: bool,
+    pub json: bool,
     /// Leave out the files whose path (as --dry-run shows it) matches GLOB (`*`, `?`).
     #[arg(long, value_name = "GLOB")]
     exclude: Vec<String>,
@@ -64,13 +96,14 @@ pub struct ProcessArgs {
     #[arg(long, value_name = "FROM=INTO")]
     merge: Vec<String>,
     /// Give model MODEL the title TITLE. Models are named by title or folder name, as
-    /// --dry-run shows them; edits apply in the order --exclude, --move, --merge, --title.
+    /// --dry-run shows them; edits apply in the order --exclude, --move, --merge, --title,
+    /// --set.
     #[arg(long = "title", value_name = "MODEL=TITLE")]
     titles: Vec<String>,
 }
 
 /// The model edits the flags ask for, in the order they apply.
-fn edits(args: &ProcessArgs) -> Result<Vec<Edit>, String> {
+pub fn edits(args: &ProcessFlags) -> Result<Vec<Edit>, String> {
     let pair = |flag: &str, v: &str| {
         v.split_once('=')
             .map(|(a, b)| (a.trim().to_string(), b.trim().to_string()))
@@ -88,6 +121,14 @@ fn edits(args: &ProcessArgs) -> Result<Vec<Edit>, String> {
     for v in &args.titles {
         let (model, title) = pair("title", v)?;
         out.push(Edit::Title { model, title });
+    }
+    for v in &args.sets {
+        let bad = || format!("--set '{v}': expected MODEL:FIELD=VALUE");
+        let (left, value) = v.split_once('=').ok_or_else(bad)?;
+        // Titles may hold ':'; field names never do.
+        let (model, field) = left.rsplit_once(':').ok_or_else(bad)?;
+        let value = Some(value.trim().to_string()).filter(|v| !v.is_empty());
+        out.push(Edit::Set { model: model.trim().to_string(), field: field.trim().to_ascii_lowercase(), value });
     }
     Ok(out)
 }
@@ -153,30 +194,6 @@ fn walk(base: &Path, dir: &Path, out: &mut Vec<SourceFile>) -> std::io::Result<(
     Ok(())
 }
 
-/// A name not yet taken for a folder (or, with `ext`, a file) in `dir`: `name`, `name-2`, ...
-fn free_name(dir: &Path, name: &str, ext: &str, taken: &mut Vec<String>) -> String {
-    let name = unique_name(name, |c| taken.iter().any(|t| t == c) || dir.join(format!("{c}{ext}")).exists());
-    taken.push(name.clone());
-    name
-}
-
-/// Writes each file into a folder, atomically (temporary file, then rename).
-struct FolderSink(PathBuf);
-
-impl Sink for FolderSink {
-    fn put(&mut self, path: &str, write: &mut dyn FnMut(&mut dyn Write) -> to3mf::Result<()>) -> to3mf::Result<()> {
-        let target = self.0.join(path);
-        let parent = target.parent().unwrap_or(&self.0).to_path_buf();
-        std::fs::create_dir_all(&parent)?;
-        let tmp = tempfile::Builder::new().prefix(".to3mf-").tempfile_in(&parent)?;
-        let mut w = std::io::BufWriter::new(tmp);
-        write(&mut w)?;
-        let tmp = w.into_inner().map_err(|e| e.into_error())?;
-        tmp.persist(&target).map_err(|e| e.error)?;
-        Ok(())
-    }
-}
-
 /// Today's date (UTC) as the produced 3MFs' `CreationDate`.
 fn today() -> to3mf::Metadata {
     let days =
@@ -194,6 +211,190 @@ fn today() -> to3mf::Metadata {
     to3mf::Metadata { creation_date: Some(format!("{year:04}-{month:02}-{day:02}")), ..to3mf::Metadata::default() }
 }
 
+/// The models proposed for some inputs, with where their files are.
+pub struct Planned {
+    pub plans: Vec<ModelPlan>,
+    sources: Vec<RootSource<Archive<File>>>,
+    paths: Vec<PathBuf>,
+    /// Inputs that could not be read (the others are still planned).
+    pub failed: Vec<String>,
+}
+
+/// Reads and groups the inputs into proposed models.
+pub fn plan(inputs: &[PathBuf]) -> Planned {
+    let mut failed = Vec::new();
+    let (Roots { roots, sources, .. }, paths) = roots(inputs, &mut failed);
+    Planned { plans: plan::plan(&roots), sources, paths, failed }
+}
+
+/// Hands the bytes of a planned file, from its archive or its input file, to `consume`.
+fn open_file(
+    sources: &mut [RootSource<Archive<File>>],
+    paths: &[PathBuf],
+    f: &ModelFile,
+    consume: &mut Consume,
+) -> to3mf::Result<()> {
+    let missing = || to3mf::Error::from(std::io::Error::other(format!("{}: not among the inputs", f.path)));
+    match sources.get_mut(f.root).ok_or_else(missing)? {
+        RootSource::Archive(archive) => archive.read(&f.path, consume),
+        inputs => {
+            let mut file = File::open(&paths[inputs.input(&f.path).ok_or_else(missing)?])?;
+            let size = file.metadata().ok().map(|m| m.len());
+            consume(&mut file, size)
+        }
+    }
+}
+
+/// Fills each model's metadata from what its files say, where the edits left it open;
+/// returns the warnings, each with its model's title.
+pub fn gather(planned: &mut Planned) -> Vec<String> {
+    let Planned { plans, sources, paths, .. } = planned;
+    let mut open = |f: &ModelFile, consume: &mut Consume| open_file(sources, paths, f, consume);
+    let mut warnings = Vec::new();
+    for p in plans.iter_mut() {
+        for w in to3mf::manyfold::gather::gather(p, &mut open) {
+            warnings.push(format!("{}: {w}", p.title));
+        }
+    }
+    warnings
+}
+
+/// Applies the edits. `strict`: an edit that matches nothing is an error (`process`);
+/// otherwise it is skipped (`watch`: it is meant for another item).
+pub fn edit(planned: &mut Planned, edits: &[Edit], strict: bool) -> Result<(), String> {
+    if strict {
+        return to3mf::manyfold::edit::apply(&mut planned.plans, edits);
+    }
+    for e in edits {
+        // An edit that finds nothing changes nothing.
+        let _ = to3mf::manyfold::edit::apply(&mut planned.plans, std::slice::from_ref(e));
+    }
+    Ok(())
+}
+
+pub fn options(args: &ProcessFlags) -> ProcessOptions {
+    ProcessOptions {
+        convert: Options { layout: args.layout, unit: args.unit, metadata: today(), ..Options::default() },
+        creator: args.creator.clone(),
+        license: args.license.clone(),
+        keywords: args.keywords.iter().map(|k| k.trim().to_string()).filter(|k| !k.is_empty()).collect(),
+        collections: args.collections.iter().map(|k| k.trim().to_string()).filter(|k| !k.is_empty()).collect(),
+        sensitive: args.sensitive,
+        override_all: args.override_all,
+        reencode_3mf: args.reencode_3mf,
+    }
+}
+
+/// One output (a model folder or a zip) written in the output folder under the dot-name
+/// `temp`, to be renamed to `name` (or `name-2`, ...) by [`stage::place`].
+pub struct Output {
+    pub temp: String,
+    pub name: String,
+}
+
+/// What [`produce`] wrote.
+pub struct Produced {
+    pub outputs: Vec<Output>,
+    /// Each model written, the index of the output holding it, and its folder there.
+    pub models: Vec<(ModelReport, usize, String)>,
+    /// What could not be written (that output is removed; the others are kept).
+    pub errors: Vec<String>,
+}
+
+/// Writes the planned models into `flags.out_dir`, output `k` under the name `{prefix}{k}`
+/// (which must start with a dot); `durable` flushes each file to the disk.
+pub fn produce(
+    planned: Planned,
+    flags: &ProcessFlags,
+    options: &ProcessOptions,
+    prefix: &str,
+    durable: bool,
+) -> Produced {
+    let Planned { plans, mut sources, paths, .. } = planned;
+    let mut open = |f: &ModelFile, consume: &mut Consume| open_file(&mut sources, &paths, f, consume);
+    let out = &flags.out_dir;
+    let mut done = Produced { outputs: Vec::new(), models: Vec::new(), errors: Vec::new() };
+    let staged = |temp: String, name: String, result: to3mf::Result<()>, done: &mut Produced| match result {
+        Ok(()) => done.outputs.push(Output { temp, name }),
+        Err(e) => {
+            let _ = stage::remove(&out.join(&temp));
+            done.errors.push(format!("{}: {e}", out.join(&name).display()));
+        }
+    };
+    if flags.zip {
+        let mut taken = Vec::new();
+        let folders: Vec<_> = plans.iter().map(|p| (p, free_in(&mut taken, &model_slug(&p.title)))).collect();
+        let temp = format!("{prefix}0");
+        let result = zip_of(&out.join(&temp), &folders, false, &mut open, options, durable, &mut done);
+        if result.is_err() {
+            done.models.clear();
+        }
+        staged(temp, "models.zip".into(), result, &mut done);
+        return done;
+    }
+    for (k, p) in plans.iter().enumerate() {
+        let (temp, slug) = (format!("{prefix}{k}"), model_slug(&p.title));
+        if flags.zip_per_model {
+            let errors = done.errors.len();
+            let result = zip_of(&out.join(&temp), &[(p, slug.clone())], true, &mut open, options, durable, &mut done);
+            if done.errors.len() > errors {
+                // The model failed (and said why): no zip of it.
+                let _ = stage::remove(&out.join(&temp));
+                continue;
+            }
+            staged(temp, format!("{slug}.zip"), result, &mut done);
+            continue;
+        }
+        let mut sink = FolderSink { dir: out.join(&temp), durable };
+        let result = std::fs::create_dir(&sink.dir).map_err(to3mf::Error::from).and_then(|()| {
+            let r = write_model(p, &mut open, &mut sink as &mut dyn Sink, options)?;
+            if durable {
+                stage::sync_tree(&sink.dir)?;
+            }
+            done.models.push((r, done.outputs.len(), slug.clone()));
+            Ok(())
+        });
+        if let Err(e) = result {
+            let _ = stage::remove(&sink.dir);
+            done.errors.push(format!("{}: {e}", p.title));
+            continue;
+        }
+        staged(temp, slug, Ok(()), &mut done);
+    }
+    done
+}
+
+/// Writes `plans` (each into its folder, or with `flat` at the root) into a new zip at `path`,
+/// the next output.
+fn zip_of(
+    path: &Path,
+    plans: &[(&ModelPlan, String)],
+    flat: bool,
+    open: &mut Open,
+    options: &ProcessOptions,
+    durable: bool,
+    done: &mut Produced,
+) -> to3mf::Result<()> {
+    let mut zip = ZipSink::new(std::io::BufWriter::new(File::create_new(path)?));
+    let k = done.outputs.len();
+    for (p, folder) in plans {
+        // One model's zip holds its files at the root: Manyfold's upload strips no folder from
+        // a zip without directory entries, so a `<slug>/` would nest them.
+        if !flat {
+            zip.set_folder(folder);
+        }
+        match write_model(p, open, &mut zip, options) {
+            Ok(r) => done.models.push((r, k, folder.clone())),
+            Err(e) => done.errors.push(format!("{}: {e}", p.title)),
+        }
+    }
+    let file = zip.finish()?.0.into_inner().map_err(|e| e.into_error())?;
+    if durable {
+        file.sync_all()?;
+    }
+    Ok(())
+}
+
 fn describe(plan: &ModelPlan, slug: &str, options: &ProcessOptions) -> String {
     let mut s = format!("{} → {slug}/\n", plan.title);
     for f in &plan.files {
@@ -201,144 +402,97 @@ fn describe(plan: &ModelPlan, slug: &str, options: &ProcessOptions) -> String {
             _ if options.converts(f) && f.presupported => format!("into {slug}-presupported.3mf"),
             _ if options.converts(f) => format!("into {slug}.3mf"),
             plan::FileKind::DataPackage => "merged into datapackage.json".to_string(),
-            _ => format!("as {}", to3mf::manyfold::folder::safe_path(&f.target)),
+            _ => format!("as {}", place(&to3mf::manyfold::folder::safe_path(&f.target), f.presupported)),
         };
         s += &format!("  {} ({what})\n", f.path);
+    }
+    for line in to3mf::manyfold::package::summary(&plan.meta.with_defaults(options)) {
+        s += &format!("  {line}\n");
     }
     s
 }
 
 pub fn run(args: ProcessArgs) -> ExitCode {
-    let mut failed = Vec::new();
-    let (Roots { roots, mut sources, .. }, paths) = roots(&args.inputs, &mut failed);
+    let flags = &args.flags;
+    let mut planned = plan(&args.inputs);
+    let failed = std::mem::take(&mut planned.failed);
     for f in &failed {
         eprintln!("error: {f}");
     }
-    let mut plans = plan::plan(&roots);
-    if let Err(e) = edits(&args).and_then(|edits| to3mf::manyfold::edit::apply(&mut plans, &edits)) {
+    if let Err(e) = edits(flags).and_then(|edits| edit(&mut planned, &edits, true)) {
         eprintln!("error: {e}");
         return ExitCode::from(2);
     }
-    if plans.is_empty() {
+    if planned.plans.is_empty() {
         eprintln!("error: no model found in the inputs (no STL, OBJ or 3MF file)");
         return ExitCode::from(1);
     }
-    let options = ProcessOptions {
-        convert: Options { layout: args.layout, unit: args.unit, metadata: today(), ..Options::default() },
-        creator: args.creator.clone(),
-        license: args.license.clone(),
-        keywords: args.keywords.iter().map(|k| k.trim().to_string()).filter(|k| !k.is_empty()).collect(),
-        reencode_3mf: args.reencode_3mf,
-    };
-    if let Err(e) = std::fs::create_dir_all(&args.out_dir) {
-        eprintln!("error: cannot create {}: {e}", args.out_dir.display());
+    let options = options(flags);
+    // Files that cannot be read are reported when written, or here for a dry run.
+    for w in gather(&mut planned) {
+        if args.dry_run {
+            eprintln!("warning: {w}");
+        }
+    }
+    if let Err(e) = std::fs::create_dir_all(&flags.out_dir) {
+        eprintln!("error: cannot create {}: {e}", flags.out_dir.display());
         return ExitCode::from(1);
     }
-    let mut taken = Vec::new();
-    let ext = if args.zip_per_model { ".zip" } else { "" };
-    let slugs: Vec<String> = plans
-        .iter()
-        .map(|p| {
+    if args.dry_run {
+        let (mut taken, ext) = (Vec::new(), if flags.zip_per_model { ".zip" } else { "" });
+        for p in &planned.plans {
             let slug = model_slug(&p.title);
-            if args.zip {
+            let slug = if flags.zip {
                 free_in(&mut taken, &slug)
             } else {
-                free_name(&args.out_dir, &slug, ext, &mut taken)
-            }
-        })
-        .collect();
-    if args.dry_run {
-        for (p, slug) in plans.iter().zip(&slugs) {
-            crate::print_out(describe(p, slug, &options).trim_end());
+                let name = stage::free_name(&flags.out_dir, &format!("{slug}{ext}"), &taken);
+                taken.push(name.clone());
+                name.strip_suffix(ext).unwrap_or(&name).to_string()
+            };
+            crate::print_out(describe(p, &slug, &options).trim_end());
         }
         return if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) };
     }
 
-    let mut open = |f: &ModelFile, consume: &mut Consume| -> to3mf::Result<()> {
-        let missing = || to3mf::Error::from(std::io::Error::other(format!("{}: not among the inputs", f.path)));
-        match sources.get_mut(f.root).ok_or_else(missing)? {
-            RootSource::Archive(archive) => archive.read(&f.path, consume),
-            inputs => {
-                let mut file = File::open(&paths[inputs.input(&f.path).ok_or_else(missing)?])?;
-                let size = file.metadata().ok().map(|m| m.len());
-                consume(&mut file, size)
-            }
-        }
-    };
-    let mut reports: Vec<ModelReport> = Vec::new();
-    let mut all_ok = failed.is_empty();
-    let mut write = |plan: &ModelPlan, sink: &mut dyn Sink, reports: &mut Vec<ModelReport>| match write_model(
-        plan, &mut open, sink, &options,
-    ) {
-        Ok(r) => {
-            reports.push(r);
-            true
-        }
-        Err(e) => {
-            eprintln!("error: {}: {e}", plan.title);
-            false
-        }
-    };
-    if args.zip {
-        let path = args.out_dir.join(format!("{}.zip", free_name(&args.out_dir, "models", ".zip", &mut Vec::new())));
-        let result = (|| -> to3mf::Result<()> {
-            let tmp = tempfile::Builder::new().prefix(".to3mf-").tempfile_in(&args.out_dir)?;
-            let mut zip = ZipSink::new(std::io::BufWriter::new(tmp));
-            for (p, slug) in plans.iter().zip(&slugs) {
-                zip.set_folder(slug);
-                all_ok &= write(p, &mut zip, &mut reports);
-            }
-            let (w, _) = zip.finish()?;
-            w.into_inner().map_err(|e| e.into_error())?.persist(&path).map_err(|e| e.error)?;
-            Ok(())
-        })();
-        if let Err(e) = result {
-            eprintln!("error: {}: {e}", path.display());
-            all_ok = false;
-        }
-    } else {
-        for (p, slug) in plans.iter().zip(&slugs) {
-            if args.zip_per_model {
-                let path = args.out_dir.join(format!("{slug}.zip"));
-                let result = (|| -> to3mf::Result<bool> {
-                    let tmp = tempfile::Builder::new().prefix(".to3mf-").tempfile_in(&args.out_dir)?;
-                    let mut zip = ZipSink::new(std::io::BufWriter::new(tmp));
-                    zip.set_folder(slug);
-                    let ok = write(p, &mut zip, &mut reports);
-                    let (w, _) = zip.finish()?;
-                    w.into_inner().map_err(|e| e.into_error())?.persist(&path).map_err(|e| e.error)?;
-                    Ok(ok)
-                })();
-                all_ok &= result.unwrap_or_else(|e| {
-                    eprintln!("error: {}: {e}", path.display());
-                    false
-                });
-            } else {
-                all_ok &= write(p, &mut FolderSink(args.out_dir.join(slug)), &mut reports);
-            }
-        }
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let prefix = format!(".to3mf-{}-{nanos}-", std::process::id());
+    let produced = produce(planned, flags, &options, &prefix, false);
+    for e in &produced.errors {
+        eprintln!("error: {e}");
     }
-    for (r, slug) in reports.iter().zip(&slugs) {
-        if slug != &r.slug {
+    let mut all_ok = failed.is_empty() && produced.errors.is_empty();
+    let mut names = Vec::new();
+    for o in &produced.outputs {
+        names.push(stage::place(&flags.out_dir.join(&o.temp), &flags.out_dir, &o.name).map_err(|e| {
+            eprintln!("error: {}: {e}", flags.out_dir.join(&o.name).display());
+            let _ = stage::remove(&flags.out_dir.join(&o.temp));
+            all_ok = false;
+        }));
+    }
+    let mut reports = Vec::new();
+    for (r, k, folder) in &produced.models {
+        let Ok(name) = &names[*k] else { continue };
+        let slug = if flags.zip { folder } else { name.strip_suffix(".zip").unwrap_or(name) };
+        if slug != r.slug {
             eprintln!("note: '{}' went into {slug}/ because {}/ already exists", r.title, r.slug);
         }
-        if !args.json {
+        if !flags.json {
             eprintln!("{} → {slug}/ ({} files)", r.title, r.files.len());
         }
         for w in &r.warnings {
             eprintln!("warning: {}: {w}", r.title);
         }
+        reports.push(r);
     }
-    if args.json {
+    if flags.json {
         // Serialized from the structs, so f32 values keep their shortest form.
         #[derive(serde::Serialize)]
         struct Json<'a> {
-            models: &'a [ModelReport],
-            errors: &'a [String],
+            models: Vec<&'a ModelReport>,
+            errors: Vec<&'a String>,
         }
-        crate::print_out(
-            &serde_json::to_string_pretty(&Json { models: &reports, errors: &failed }).expect("reports serialize"),
-        );
+        let errors = failed.iter().chain(&produced.errors).collect();
+        crate::print_out(&serde_json::to_string_pretty(&Json { models: reports, errors }).expect("reports serialize"));
     }
     if all_ok {
         ExitCode::SUCCESS

@@ -176,7 +176,11 @@ fn a_loose_pile_a_printables_zip_a_zip_of_three_models_and_a_slicer_folder() {
     assert_eq!(dp["contributors"][0], serde_json::json!({"title": "Maker Jane", "roles": ["creator"]}));
     assert_eq!(datapackage(&out.join("fan-disk/datapackage.json"))["image"], "fan_disk_preview.jpg");
     let bracket = datapackage(&out.join("bracket/datapackage.json"));
-    assert_eq!((bracket["title"].as_str(), bracket["image"].as_str()), (Some("bracket"), Some("bracket-preview.png")));
+    assert_eq!(
+        (bracket["title"].as_str(), bracket["image"].as_str()),
+        (Some("Bracket"), Some("bracket-preview.png")),
+        "a loose file's title as Manyfold title-cases it"
+    );
     // The rendered preview is a real picture of the mesh: many pixels, many shades.
     let png = std::fs::read(out.join("bracket/bracket-preview.png")).unwrap();
     let mut reader = png::Decoder::new(std::io::Cursor::new(&png)).read_info().unwrap();
@@ -300,7 +304,11 @@ fn zip_outputs_and_unsupported_archives() {
     let mut names: Vec<String> =
         (0..archive.len()).map(|i| archive.by_index(i).unwrap().name().unwrap().to_string()).collect();
     names.sort();
-    assert_eq!(names, ["rook/datapackage.json", "rook/rook-preview.png", "rook/rook.3mf"]);
+    assert_eq!(
+        names,
+        ["datapackage.json", "rook-preview.png", "rook.3mf"],
+        "a model's zip holds its files at the root"
+    );
 
     let one = t.path().join("one");
     let r = to3mf(&[os("process"), os(&t.path().join("three.zip")), os("--out-dir"), os(&one), os("--zip")]);
@@ -375,9 +383,10 @@ fn a_7z_release_is_read_like_a_zip_and_a_broken_one_says_so() {
     let stderr = String::from_utf8_lossy(&r.stderr);
     assert_eq!(r.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("broken.7z: not a readable 7z archive"), "{stderr}");
+    // Manyfold would show the whole README as notes, not the description written.
     assert_eq!(
         listing(&out.join("gear-set")),
-        ["README.md", "datapackage.json", "gear-set-preview.png", "gear-set.3mf"]
+        ["README-original.md", "datapackage.json", "gear-set-preview.png", "gear-set.3mf"]
     );
     let dp = datapackage(&out.join("gear-set/datapackage.json"));
     assert_eq!((dp["title"].as_str(), dp["description"].as_str()), (Some("Gear Set"), Some("Two parts that turn.")));
@@ -437,11 +446,19 @@ const TRIANGLE: &[u8] =
 fn hostile_archive_paths_name_models_by_real_folders_or_the_archive() {
     let t = tempfile::tempdir().unwrap();
     let cases: &[(&str, &[&str], &str)] = &[
-        ("up.zip", &["../../x/model.stl"], "x → x/\n  ../../x/model.stl (into x.3mf)"),
-        ("dot.zip", &["./part.stl"], "dot → dot/\n  ./part.stl (into dot.3mf)"),
-        ("drive.zip", &["C:\\evil\\part.stl"], "evil → evil/\n  C:/evil/part.stl (into evil.3mf)"),
-        ("bare_drive.zip", &["C:\\part.stl"], "bare drive → bare-drive/\n  C:/part.stl (into bare-drive.3mf)"),
-        ("root.zip", &["/abs/part.stl"], "abs → abs/\n  /abs/part.stl (into abs.3mf)"),
+        ("up.zip", &["../../x/model.stl"], "x → x/\n  ../../x/model.stl (into x.3mf)\n  title: x (folder)"),
+        ("dot.zip", &["./part.stl"], "dot → dot/\n  ./part.stl (into dot.3mf)\n  title: dot (folder)"),
+        (
+            "drive.zip",
+            &["C:\\evil\\part.stl"],
+            "evil → evil/\n  C:/evil/part.stl (into evil.3mf)\n  title: evil (folder)",
+        ),
+        (
+            "bare_drive.zip",
+            &["C:\\part.stl"],
+            "bare drive → bare-drive/\n  C:/part.stl (into bare-drive.3mf)\n  title: bare drive (folder)",
+        ),
+        ("root.zip", &["/abs/part.stl"], "abs → abs/\n  /abs/part.stl (into abs.3mf)\n  title: abs (folder)"),
     ];
     for (name, entries, want) in cases {
         let zip = t.path().join(name);

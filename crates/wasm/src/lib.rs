@@ -20,7 +20,7 @@ pub use convert::{convert_files_streaming, warm_up, zip_blobs};
 #[cfg(target_arch = "wasm32")]
 pub use io::set_buffers;
 #[cfg(all(target_arch = "wasm32", feature = "full"))]
-pub use manyfold::{export_model_files, export_models, extract_file, plan_models};
+pub use manyfold::{export_model_files, export_models, extract_file, plan_models, preview_model};
 #[cfg(target_arch = "wasm32")]
 pub use split::{compress_elements, convert_files_split, is_binary_stl, SplitConversion, StlFeed};
 

@@ -6,6 +6,7 @@ use std::io::Read;
 use to3mf::manyfold::archive::{list_archive, Archive, ArchiveLimits};
 use to3mf::manyfold::datapackage::model_slug;
 use to3mf::manyfold::folder::{write_model, Consume, ProcessOptions, Sink, ZipSink};
+use to3mf::manyfold::gather::gather;
 use to3mf::manyfold::plan::{plan, ModelFile, ModelPlan, Root};
 use to3mf::manyfold::roots::{group, Dropped, DroppedKind, Folder, RootSource};
 use wasm_bindgen::prelude::*;
@@ -85,13 +86,78 @@ fn roots(
 
 /// Proposes models for `files` (File[]) named by `paths` (relative paths: folder picks and
 /// drops keep their folders). Returns `{ models, errors }`; `models` is the core's
-/// `ModelPlan` list, to show, edit and hand back to `exportModels`.
+/// `ModelPlan` list, to show, edit and hand back to `exportModels`. Each model's `meta` holds
+/// the metadata its files give (READMEs, licence texts, 3MF metadata, an old
+/// datapackage.json), each field with its source: what the export writes.
 #[wasm_bindgen(js_name = planModels)]
 pub fn plan_models(files: js_sys::Array, paths: js_sys::Array) -> Result<JsValue, JsValue> {
     let (files, paths) = files_and_paths(&files, &paths)?;
     let mut errors = Vec::new();
-    let (roots, _) = roots(&files, &paths, &mut errors)?;
-    to_js(&serde_json::json!({ "models": plan(&roots), "errors": errors }))
+    let (roots, mut sources) = roots(&files, &paths, &mut errors)?;
+    let mut models = plan(&roots);
+    let (rd, none) = (reader()?, js_sys::Map::new());
+    let mut open = open_with(&files, &mut sources, &none, &rd);
+    for m in &mut models {
+        let warnings = gather(m, &mut open);
+        errors.extend(warnings.into_iter().map(|w| format!("{}: {w}", m.title)));
+    }
+    // The roots' names let the page tell files apart across plans (a root's index can move
+    // when more files are added).
+    let names: Vec<&str> = roots.iter().map(|r| r.name.as_str()).collect();
+    to_js(&serde_json::json!({ "models": models, "errors": errors, "roots": names }))
+}
+
+/// A picture of one proposed model's meshes (STL, OBJ and 3MF files, placed by
+/// `options.convert.layout`) and their size: `{ png: Uint8Array | null, size: [x, y, z] |
+/// null, errors }`, `size` in millimetres; `png` is `pixels` square. Files that cannot be read
+/// are listed in `errors` and left out of the picture.
+#[wasm_bindgen(js_name = previewModel)]
+pub fn preview_model(
+    files: js_sys::Array,
+    paths: js_sys::Array,
+    model: JsValue,
+    options: JsValue,
+    pixels: u32,
+) -> Result<JsValue, JsValue> {
+    use to3mf::manyfold::plan::FileKind;
+    let pixels = pixels.clamp(16, 1024);
+    let (files, paths) = files_and_paths(&files, &paths)?;
+    let model: ModelPlan =
+        serde_wasm_bindgen::from_value(model).map_err(|e| JsError::new(&format!("invalid model: {e}")))?;
+    let options = process_options(options)?.convert;
+    let (_, mut sources) = roots(&files, &paths, &mut Vec::new())?;
+    let (rd, none) = (reader()?, js_sys::Map::new());
+    let mut open = open_with(&files, &mut sources, &none, &rd);
+    let (mut meshes, mut errors) = (Vec::new(), Vec::new());
+    for f in model.files.iter().filter(|f| matches!(f.kind, FileKind::Mesh | FileKind::ThreeMf)) {
+        let mut read = None;
+        let opened = open(f, &mut |r: &mut dyn Read, size| {
+            read = Some(to3mf::read_input(&f.target, r, size, &options));
+            Ok(())
+        });
+        match opened.map(|_| read.expect("open calls back")) {
+            Ok(Ok(input)) => meshes.extend(input.meshes),
+            Ok(Err(e)) | Err(e) => errors.push(format!("{}: {e}", f.target)),
+        }
+    }
+    let all: Vec<&to3mf::Mesh> = meshes.iter().collect();
+    let placed = to3mf::write::layout::placements(&all, options.layout, options.spacing_mm)
+        .map_err(|e| JsError::new(&e.to_string()))?;
+    let (mut lo, mut hi) = ([f32::MAX; 3], [f32::MIN; 3]);
+    for (m, t) in all.iter().zip(&placed) {
+        if let Some(b) = m.bounds() {
+            for k in 0..3 {
+                lo[k] = lo[k].min(b.min[k] + t[k]);
+                hi[k] = hi[k].max(b.max[k] + t[k]);
+            }
+        }
+    }
+    let size = (lo[0] <= hi[0]).then(|| [hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2]]);
+    let scene: Vec<(&to3mf::Mesh, [f32; 3])> = all.iter().copied().zip(placed).collect();
+    let png = size.map(|_| js_sys::Uint8Array::from(&to3mf::write::thumbnail::render_png(&scene, pixels)[..]));
+    let out = to_js(&serde_json::json!({ "size": size, "errors": errors }))?;
+    js_sys::Reflect::set(&out, &"png".into(), &png.map_or(JsValue::NULL, JsValue::from))?;
+    Ok(out)
 }
 
 fn open_with<'a>(
@@ -232,9 +298,12 @@ fn free_folder(title: &str, used: &mut Vec<String>) -> String {
 }
 
 /// Writes `models` (as `planModels` gave them, possibly edited) into one zip of model folders,
-/// handed to `onChunk` in pieces. `options`: `{ convert, creator, license, keywords }`.
+/// handed to `onChunk` in pieces, each with exactly the metadata its `meta` says. `options`:
+/// `{ convert, creator, license, keywords, collections, sensitive, override_all }`.
 /// `overrides` maps `root + "\0" + path` to a Blob to use instead of the file (re-encoded
-/// pictures). Returns `{ models: [report], size }`.
+/// pictures). With `flat`, the one model's files are at the zip's root, as Manyfold's upload
+/// needs them (it strips no folder from a zip without directory entries). Returns
+/// `{ models: [report], size, folders }`.
 #[wasm_bindgen(js_name = exportModels)]
 pub fn export_models(
     files: js_sys::Array,
@@ -242,16 +311,20 @@ pub fn export_models(
     models: JsValue,
     options: JsValue,
     overrides: js_sys::Map,
+    flat: bool,
     on_chunk: js_sys::Function,
 ) -> Result<JsValue, JsValue> {
     let Export { files, models, options, mut sources, rd } = Export::new(files, paths, models, options)?;
+    if flat && models.iter().filter(|m| !m.files.is_empty()).count() > 1 {
+        return Err(JsError::new("a zip with the files at its root holds one model").into());
+    }
     let mut open = open_with(&files, &mut sources, &overrides, &rd);
     let mut zip = ZipSink::new(std::io::BufWriter::with_capacity(1 << 20, ChunkOut(on_chunk)));
     let mut reports = Vec::new();
     let mut taken: Vec<String> = Vec::new();
     for m in models.iter().filter(|m| !m.files.is_empty()) {
         let folder = free_folder(&m.title, &mut taken);
-        zip.set_folder(&folder);
+        zip.set_folder(if flat { "" } else { &folder });
         reports.push(
             write_model(m, &mut open, &mut zip as &mut dyn Sink, &options)
                 .map_err(|e| JsError::new(&format!("{}: {e}", m.title)))?,

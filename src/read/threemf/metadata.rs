@@ -17,6 +17,9 @@ pub struct PackageInfo {
     pub metadata: Metadata,
     /// Its package thumbnail (PNG or JPEG bytes), if it has one.
     pub thumbnail: Option<Vec<u8>>,
+    /// The `License` entry Bambu Studio writes (MakerWorld's licence name, such as
+    /// `CC BY-NC-SA`), which is not the standard `LicenseTerms`.
+    pub license: Option<String>,
 }
 
 /// The well-known metadata of the 3MF package read from `reader`.
@@ -29,17 +32,31 @@ pub fn read_3mf_info<R: Read + Seek>(reader: R) -> Result<PackageInfo> {
     let mut zip = open_package(reader)?;
     let (rels, target) = model_part(&mut zip)?;
     let entry = zip.by_name(&target).map_err(|_| Error::unsupported(format!("the model part /{target} is missing")))?;
-    let metadata = read_metadata_until(&mut Xml::new(std::io::BufReader::new(entry), &target), b"resources")?;
+    let mut license = None;
+    let metadata = read_metadata_until(
+        &mut Xml::new(std::io::BufReader::new(entry), &target),
+        b"resources",
+        &mut |name, value| {
+            if name == "License" && license.is_none() {
+                license = Some(value.to_string());
+            }
+        },
+    )?;
     let thumbnail = rel_target(&rels, "/metadata/thumbnail").and_then(|t| {
         let mut bytes = Vec::new();
         zip.by_name(t.trim_start_matches('/')).ok()?.take(16 << 20).read_to_end(&mut bytes).ok()?;
         (bytes.starts_with(b"\x89PNG") || bytes.starts_with(b"\xff\xd8\xff")).then_some(bytes)
     });
-    Ok(PackageInfo { metadata, thumbnail })
+    Ok(PackageInfo { metadata, thumbnail, license })
 }
 
-/// The well-known `<metadata>` values up to the start of the element `stop` (or the end).
-pub(crate) fn read_metadata_until<R: std::io::BufRead>(xml: &mut Xml<R>, stop: &[u8]) -> Result<Metadata> {
+/// The well-known `<metadata>` values up to the start of the element `stop` (or the end);
+/// every other non-empty entry goes to `other(name, value)`.
+fn read_metadata_until<R: std::io::BufRead>(
+    xml: &mut Xml<R>,
+    stop: &[u8],
+    other: &mut dyn FnMut(&str, &str),
+) -> Result<Metadata> {
     let mut buf = Vec::new();
     let mut md = Metadata::default();
     let mut current: Option<String> = None;
@@ -68,7 +85,12 @@ pub(crate) fn read_metadata_until<R: std::io::BufRead>(xml: &mut Xml<R>, stop: &
                         "Rating" => &mut md.rating,
                         "CreationDate" => &mut md.creation_date,
                         "ModificationDate" => &mut md.modification_date,
-                        _ => continue,
+                        other_name => {
+                            if let Some(v) = &value {
+                                other(other_name, v);
+                            }
+                            continue;
+                        }
                     };
                     if slot.is_none() {
                         *slot = value;
@@ -91,7 +113,7 @@ mod tests {
             <metadata name="Title">Gear &amp; Co</metadata><metadata name="Designer">Ann</metadata>
             <metadata name="LicenseTerms"> CC-BY-4.0 </metadata><metadata name="Application">X</metadata>
             <resources><object id="1"/></resources></model>"#;
-        let md = read_metadata_until(&mut Xml::new(xml.as_bytes(), "m"), b"resources").unwrap();
+        let md = read_metadata_until(&mut Xml::new(xml.as_bytes(), "m"), b"resources", &mut |_, _| {}).unwrap();
         assert_eq!(md.title.as_deref(), Some("Gear & Co"));
         assert_eq!(md.designer.as_deref(), Some("Ann"));
         assert_eq!(md.license_terms.as_deref(), Some("CC-BY-4.0"));
@@ -103,6 +125,6 @@ mod tests {
         let xml = r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>
             <model><metadata name="Title">&lol2;</metadata><resources/></model>"#;
         // Entities other than the XML ones are refused, never expanded.
-        assert!(read_metadata_until(&mut Xml::new(xml.as_bytes(), "m"), b"resources").is_err());
+        assert!(read_metadata_until(&mut Xml::new(xml.as_bytes(), "m"), b"resources", &mut |_, _| {}).is_err());
     }
 }
