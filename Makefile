@@ -34,16 +34,19 @@ www: deps-wasm
 	cargo build --profile wasm-release --target wasm32-unknown-unknown -p to3mf-wasm --features full
 	wasm-bindgen --target web --no-typescript --out-dir www/pkgfull $(WASM_OUT)
 
-# The static site in _site/, as GitHub Pages publishes it; VERSION names the service
+# The static site in _site/, as GitHub Pages publishes it; SOURCE_URL (the Pages workflow passes
+# the repository's address) is the About section's source link; VERSION names the service
 # worker's cache, so a deployed change offers users a reload. The service worker's shell is
 # every file copied here (but itself), so a new module is cached for offline use without
 # a list to keep by hand. The Uppy plugin is for the npm package (`make package`), not the page.
 VERSION ?= dev
+SOURCE_URL ?=
 site: www
 	rm -rf _site && mkdir -p _site/www
 	cp index.html sw.js manifest.webmanifest _site/
 	cp -r $(filter-out www/uppy.js,$(wildcard www/*.js)) www/*.css www/*.svg www/*.png www/pkg www/pkgfull _site/www/
 	sed -i "s/^const VERSION = .*/const VERSION = '$(VERSION)';/" _site/sw.js
+	test -z "$(SOURCE_URL)" || sed -i 's|<a id="source-link">|<a id="source-link" href="$(SOURCE_URL)">|' _site/index.html
 	shell=$$(cd _site && find . -type f ! -name sw.js | LC_ALL=C sort | sed "s/.*/'&'/" | paste -sd, - | sed 's/,/, /g') && \
 	  sed -i "s|^const SHELL = \[\];|const SHELL = ['./', $$shell];|" _site/sw.js
 	grep -q "^const SHELL = \['./', './index.html'," _site/sw.js

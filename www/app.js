@@ -14,10 +14,10 @@ pool(); // start the workers (and their wasm) right away
 pool().whenReady().then(() => {
   const { version, repository } = pool().about;
   $('version').textContent = version;
-  if (repository) {
-    $('source').querySelector('a').href = repository;
-    $('source').hidden = false;
-  }
+  // The core's `repository` (Cargo.toml), else the address the site was built with.
+  const link = $('source-link');
+  if (repository) link.href = repository;
+  $('source').hidden = !link.getAttribute('href');
 });
 $('pick-files').accept = MESH_ACCEPT;
 
