@@ -24,6 +24,7 @@ pub fn convert<R: Read, W: Write>(
         (name, input)
     });
     let (mut report, read) = gather(read);
+    let options = &with_own_metadata(options, &read.iter().collect::<Vec<_>>());
     let meshes: Vec<&Mesh> = read.iter().flat_map(|i| i.meshes.iter()).collect();
     match write_3mf(out, &meshes, None, options, progress) {
         Ok(stats) => report.written(stats),
@@ -51,6 +52,16 @@ pub fn write_3mf_inputs<W: Write>(
         early.chunks.get(&(local, key.0, key.1)).filter(|_| early.level == level)
     };
     crate::write::write(out, &meshes, None, options, &early, progress)
+}
+
+/// `options` with the empty metadata fields filled from the one input's own (a 3MF's Title,
+/// Designer...): a package made of one file keeps what that file said of itself.
+pub fn with_own_metadata(options: &Options, inputs: &[&Input]) -> Options {
+    let mut options = options.clone();
+    if let [input] = inputs {
+        options.metadata.fill_from(&input.metadata);
+    }
+    options
 }
 
 /// The reports of inputs read (or not), and those that were.

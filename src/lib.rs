@@ -36,7 +36,7 @@ mod split;
 #[cfg(feature = "manyfold")]
 pub mod manyfold;
 
-pub use convert::{convert, failed_report, write_3mf_inputs};
+pub use convert::{convert, failed_report, with_own_metadata, write_3mf_inputs};
 pub use error::{Error, ErrorKind, Position, Result};
 pub use mesh::{Bounds, EdgeStats, Mesh, MeshBuilder};
 pub use name::{stem, unique_name};

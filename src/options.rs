@@ -114,6 +114,25 @@ pub struct Metadata {
     pub modification_date: Option<String>,
 }
 
+impl Metadata {
+    /// Fills each field still empty from `other` (a file's own metadata under the user's).
+    pub fn fill_from(&mut self, other: &Metadata) {
+        let fill = |a: &mut Option<String>, b: &Option<String>| {
+            if a.is_none() {
+                a.clone_from(b);
+            }
+        };
+        fill(&mut self.title, &other.title);
+        fill(&mut self.designer, &other.designer);
+        fill(&mut self.description, &other.description);
+        fill(&mut self.copyright, &other.copyright);
+        fill(&mut self.license_terms, &other.license_terms);
+        fill(&mut self.rating, &other.rating);
+        fill(&mut self.creation_date, &other.creation_date);
+        fill(&mut self.modification_date, &other.modification_date);
+    }
+}
+
 /// Every setting of a conversion.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]

@@ -408,3 +408,39 @@ fn a_build_without_triangles_says_what_it_holds() {
     assert!(warnings[0].contains("its 2 beams (beam lattice extension) are left out"), "{warnings:?}");
     assert!(warnings[1].contains("build item 2 ('lattice') left out: it is a beam lattice"), "{warnings:?}");
 }
+
+/// The model XML of a package written by `to3mf::convert` from `inputs`.
+fn converted_model(inputs: Vec<(String, &[u8], Option<u64>)>, options: &Options) -> String {
+    let mut out = Vec::new();
+    let report = to3mf::convert(inputs, std::io::Cursor::new(&mut out), options, &mut |_, _| {});
+    assert!(report.error.is_none(), "{:?}", report.error);
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(out)).unwrap();
+    std::io::read_to_string(zip.by_name("3D/3dmodel.model").unwrap()).unwrap()
+}
+
+#[test]
+fn a_3mf_keeps_its_own_metadata_under_what_the_user_sets() {
+    let own = r#"<metadata name="Title">Tiny Frog</metadata><metadata name="Designer">Ann Maker</metadata><metadata name="LicenseTerms">CC-BY-4.0</metadata>"#;
+    let part =
+        model("millimeter", &format!(r#"<object id="1" type="model">{TETRA}</object>"#), r#"<item objectid="1"/>"#)
+            .replacen("<resources>", &format!("{own}<resources>"), 1);
+    let bytes = package(&part, &[]);
+    assert_eq!(read(&bytes).unwrap().metadata.title.as_deref(), Some("Tiny Frog"));
+
+    let xml = converted_model(vec![("frog.3mf".into(), &bytes[..], None)], &Options::default());
+    for line in ["Title\">Tiny Frog<", "Designer\">Ann Maker<", "LicenseTerms\">CC-BY-4.0<"] {
+        assert!(xml.contains(line), "{line} kept: {xml}");
+    }
+    // What the user sets wins, field by field; the rest is still the file's.
+    let mut options = Options::default();
+    options.metadata.title = Some("My Frog".into());
+    let xml = converted_model(vec![("frog.3mf".into(), &bytes[..], None)], &options);
+    assert!(xml.contains("Title\">My Frog<") && xml.contains("Designer\">Ann Maker<"), "{xml}");
+    // Several files in one package: no one file's metadata speaks for the package.
+    let stl = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ascii_quad_facet.stl")).unwrap();
+    let xml = converted_model(
+        vec![("frog.3mf".into(), &bytes[..], None), ("quad.stl".into(), &stl[..], None)],
+        &Options::default(),
+    );
+    assert!(!xml.contains("Tiny Frog") && !xml.contains("Ann Maker"), "{xml}");
+}

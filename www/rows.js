@@ -18,9 +18,11 @@ const stemOf = (name) => name.replace(/\.[^.]*$/, '');
 
 /** The core's options for the files of one row, from the settings (`unit` may override). */
 function options(files, unit = $('unit').value) {
-  // An empty title means the file's name, as the field promises (and the CLI's --out-dir does).
-  const title = $('title').value.trim() || stemOf(files[0].name);
-  return { layout: layoutFor(files), unit, thumbnail: $('thumbnail').checked, metadata: { title } };
+  // An empty title means the file's name, as the field promises (and the CLI's --out-dir does);
+  // a lone 3MF keeps its own Title, which the core reads (falling back to the name itself).
+  const own = files.length === 1 && /\.3mf$/i.test(files[0].name);
+  const title = $('title').value.trim() || (own ? undefined : stemOf(files[0].name));
+  return { layout: layoutFor(files), unit, thumbnail: $('thumbnail').checked, metadata: title ? { title } : {} };
 }
 
 /** Whether any row is shown. */

@@ -7,7 +7,7 @@ use super::format::Format;
 use crate::error::{Error, Result};
 use crate::mesh::{Mesh, MeshBuilder};
 use crate::name::stem;
-use crate::options::Options;
+use crate::options::{Metadata, Options};
 use crate::report::{InputReport, ObjectReport};
 use crate::write::chunk::{EarlyChunks, Sealed, Sealer};
 
@@ -23,6 +23,8 @@ pub struct Input {
     pub early: EarlyChunks,
     /// The number of the builder of each mesh, to place chunks sealed while reading.
     pub(crate) serials: Vec<u64>,
+    /// The file's own package metadata (a 3MF's Title, Designer...; empty for STL and OBJ).
+    pub metadata: Metadata,
 }
 
 /// Reading state shared by the format readers.
@@ -38,6 +40,8 @@ pub(crate) struct Reading {
     pub(crate) early: Option<SyncSender<Sealed>>,
     /// The number of the builder of each kept mesh.
     pub(crate) serials: Vec<u64>,
+    /// The file's own package metadata.
+    pub(crate) metadata: Metadata,
 }
 
 impl Reading {
@@ -121,6 +125,7 @@ impl Reading {
             estimated: false,
             early: None,
             serials: Vec::new(),
+            metadata: Metadata::default(),
         }
     }
 
@@ -135,7 +140,7 @@ impl Reading {
                 format!("all {read} triangles are degenerate (corners at the same point): nothing to convert")
             }));
         }
-        Ok(Input { meshes: self.meshes, report: self.report, early, serials: self.serials })
+        Ok(Input { meshes: self.meshes, report: self.report, early, serials: self.serials, metadata: self.metadata })
     }
 }
 

@@ -273,7 +273,7 @@ test('every 3MF carries a valid thumbnail, unless the setting is off', { timeout
   await page.context().close();
 });
 
-test("a multi-part 3MF keeps its own arrangement by default, and says before what it loses", { timeout: 120_000 }, async () => {
+test("a multi-part 3MF keeps its own arrangement and Title by default, and says before what it loses", { timeout: 120_000 }, async () => {
   const page = await open({ width: 1280, height: 800 }, 'light');
   assert.match(await page.locator('#drop .hint').textContent(), /colours, materials and\s+slicer settings are not carried over/);
   const input = corpus('3mf-samples/examples/core/multiple_cylinders.3mf');
@@ -290,5 +290,15 @@ test("a multi-part 3MF keeps its own arrangement by default, and says before wha
   };
   assert.ok(readFileSync(got).equals(cli('keep')), 'the same bytes as the CLI with --layout keep');
   assert.ok(!readFileSync(got).equals(cli('arrange')), 'which differs from arranging it');
+
+  // A 3MF's own Title (and Designer) are kept when the Title field is left empty.
+  await page.setInputFiles('#pick-files', [fixture('manyfold_bambu_makerworld.3mf')]);
+  await page.waitForFunction(() => document.querySelectorAll('#rows button.download').length === 2, null, { timeout: 60_000 });
+  const [frog] = await Promise.all([page.waitForEvent('download'), page.locator('#rows button.download').last().click()]);
+  const frogPath = join(out, 'frog-page.3mf');
+  await frog.saveAs(frogPath);
+  const model = execFileSync('python3', ['-c', 'import sys, zipfile; print(zipfile.ZipFile(sys.argv[1]).read("3D/3dmodel.model").decode())', frogPath], { encoding: 'utf8' });
+  assert.match(model, /<metadata name="Title">Tiny Frog<\/metadata>/);
+  assert.match(model, /<metadata name="Designer">Ann Maker<\/metadata>/);
   await page.context().close();
 });

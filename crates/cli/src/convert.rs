@@ -74,7 +74,8 @@ pub(crate) fn convert(args: ConvertArgs) -> ExitCode {
                 continue;
             };
             let out = unique_output(dir, path, &mut taken, &inputs);
-            let mut opts = options.clone();
+            // The file's own Title (a 3MF's), else its name.
+            let mut opts = to3mf::with_own_metadata(&options, &[&input]);
             if opts.metadata.title.is_none() {
                 opts.metadata.title = Some(to3mf::stem(&path.to_string_lossy()).to_string());
             }
@@ -225,6 +226,7 @@ fn write_package(
         let tmp = builder.tempfile_in(&dir)?;
         let mut w = BufWriter::with_capacity(1 << 20, tmp);
         let name = out.to_string_lossy().into_owned();
+        let options = &to3mf::with_own_metadata(options, read);
         let stats = to3mf::write_3mf_inputs(&mut w, read, options, &mut |done, total| {
             ui.progress("writing", &name, done, total)
         })?;

@@ -77,6 +77,12 @@ pub fn convert_files_streaming(
             Err(e) => report.inputs.push(to3mf::failed_report(&name, &e)),
         }
     }
+    // A package of one file keeps what it says of itself (a 3MF's Title...), else the
+    // file's name is its title.
+    let mut options = to3mf::with_own_metadata(&options, &read.iter().collect::<Vec<_>>());
+    if let ([input], None) = (&read[..], &options.metadata.title) {
+        options.metadata.title = Some(to3mf::stem(&input.report.name).to_string());
+    }
     let meshes: Vec<&to3mf::Mesh> = read.iter().flat_map(|i| i.meshes.iter()).collect();
     let thumbnail = if options.thumbnail { picture_of(&meshes, &options) } else { None };
     let out = std::io::BufWriter::with_capacity(1 << 20, ChunkOut(on_chunk));

@@ -52,7 +52,7 @@ pub fn read_3mf_info<R: Read + Seek>(reader: R) -> Result<PackageInfo> {
 
 /// The well-known `<metadata>` values up to the start of the element `stop` (or the end);
 /// every other non-empty entry goes to `other(name, value)`.
-fn read_metadata_until<R: std::io::BufRead>(
+pub(super) fn read_metadata_until<R: std::io::BufRead>(
     xml: &mut Xml<R>,
     stop: &[u8],
     other: &mut dyn FnMut(&str, &str),

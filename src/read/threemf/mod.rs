@@ -86,6 +86,12 @@ pub(crate) fn read<R: Read + Seek>(reader: R, reading: &mut Reading) -> Result<(
     for w in paths.into_iter().flat_map(|p| &parts[p].warnings) {
         reading.warn(w.clone());
     }
+    // The package's own metadata (what precedes <resources> in the root part), read again from
+    // the part's start: cheap, and it keeps read_part to the geometry.
+    if let Ok(entry) = zip.by_name(&root) {
+        let xml = &mut Xml::new(BufReader::new(entry), &root);
+        reading.metadata = metadata::read_metadata_until(xml, b"resources", &mut |_, _| {}).unwrap_or_default();
+    }
     let main = &parts[&root];
     if let Some(unit) = &main.unit {
         reading.scale = Unit::from_3mf(unit)
