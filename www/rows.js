@@ -22,7 +22,7 @@ function options(files, unit = $('unit').value) {
   // a lone 3MF keeps its own Title, which the core reads (falling back to the name itself).
   const own = files.length === 1 && /\.3mf$/i.test(files[0].name);
   const title = $('title').value.trim() || (own ? undefined : stemOf(files[0].name));
-  return { layout: layoutFor(files), unit, thumbnail: $('thumbnail').checked, metadata: title ? { title } : {} };
+  return { layout: layoutFor(files), unit, thumbnail: $('thumbnail').checked, metadata: title ? { title } : {}, titleFromName: own };
 }
 
 /** Whether any row is shown. */

@@ -30,7 +30,10 @@ export interface Options {
   layout?: Layout;
   /** Gap between arranged objects in millimetres; default 5. */
   spacing_mm?: number;
+  /** What the package says of itself; a lone 3MF input fills the fields left empty with its own. */
   metadata?: Metadata;
+  /** With no `metadata.title` and none in a lone input's own metadata, the file's name is the Title. */
+  titleFromName?: boolean;
   /** Deflate level 0–9 for the model XML; default 1. */
   compression_level?: number;
   /** Ignored in the browser. */

@@ -63,6 +63,8 @@ pub fn convert_files_streaming(
     picture: Option<bool>,
     on_written: Option<js_sys::Function>,
 ) -> Result<JsValue, JsValue> {
+    // `titleFromName` (the page's, not the core's): with no Title set or read, the file's name.
+    let from_name = js_sys::Reflect::get(&options, &"titleFromName".into()).is_ok_and(|v| v.is_truthy());
     let options = self::options(options)?;
     let reader = reader()?;
     let progress = progress_of(&on_progress);
@@ -77,10 +79,9 @@ pub fn convert_files_streaming(
             Err(e) => report.inputs.push(to3mf::failed_report(&name, &e)),
         }
     }
-    // A package of one file keeps what it says of itself (a 3MF's Title...), else the
-    // file's name is its title.
+    // A package of one file keeps what it says of itself (a 3MF's Title...).
     let mut options = to3mf::with_own_metadata(&options, &read.iter().collect::<Vec<_>>());
-    if let ([input], None) = (&read[..], &options.metadata.title) {
+    if let ([input], None, true) = (&read[..], &options.metadata.title, from_name) {
         options.metadata.title = Some(to3mf::stem(&input.report.name).to_string());
     }
     let meshes: Vec<&to3mf::Mesh> = read.iter().flat_map(|i| i.meshes.iter()).collect();
