@@ -13,7 +13,7 @@ fuzz_target!(|data: &[u8]| {
             to3mf::write_3mf(&mut out, &meshes, None, &options, &mut |_, _| {})
                 .expect("a read mesh can always be written");
             let _ =
-                to3mf::manyfold::preview::render_png(&meshes.iter().map(|m| (*m, [0.0; 3])).collect::<Vec<_>>(), 16);
+                to3mf::write::thumbnail::render_png(&meshes.iter().map(|m| (*m, [0.0; 3])).collect::<Vec<_>>(), 16);
         }
     }
 });
