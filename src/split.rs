@@ -10,7 +10,6 @@ use crate::mesh::Mesh;
 use crate::options::Options;
 use crate::read::{read_input, read_input_sealing, Input};
 use crate::report::Report;
-use crate::write::thumbnail::{picture_png, THUMBNAIL_SIZE};
 use crate::write::{write_3mf_head, ModelChunks, Sealed, SplitPackage};
 
 /// Like [`convert`], with the model XML compressed elsewhere: reads every input (sending
@@ -46,12 +45,9 @@ pub fn split_inputs<W: Write>(
     let meshes: Vec<Mesh> = read.into_iter().flat_map(|i| i.meshes).collect();
     let refs: Vec<&Mesh> = meshes.iter().collect();
     // The chunks first: they refuse what cannot be written before the head is.
-    let head = |chunks| {
-        let thumbnail = if options.thumbnail { picture_png(&refs, options, THUMBNAIL_SIZE) } else { None };
-        Ok((chunks, write_3mf_head(out, &refs, thumbnail.as_deref(), options)?, thumbnail))
-    };
+    let head = |chunks| Ok((chunks, write_3mf_head(out, &refs, None, options)?));
     match ModelChunks::new(&refs, options).and_then(head) {
-        Ok((chunks, package, thumbnail)) => (report, Some(Split { package, meshes, chunks, serials, thumbnail })),
+        Ok((chunks, package)) => (report, Some(Split { package, meshes, chunks, serials })),
         Err(e) => {
             report.error = Some((&e).into());
             (report, None)
@@ -62,14 +58,13 @@ pub fn split_inputs<W: Write>(
 /// A package whose head is written (see [`convert_split`]): its meshes and the chunks of
 /// model XML left to place after the head.
 pub struct Split<W: Write> {
-    /// The package, to finish once every chunk is placed.
+    /// The package, to finish once every chunk is placed (and its thumbnail drawn, when
+    /// `Options::thumbnail` asks for one: see [`SplitPackage::draw_thumbnail`]).
     pub package: SplitPackage<W>,
     /// Every mesh of the package, in order.
     pub meshes: Vec<Mesh>,
     /// The model XML's chunks.
     pub chunks: ModelChunks,
-    /// The package's thumbnail (PNG), when `Options::thumbnail` asked for one.
-    pub thumbnail: Option<Vec<u8>>,
     serials: Vec<u64>,
 }
 

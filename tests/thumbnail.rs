@@ -91,22 +91,53 @@ fn the_same_thumbnail_whichever_way_the_package_is_written() {
     let mut inputs = Vec::new();
     to3mf::write_3mf_inputs(&mut inputs, &[&input], &options, &mut |_, _| {}).unwrap();
     assert_eq!(inputs, whole, "write_3mf_inputs too");
-    // The split writer: the head (with the thumbnail), the chunks, the end.
+    // The split writer: the head, the chunks, the thumbnail drawn meanwhile, the end.
     let out = Shared::default();
     let (_, split) = to3mf::split_inputs([("n.stl".to_string(), Ok(input.clone()))], out.clone(), &options);
     let mut split = split.unwrap();
-    assert_eq!(split.thumbnail.as_deref(), thumbnail_of(&whole).as_deref());
+    assert_eq!(split.package.thumbnail(), None, "not drawn yet");
     let refs: Vec<&to3mf::Mesh> = split.meshes.iter().collect();
     let sums: Vec<to3mf::ChunkSums> = (0..split.chunks.len())
         .map(|k| {
+            if k == 1 {
+                split.package.draw_thumbnail(&refs, &options);
+            }
             let (bytes, sums) = split.chunks.compress(&refs, k);
             out.0.borrow_mut().extend_from_slice(&bytes);
             sums
         })
         .collect();
+    split.package.draw_thumbnail(&refs, &options);
+    assert_eq!(split.package.thumbnail(), thumbnail_of(&whole).as_deref());
     split.package.finish(sums).unwrap();
     let split_out = out.0.borrow().clone();
     assert_eq!(split_out, whole, "the split writer too");
+}
+
+/// The thumbnail is the package's last part, after the model: drawn while the model is
+/// compressed elsewhere, it costs no time of its own. Readers find parts by the directory.
+#[test]
+fn the_thumbnail_comes_after_the_model() {
+    let input = read("ascii_multi_solid.stl", &Options::default()).unwrap();
+    let meshes: Vec<&to3mf::Mesh> = input.meshes.iter().collect();
+    let package = common::package(&meshes, &with_thumbnail());
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&package)).unwrap();
+    let names: Vec<String> = (0..zip.len()).map(|i| zip.by_index(i).unwrap().name().unwrap().to_string()).collect();
+    assert_eq!(names, ["[Content_Types].xml", "_rels/.rels", "3D/3dmodel.model", "Metadata/thumbnail.png"]);
+}
+
+/// A split package told to draw its thumbnail and finished without it fails, rather than
+/// end with relationships naming a part it lacks.
+#[test]
+fn a_split_package_never_ends_without_the_thumbnail_it_names() {
+    let options = with_thumbnail();
+    let input = read("binary_negative_zero.stl", &options).unwrap();
+    let (_, split) = to3mf::split_inputs([("n.stl".to_string(), Ok(input))], Vec::new(), &options);
+    let mut split = split.unwrap();
+    let refs: Vec<&to3mf::Mesh> = split.meshes.iter().collect();
+    let sums: Vec<to3mf::ChunkSums> = (0..split.chunks.len()).map(|k| split.chunks.compress(&refs, k).1).collect();
+    let e = split.package.finish(sums).unwrap_err();
+    assert!(e.to_string().contains("thumbnail was not drawn"), "{e}");
 }
 
 #[test]

@@ -159,8 +159,15 @@ export async function convertHelped(msg, wasm, streaming, written) {
       }
       return false;
     };
-    while (todo.length) {
+    const fill = () => {
       while (attached && sent - received < AHEAD_AFTER && todo.length > sent - received && handOut());
+    };
+    // The thumbnail (if the package is to have one) is drawn once the helper has its fill of
+    // chunks, so it compresses them meanwhile; without a helper, finish() draws it.
+    fill();
+    if (attached) split.drawThumbnail();
+    while (todo.length) {
+      fill();
       const k = todo.shift();
       place(k, split.compress(k));
       progress(k);

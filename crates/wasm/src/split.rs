@@ -21,6 +21,7 @@ pub struct SplitConversion {
     meshes: Vec<to3mf::Mesh>,
     chunks: to3mf::ModelChunks,
     options: to3mf::Options,
+    /// The package's thumbnail, once `finish` wrote it.
     thumbnail: Option<Vec<u8>>,
     sums: Vec<Option<to3mf::ChunkSums>>,
     /// The chunk each sealed run is, in the order they were sent (-1: its mesh was left out).
@@ -79,10 +80,23 @@ impl SplitConversion {
         Ok(())
     }
 
+    /// Draws the thumbnail the package ends with, when `options.thumbnail` asks for one
+    /// (else does nothing): call it while the helper is busy, so its time is shared;
+    /// `finish` draws it if it was not.
+    #[wasm_bindgen(js_name = drawThumbnail)]
+    pub fn draw_thumbnail(&mut self) {
+        if let Some(package) = &mut self.package {
+            let refs: Vec<&to3mf::Mesh> = self.meshes.iter().collect();
+            package.draw_thumbnail(&refs, &self.options);
+        }
+    }
+
     /// Writes the package's end through `onChunk` once every chunk's bytes were placed,
     /// in order, after what it wrote so far; returns the report.
     pub fn finish(&mut self) -> Result<JsValue, JsValue> {
+        self.draw_thumbnail();
         let package = self.package.take().ok_or_else(|| JsError::new("finish called twice"))?;
+        self.thumbnail = package.thumbnail().map(<[u8]>::to_vec);
         let sums: Option<Vec<to3mf::ChunkSums>> = self.sums.iter().copied().collect();
         let sums = sums.ok_or_else(|| JsError::new("finish called before every chunk was compressed"))?;
         let stats = package.finish(sums).map_err(|e| JsError::new(&e.to_string()))?;
@@ -199,8 +213,8 @@ impl Sealer {
         };
         let sealed = self.sent.borrow().iter().map(|run| split.chunk_of(run).map_or(-1, |k| k as i32)).collect();
         let sums = vec![None; split.chunks.len()];
-        let to3mf::Split { package, meshes, chunks, thumbnail, .. } = split;
-        Ok(SplitConversion { package: Some(package), report, meshes, chunks, options, thumbnail, sums, sealed })
+        let to3mf::Split { package, meshes, chunks, .. } = split;
+        Ok(SplitConversion { package: Some(package), report, meshes, chunks, options, thumbnail: None, sums, sealed })
     }
 }
 

@@ -40,4 +40,8 @@ fn the_warm_up_converts_its_grid_whole_and_in_chunks() {
     assert_eq!(w.chunks, 3);
     let (bytes, package) = (w.chunk_bytes as u64, w.report.package_bytes);
     assert!(bytes > 3 * package / 2 && bytes < 3 * package, "{bytes} bytes against a package of {package}");
+    // And its picture, a 256-pixel PNG of the grid seen from above the front.
+    assert!(w.picture.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG");
+    let side = |at: usize| u32::from_be_bytes(w.picture[at..at + 4].try_into().unwrap());
+    assert_eq!((side(16), side(20)), (256, 256), "its header's width and height");
 }
