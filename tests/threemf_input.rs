@@ -159,6 +159,44 @@ fn components_and_items_are_flattened_with_their_transforms() {
     assert_eq!(o[1].bounds.as_ref().unwrap().max, [100.0, 100.0, 100.0]);
 }
 
+/// Six times the signed volume of the closed mesh of `input`'s object `k`: positive when its
+/// faces point outwards (counter-clockwise seen from outside).
+fn signed_volume(input: &to3mf::Input, k: usize) -> f64 {
+    let m = &input.meshes[k];
+    m.triangles
+        .iter()
+        .map(|t| {
+            let [a, b, c] = t.map(|i| m.vertices[i as usize].map(f64::from));
+            a[0] * (b[1] * c[2] - b[2] * c[1]) - a[1] * (b[0] * c[2] - b[2] * c[0]) + a[2] * (b[0] * c[1] - b[1] * c[0])
+        })
+        .sum()
+}
+
+/// A mirroring transform (an item's, a component's) would turn the faces inside out; they
+/// are turned back, so slicers see the outside where it is. Two mirrors make none.
+#[test]
+fn mirrored_objects_keep_their_faces_outwards() {
+    let mirror = "-1 0 0 0 1 0 0 0 1 0 0 0";
+    let xml = model(
+        "millimeter",
+        &format!(
+            r#"<object id="1" type="model">{TETRA}</object><object id="2" name="mirrored part"><components><component objectid="1" transform="{mirror}"/></components></object>"#
+        ),
+        &format!(
+            r#"<item objectid="1"/><item objectid="1" transform="{mirror}"/><item objectid="2"/><item objectid="2" transform="{mirror}"/>"#
+        ),
+    );
+    let input = read(&package(&xml, &[])).unwrap();
+    let volumes: Vec<f64> = (0..4).map(|k| signed_volume(&input, k)).collect();
+    // The tetrahedron's volume is 1000/6 mm³.
+    for v in &volumes {
+        assert!((v - 1000.0).abs() < 1e-6, "{volumes:?}");
+    }
+    // And mirrored they are: the mirrored item lies at negative x.
+    let b = input.report.objects[1].bounds.as_ref().unwrap();
+    assert_eq!((b.min[0], b.max[0]), (-10.0, 0.0));
+}
+
 #[test]
 fn objects_in_other_model_parts_are_found_by_path() {
     let part = model("millimeter", &format!(r#"<object id="7" name="gear">{TETRA}</object>"#), "");

@@ -206,8 +206,11 @@ fn a_broken_archive_is_kept_in_failed_with_its_error_and_the_next_item_converts(
     broken.extend((0..3000u32).map(|i| (i * 7919 % 251) as u8));
     std::fs::write(d.inbox.join("broken.zip"), &broken).unwrap();
     stl(&d.inbox.join("bracket.stl"), 8.0, 0);
+    // The log line comes last, after the error file is in place.
     until(&d, Duration::from_secs(30), || {
-        d.inbox.join(".done/bracket.stl").exists() && d.inbox.join(".failed/broken.zip.error.txt").exists()
+        d.inbox.join(".done/bracket.stl").exists()
+            && d.inbox.join(".failed/broken.zip.error.txt").exists()
+            && log(&d).contains("broken.zip: failed: ")
     });
     assert_eq!(std::fs::read(d.inbox.join(".failed/broken.zip")).unwrap(), broken);
     let error = std::fs::read_to_string(d.inbox.join(".failed/broken.zip.error.txt")).unwrap();

@@ -242,8 +242,12 @@ fn emit(flat: &Flattening, part: &str, id: u32, t: &Transform, depth: usize, mes
     }
     let object = find(flat.parts, part, id)?;
     let v = &object.vertices;
+    // A mirroring transform turns every triangle's winding around: turned back, so the
+    // faces still point outwards (slicers read the winding as which side is outside).
+    let mirrored = spec::determinant(t) < 0.0;
     for (n, tri) in object.triangles.iter().enumerate() {
-        let corners = tri.map(|i| apply(t, v[i as usize]));
+        let [a, b, c] = tri.map(|i| apply(t, v[i as usize]));
+        let corners = if mirrored { [a, c, b] } else { [a, b, c] };
         mesh.add(corners, || Position::Triangle(n as u64 + 1))?;
     }
     for c in &object.components {

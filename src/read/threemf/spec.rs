@@ -216,11 +216,15 @@ pub(super) fn check_object<R: std::io::BufRead>(xml: &Xml<R>, id: u32, holds: &H
     Ok(())
 }
 
+/// The determinant of a transform's linear part: negative for one that mirrors.
+pub(super) fn determinant(t: &[f64; 12]) -> f64 {
+    t[0] * (t[4] * t[8] - t[5] * t[7]) - t[1] * (t[3] * t[8] - t[5] * t[6]) + t[2] * (t[3] * t[7] - t[4] * t[6])
+}
+
 /// A warning when `t` (what `what` names) is singular: the spec advises against it, since it
 /// flattens the object (into a sheet, a line or a point).
 pub(super) fn singular(t: &[f64; 12], what: &str) -> Option<String> {
-    let det =
-        t[0] * (t[4] * t[8] - t[5] * t[7]) - t[1] * (t[3] * t[8] - t[5] * t[6]) + t[2] * (t[3] * t[7] - t[4] * t[6]);
+    let det = determinant(t);
     let norms: f64 = (0..3).map(|r| (t[r * 3].powi(2) + t[r * 3 + 1].powi(2) + t[r * 3 + 2].powi(2)).sqrt()).product();
     (det.abs() <= f64::EPSILON * norms).then(|| {
         format!(
