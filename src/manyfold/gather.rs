@@ -184,10 +184,17 @@ pub fn find(plan: &ModelPlan, open: &mut Open) -> Found {
 
 /// Fills the fields of `plan.meta` that hold nothing from what its files say, best source
 /// first: the 3MF's own metadata, a README, a licence text, an old datapackage.json, the
-/// names. Returns the warnings (files that could not be read).
+/// names. The plan's title becomes the one its datapackage.json will carry (unless the user
+/// typed the plan's), so the review, the model folder and a zip of it are named as Manyfold
+/// titles the model (an upload is named by its zip). Returns the warnings (files that could
+/// not be read).
 pub fn gather(plan: &mut ModelPlan, open: &mut Open) -> Vec<String> {
     let found = find(plan, open);
     apply(plan, &found);
+    let title = super::meta::value(&plan.meta.title).map(|t| t.trim()).filter(|t| !t.is_empty());
+    if let Some(title) = title.filter(|_| !plan.edited) {
+        plan.title = title.to_string();
+    }
     found.warnings
 }
 

@@ -15,6 +15,8 @@ import { chromium } from 'playwright-core';
 import { serve } from './serve.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+// The CLI `cargo build` makes, wherever Cargo puts it.
+const cli = join(resolve(root, process.env.CARGO_TARGET_DIR ?? 'target'), 'debug/to3mf');
 const out = join(root, 'test-output', 'e2e');
 const fixture = (name) => join(root, 'tests/fixtures', name);
 const corpus = (name) => join(root, '../shared/corpus', name);
@@ -549,7 +551,7 @@ test('without a helper, each kind of file takes its route and gives the CLI pack
     rmSync(want, { force: true });
     let cliError = null;
     try {
-      execFileSync(join(root, 'target/debug/to3mf'), ['convert', file, '-o', want, '-q'], { stdio: 'pipe' });
+      execFileSync(cli, ['convert', file, '-o', want, '-q'], { stdio: 'pipe' });
     } catch (e) {
       cliError = String(e.stderr).split('\n')[0];
     }

@@ -124,9 +124,10 @@ fn a_readme_that_disagrees_is_kept_under_a_name_manyfold_does_not_read() {
     let lib = t.path().join("lib");
     let flags = ["--set", "Tiny Frog:title=Jumping Frog", "--set", "Tiny Frog:creator=Bea Builder"];
     let (scan, stderr) = process_and_scan(&tool, &input, &lib, &flags);
-    let m = model(&scan, "tiny-frog");
+    // Named as titled: the folder, its 3MF and preview follow the title set.
+    let m = model(&scan, "jumping-frog");
     assert_eq!((m["name"].as_str(), m["creator"].as_str()), (Some("Jumping Frog"), Some("Bea Builder")), "{m:#}");
-    assert_eq!(files(m), ["README-original.txt", "tiny-frog-preview.png", "tiny-frog.3mf"]);
+    assert_eq!(files(m), ["README-original.txt", "jumping-frog-preview.png", "jumping-frog.3mf"]);
     assert!(stderr.contains("kept as README-original.txt"), "{stderr}");
     // No orphan creator from the README.
     let creators: Vec<&str> =
@@ -175,7 +176,7 @@ fn values_manyfold_refuses_are_left_out_and_the_rest_imports() {
     assert_eq!((toad["license"].as_str(), toad["creator"].as_str()), (Some("CC-BY-4.0"), None), "{toad:#}");
     assert!(toad["notes"].as_str().unwrap().contains("Creator: 山田太郎"), "{toad:#}");
     assert!(stderr.contains("Manyfold cannot save a creator named '山田太郎'"), "{stderr}");
-    let newt = model(&scan, "newt");
+    let newt = model(&scan, &to3mf::manyfold::datapackage::model_slug(&long));
     let name = newt["name"].as_str().unwrap();
     assert_eq!(name.chars().count(), 224, "cut to 225 characters, the trailing space trimmed: {name:?}");
     assert!(long.starts_with(name));
@@ -293,11 +294,12 @@ fn a_bambu_makerworld_3mf_gives_its_metadata() {
     let input = t.path().join("frog_model.3mf");
     std::fs::write(&input, fixture("manyfold_bambu_makerworld.3mf")).unwrap();
     let (scan, _) = process_and_scan(&tool, &input, &t.path().join("lib"), &[]);
-    let m = model(&scan, "frog-model");
+    // The folder is named after the 3MF's title, as Manyfold will show it.
+    let m = model(&scan, "tiny-frog");
     assert_eq!((m["name"].as_str(), m["creator"].as_str()), (Some("Tiny Frog"), Some("Ann Maker")), "{m:#}");
     assert_eq!(m["license"], "CC-BY-NC-SA-4.0");
     assert_eq!(m["notes"], "A **tiny** frog.\n\n- No supports\n- PLA & PETG");
-    assert_eq!(m["preview_file"], "frog-model-preview.png", "the plate thumbnail");
+    assert_eq!(m["preview_file"], "tiny-frog-preview.png", "the plate thumbnail");
 }
 
 /// A Thingiverse download: the README's "X by Y on Thingiverse" line gives title, creator and
@@ -317,7 +319,8 @@ fn a_thingiverse_zip_takes_title_from_the_readme_and_licence_from_the_licence_te
         ],
     );
     let (scan, _) = process_and_scan(&tool, &input, &t.path().join("lib"), &[]);
-    let m = model(&scan, "tiny-frog-4242");
+    // Named after the README's title, not the download's folder.
+    let m = model(&scan, "tiny-frog");
     assert_eq!(m["name"], "Tiny Frog", "{m:#}");
     assert_eq!(m["license"], "CC-BY-SA-4.0");
     assert_eq!(m["notes"], "A frog that fits in a matchbox.");
