@@ -11,7 +11,8 @@ const plural = (n, what) => `${n} ${what}${n === 1 ? '' : 's'}`;
 function processOptions() {
   // The produced 3MFs carry today's date as their CreationDate.
   const metadata = { creation_date: new Date().toISOString().slice(0, 10) };
-  return { convert: { layout: layoutFor([]), metadata }, ...forAll(), reencode_3mf: $('reencode').checked };
+  const no_thumbnail = !$('thumbnail').checked;
+  return { convert: { layout: layoutFor([]), metadata }, ...forAll(), reencode_3mf: $('reencode').checked, no_thumbnail };
 }
 
 function warningsOf(reports) {

@@ -275,6 +275,11 @@ export interface ProcessOptions {
   override_all?: boolean;
   /** Re-encode 3MF inputs into the model's 3MF instead of keeping them byte for byte. */
   reencode_3mf?: boolean;
+  /**
+   * Write the 3MFs without a thumbnail; by default each has one: the model's own preview
+   * picture when it is a small PNG, else a 3MF input's thumbnail, else a render.
+   */
+  no_thumbnail?: boolean;
 }
 
 /** What was written for one model. */

@@ -57,6 +57,34 @@ fn unique(path: String, taken: &mut Vec<String>) -> String {
     path
 }
 
+/// The biggest picture of the user's taken as a 3MF's thumbnail: a photo saved as a big PNG
+/// would outweigh many a model (slicers show thumbnails a few hundred pixels wide).
+const MAX_OWN_THUMBNAIL: u64 = 1 << 20;
+
+/// Nor one wider or taller than this, in pixels.
+const MAX_OWN_THUMBNAIL_SIDE: u32 = 2048;
+
+/// The model's preview picture, as its 3MF's thumbnail, when it is a PNG (what the package's
+/// thumbnail part holds) that decodes, of at most [`MAX_OWN_THUMBNAIL`] bytes and
+/// [`MAX_OWN_THUMBNAIL_SIDE`] pixels a side: a broken one would break the slicer's preview.
+fn own_thumbnail(plan: &ModelPlan, preview: Option<&str>, open: &mut Open) -> Option<Vec<u8>> {
+    let file = plan.files.iter().find(|f| f.kind == FileKind::Picture && Some(f.target.as_str()) == preview)?;
+    let mut bytes = Vec::new();
+    open(file, &mut |reader, _| {
+        reader.take(MAX_OWN_THUMBNAIL + 1).read_to_end(&mut bytes)?;
+        Ok(())
+    })
+    .ok()?;
+    let mut png = png::Decoder::new(std::io::Cursor::new(&bytes[..])).read_info().ok()?;
+    let (width, height) = (png.info().width, png.info().height);
+    if bytes.len() as u64 > MAX_OWN_THUMBNAIL || width > MAX_OWN_THUMBNAIL_SIDE || height > MAX_OWN_THUMBNAIL_SIDE {
+        return None;
+    }
+    let mut pixels = vec![0; png.output_buffer_size()?];
+    png.next_frame(&mut pixels).ok()?;
+    Some(bytes)
+}
+
 fn copy(open: &mut Open, file: &ModelFile, sink: &mut dyn Sink, target: &str) -> Result<()> {
     open(file, &mut |reader, _| {
         sink.put(target, &mut |w| {
@@ -101,6 +129,13 @@ pub fn write_model(
     // the meshes: saved beside them and embedded in the 3MF as its thumbnail.
     let needs_preview = !plan.files.iter().any(|f| f.kind == FileKind::Picture);
     let mut preview: Option<Vec<u8>> = found.thumbnail.clone().filter(|_| needs_preview);
+    // Every converted 3MF carries a thumbnail unless turned off: that preview when it is a
+    // PNG, else the model's own preview picture (a PNG, not too big), else a render at the
+    // thumbnail's size (which `write_3mf` draws when `thumbnail` is on and none is given).
+    let own = match &meta.preview {
+        Some(p) if !options.no_thumbnail && !needs_preview => own_thumbnail(plan, p.value.as_deref(), open),
+        _ => None,
+    };
     // A file's resource; what an old datapackage.json said of it (caption, notes, which way
     // is up, presupported) is kept.
     let mut resource =
@@ -169,7 +204,9 @@ pub fn write_model(
             preview = Some(crate::write::thumbnail::render_png(&scene, 512));
         }
         // The package thumbnail part is a PNG; a JPEG from a 3MF input stays beside it only.
-        let thumbnail = preview.as_deref().filter(|p| p.starts_with(b"\x89PNG"));
+        convert.thumbnail = !options.no_thumbnail;
+        let made = preview.as_deref().filter(|p| p.starts_with(b"\x89PNG"));
+        let thumbnail = made.or(own.as_deref()).filter(|_| convert.thumbnail);
         sink.put(&target, &mut |w| crate::write::write_3mf(w, &all, thumbnail, &convert, &mut |_, _| {}).map(|_| ()))?;
         // Meshes that were all y-up (as an old datapackage.json said) stay so in their 3MF.
         resource(&target, supported, None, y_up, &mut report);

@@ -39,6 +39,9 @@ pub struct ProcessOptions {
     /// Re-encode 3MF inputs into the model's own 3MF (one object per build item) instead of
     /// keeping them byte for byte; slicer settings, colours and materials are then lost.
     pub reencode_3mf: bool,
+    /// Write the models' 3MFs without a thumbnail. By default each has one: the model's own
+    /// picture when it is a small enough PNG, else its 3MF input's, else a render.
+    pub no_thumbnail: bool,
 }
 
 impl ProcessOptions {

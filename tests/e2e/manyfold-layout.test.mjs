@@ -18,6 +18,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const out = join(root, 'test-output', 'e2e-manyfold-layout');
 const fixture = (name) => join(root, 'tests/fixtures', name);
 const importer = join(root, '../shared/tools/manyfold-import/manyfold-import');
+const validator = join(root, '../shared/tools/validate3mf/validate3mf');
 
 let server, browser, page;
 
@@ -73,6 +74,19 @@ const intended = {
   'cable-holder': [['cable-holder-presupported.3mf', true], ['cable-holder.3mf', false], ['guide.pdf', false], ['holder.webp', false]],
   'ascii-quad-facet': [['ascii-quad-facet-preview.png', false], ['ascii-quad-facet.3mf', false]],
 };
+
+/** The validator's verdict on each 3MF under `dir`, and the width of its thumbnail (0: none). */
+function thumbnails(dir) {
+  const found = execFileSync('python3', ['-c', `
+import glob, struct, sys, zipfile
+for p in sorted(glob.glob(sys.argv[1] + '/**/*.3mf', recursive=True)):
+    z = zipfile.ZipFile(p)
+    png = z.read('Metadata/thumbnail.png') if 'Metadata/thumbnail.png' in z.namelist() else b''
+    print(p, struct.unpack('>I', png[16:20])[0] if png else 0)`, dir], { encoding: 'utf8' }).trim().split('\n');
+  const files = found.map((l) => l.split(' ')[0]);
+  const verdicts = JSON.parse(`[${execFileSync(validator, ['--json', ...files], { encoding: 'utf8' }).trim().split('\n').filter((l) => l.startsWith('{')).join(',')}]`);
+  return found.map((l, i) => ({ file: l.split(' ')[0].slice(dir.length + 1), width: Number(l.split(' ')[1]), ok: verdicts[i].ok }));
+}
 
 /** Checks a model Manyfold made: its files on disk with their flags, and no problem but the silent ones and the path-template note. */
 function check(model, files) {
@@ -135,4 +149,21 @@ test('Manyfold: the zips per model upload as one model each, the one zip scans a
     assert.ok(model.files.some((f) => f.filename === model.preview_file), `${model.path}: the preview resolves`);
   }
   assert.deepEqual(scan.models.map((m) => m.name).sort(), ['Ascii Quad Facet', 'Cable Sup Holder']);
+
+  // Every 3MF has its thumbnail, validator-clean: the preview rendered beside a model without
+  // pictures (512 pixels), a 256-pixel render for one whose picture (WebP here) cannot be one.
+  // With the setting off, none has.
+  assert.deepEqual(thumbnails(library), [
+    { file: 'ascii-quad-facet/ascii-quad-facet.3mf', width: 512, ok: true },
+    { file: 'cable-holder/cable-holder-presupported.3mf', width: 256, ok: true },
+    { file: 'cable-holder/cable-holder.3mf', width: 256, ok: true },
+  ]);
+  await page.uncheck('#thumbnail');
+  const [bare] = await Promise.all([page.waitForEvent('download'), page.click('#export-zip')]);
+  const barePath = join(out, 'manyfold-models-bare.zip');
+  await bare.saveAs(barePath);
+  const bareLibrary = join(out, 'library-bare');
+  execFileSync('python3', ['-c', 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])', barePath, bareLibrary]);
+  assert.deepEqual(thumbnails(bareLibrary).map((t) => [t.width, t.ok]), [[0, true], [0, true], [0, true]]);
+  await page.check('#thumbnail');
 });

@@ -83,6 +83,10 @@ pub struct ProcessFlags {
     /// keeping them byte for byte; their slicer settings, colours and materials are lost.
     #[arg(long)]
     reencode_3mf: bool,
+    /// Write the 3MFs without a thumbnail (by default each has one: the model's own PNG
+    /// picture, a 3MF input's thumbnail, or a rendered picture of its objects).
+    #[arg(long)]
+    no_thumbnail: bool,
     /// Print the reports as JSON on stdout (`watch`: one line per item).
     #[arg(long)]
     pub json: bool,
@@ -282,6 +286,7 @@ pub fn options(args: &ProcessFlags) -> ProcessOptions {
         sensitive: args.sensitive,
         override_all: args.override_all,
         reencode_3mf: args.reencode_3mf,
+        no_thumbnail: args.no_thumbnail,
     }
 }
 

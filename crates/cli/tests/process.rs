@@ -106,13 +106,14 @@ fn a_loose_pile_a_printables_zip_a_zip_of_three_models_and_a_slicer_folder() {
     std::fs::copy(corpus.join("trimesh/angle_block.STL"), pile.join("bracket_part2.stl")).unwrap();
     std::fs::copy(corpus.join("trimesh/fandisk.obj"), pile.join("fan_disk.obj")).unwrap();
     std::fs::write(pile.join("fan_disk_preview.jpg"), b"\xff\xd8\xff\xe0 not a real jpeg").unwrap();
-    // A Printables-style zip: one top folder, images/ and stl/ inside.
+    // A Printables-style zip: one top folder, images/ and stl/ inside, a real PNG photo.
+    std::fs::write(d.join("photo.png"), to3mf::write::thumbnail::render_png(&[], 8)).unwrap();
     zip_of(
         &d.join("Desk_Organizer+v2.zip"),
         &[
             ("Desk Organizer/stl/tray.stl", corpus.join("trimesh/plate_holes.STL")),
             ("Desk Organizer/stl/lid.stl", corpus.join("trimesh/20mm-xyz-cube.stl")),
-            ("Desk Organizer/images/photo.png", corpus.join("../tools/validate3mf/README.md")),
+            ("Desk Organizer/images/photo.png", d.join("photo.png")),
             ("Desk Organizer/instructions.pdf", corpus.join("trimesh/LICENSE-trimesh.txt")),
             ("__MACOSX/Desk Organizer/._tray.stl", corpus.join("trimesh/LICENSE-trimesh.txt")),
         ],
@@ -207,11 +208,23 @@ fn a_loose_pile_a_printables_zip_a_zip_of_three_models_and_a_slicer_folder() {
         assert_eq!(v["metadata"]["CreationDate"], today.trim(), "{v}");
     }
     let thumbnailed: Vec<bool> = verdicts.iter().map(|v| v["package_thumbnail"] == true).collect();
-    let expected: Vec<bool> = packages
-        .iter()
-        .map(|p| !p.starts_with(out.join("desk-organizer")) && !p.starts_with(out.join("fan-disk")))
-        .collect();
-    assert_eq!(thumbnailed, expected, "the render is embedded exactly where no picture came with the model");
+    assert_eq!(thumbnailed, [true; 6], "every 3MF has its thumbnail: {packages:?}");
+    // The model's own PNG picture is its thumbnail; a JPEG one (here not even a real one) is
+    // not, the part being a PNG: a render at the thumbnail's size instead; without any, the
+    // preview rendered beside.
+    let thumbnail = |p: &str| {
+        let mut zip = zip::ZipArchive::new(std::fs::File::open(out.join(p)).unwrap()).unwrap();
+        let mut png = Vec::new();
+        std::io::Read::read_to_end(&mut zip.by_name("Metadata/thumbnail.png").unwrap(), &mut png).unwrap();
+        png
+    };
+    let photo = std::fs::read(out.join("desk-organizer/images/photo.png")).unwrap();
+    assert_eq!(thumbnail("desk-organizer/desk-organizer.3mf"), photo);
+    let rendered = thumbnail("fan-disk/fan-disk.3mf");
+    let side = |png: &[u8], at: usize| u32::from_be_bytes(png[at..at + 4].try_into().unwrap());
+    assert_eq!((side(&rendered, 16), side(&rendered, 20)), (256, 256));
+    let beside = std::fs::read(out.join("bracket/bracket-preview.png")).unwrap();
+    assert_eq!(thumbnail("bracket/bracket.3mf"), beside, "the preview beside it");
     let info = Command::new("prusa-slicer").arg("--info").arg(out.join("bracket/bracket.3mf")).output().unwrap();
     assert!(info.status.success());
     let objects = String::from_utf8_lossy(&info.stdout).lines().filter(|l| l.ends_with(".3mf]")).count();
@@ -420,6 +433,56 @@ fn two_folders_of_one_name_stay_two_models() {
     }
     heights.sort();
     assert_eq!(heights, [Some(7), Some(9)], "each model holds its own folder's mesh: {files:?}");
+}
+
+/// `--no-thumbnail` leaves the thumbnail out of every 3MF; a model without pictures still
+/// gets its rendered preview beside it, as Manyfold's preview.
+#[test]
+fn no_thumbnail_leaves_it_out_of_the_3mf_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let (input, out) = (dir.path().join("Wedge"), dir.path().join("out"));
+    std::fs::create_dir_all(&input).unwrap();
+    let stl = "solid s\nfacet normal 0 0 1\nouter loop\nvertex 0 0 0\nvertex 9 0 0\nvertex 0 9 3\nendloop\nendfacet\nendsolid s\n";
+    std::fs::write(input.join("wedge.stl"), stl).unwrap();
+    for (flag, thumbnail) in [(None, true), (Some("--no-thumbnail"), false)] {
+        let out = out.join(if thumbnail { "with" } else { "without" });
+        let mut args = vec![os("process"), os(&input), os("--out-dir"), os(&out)];
+        args.extend(flag.map(os));
+        let o = to3mf(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(listing(&out.join("wedge")), ["datapackage.json", "wedge-preview.png", "wedge.3mf"]);
+        let zip = zip::ZipArchive::new(std::fs::File::open(out.join("wedge/wedge.3mf")).unwrap()).unwrap();
+        assert_eq!(zip.index_for_name("Metadata/thumbnail.png").is_some(), thumbnail, "{flag:?}");
+    }
+}
+
+/// A model's own picture is its 3MF's thumbnail only when it is a PNG that decodes, not too
+/// big: one that only starts like a PNG, or a huge one, gives way to a render.
+#[test]
+fn only_a_sound_small_png_of_the_users_becomes_the_thumbnail() {
+    let dir = tempfile::tempdir().unwrap();
+    let stl = "solid s\nfacet normal 0 0 1\nouter loop\nvertex 0 0 0\nvertex 9 0 0\nvertex 0 9 3\nendloop\nendfacet\nendsolid s\n";
+    let good = to3mf::write::thumbnail::render_png(&[], 8);
+    let mut broken = good[..40].to_vec();
+    broken.extend_from_slice(b"not the rest of a PNG");
+    let mut huge = b"\x89PNG\r\n\x1a\n".to_vec();
+    huge.resize((1 << 20) + 10, 0);
+    for (name, photo, used) in [("good", &good, true), ("broken", &broken, false), ("huge", &huge, false)] {
+        let input = dir.path().join(name);
+        std::fs::create_dir_all(&input).unwrap();
+        std::fs::write(input.join("part.stl"), stl).unwrap();
+        std::fs::write(input.join("photo.png"), photo).unwrap();
+        let out = dir.path().join("out").join(name);
+        let o = to3mf(&[os("process"), os(&input), os("--out-dir"), os(&out)]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let mut zip =
+            zip::ZipArchive::new(std::fs::File::open(out.join(name).join(format!("{name}.3mf"))).unwrap()).unwrap();
+        let mut png = Vec::new();
+        std::io::Read::read_to_end(&mut zip.by_name("Metadata/thumbnail.png").unwrap(), &mut png).unwrap();
+        assert_eq!(&png == photo, used, "{name}");
+        let width = u32::from_be_bytes(png[16..20].try_into().unwrap());
+        assert_eq!(width, if used { 8 } else { 256 }, "{name}");
+    }
 }
 
 /// A zip of `entries` (name, bytes), directory entries for names ending in `/`.
