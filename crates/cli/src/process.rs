@@ -266,6 +266,7 @@ pub fn gather(planned: &mut Planned) -> Vec<String> {
 /// Applies the edits. `strict`: an edit that matches nothing is an error (`process`);
 /// otherwise it is skipped (`watch`: it is meant for another item).
 pub fn edit(planned: &mut Planned, edits: &[Edit], strict: bool) -> Result<(), String> {
+    let edits = &by_shown_names(planned, edits);
     if strict {
         return to3mf::manyfold::edit::apply(&mut planned.plans, edits);
     }
@@ -274,6 +275,45 @@ pub fn edit(planned: &mut Planned, edits: &[Edit], strict: bool) -> Result<(), S
         let _ = to3mf::manyfold::edit::apply(&mut planned.plans, std::slice::from_ref(e));
     }
     Ok(())
+}
+
+/// `edits` with each model named as `--dry-run` shows it, by the title its files give it (a
+/// README's, a 3MF's: see [`gather`]), renamed to the name it has before that, which the
+/// edits are applied to. A name some model has already is kept.
+fn by_shown_names(planned: &mut Planned, edits: &[Edit]) -> Vec<Edit> {
+    use to3mf::manyfold::datapackage::slug;
+    if edits.iter().all(|e| matches!(e, Edit::Exclude(_))) {
+        return edits.to_vec();
+    }
+    let Planned { plans, sources, paths, .. } = planned;
+    let mut open = |f: &ModelFile, consume: &mut Consume| open_file(sources, paths, f, consume);
+    let shown: Vec<String> = plans
+        .iter()
+        .map(|p| {
+            let mut p = p.clone();
+            to3mf::manyfold::gather::gather(&mut p, &mut open);
+            p.title
+        })
+        .collect();
+    let same = |a: &str, b: &str| a.eq_ignore_ascii_case(b) || slug(a) == slug(b);
+    let name = |n: &String| {
+        if plans.iter().any(|p| same(&p.title, n)) {
+            return n.clone();
+        }
+        shown.iter().position(|t| same(t, n)).map_or_else(|| n.clone(), |i| plans[i].title.clone())
+    };
+    edits
+        .iter()
+        .map(|e| match e {
+            Edit::Title { model, title } => Edit::Title { model: name(model), title: title.clone() },
+            Edit::Set { model, field, value } => {
+                Edit::Set { model: name(model), field: field.clone(), value: value.clone() }
+            }
+            Edit::Move { pattern, model } => Edit::Move { pattern: pattern.clone(), model: name(model) },
+            Edit::Merge { from, into } => Edit::Merge { from: name(from), into: name(into) },
+            Edit::Exclude(p) => Edit::Exclude(p.clone()),
+        })
+        .collect()
 }
 
 pub fn options(args: &ProcessFlags) -> ProcessOptions {

@@ -485,6 +485,36 @@ fn only_a_sound_small_png_of_the_users_becomes_the_thumbnail() {
     }
 }
 
+/// A model is named after the title its files give it (here a README's), in `--dry-run`, its
+/// folder and its datapackage; edits may call it by that name or by its folder's.
+#[test]
+fn a_model_is_named_by_its_readme_title_and_edits_find_it_by_either_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let (input, out) = (dir.path().join("Gantry Set"), dir.path().join("out"));
+    std::fs::create_dir_all(&input).unwrap();
+    let stl = "solid s\nfacet normal 0 0 1\nouter loop\nvertex 0 0 0\nvertex 9 0 0\nvertex 0 9 3\nendloop\nendfacet\nendsolid s\n";
+    std::fs::write(input.join("gantry.stl"), stl).unwrap();
+    std::fs::write(input.join("README.md"), "# XL Gantry\n\nA gantry for the XL.\n").unwrap();
+    let edits = ["--set", "XL Gantry:license=MIT", "--set", "Gantry Set:creator=Ann Maker"];
+    let mut args = vec![os("process"), os(&input), os("--out-dir"), os(&out), os("--dry-run")];
+    args.extend(edits.iter().map(os));
+    let dry = to3mf(&args);
+    assert!(dry.status.success(), "{}", String::from_utf8_lossy(&dry.stderr));
+    let shown = String::from_utf8_lossy(&dry.stdout);
+    assert!(shown.contains("XL Gantry") && shown.contains("xl-gantry/"), "{shown}");
+    args.retain(|a| *a != "--dry-run");
+    let o = to3mf(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let dp = datapackage(&out.join("xl-gantry/datapackage.json"));
+    assert_eq!(dp["title"], "XL Gantry");
+    assert_eq!(dp["licenses"][0]["name"], "MIT");
+    assert_eq!(dp["contributors"][0]["title"], "Ann Maker");
+    assert!(out.join("xl-gantry/xl-gantry.3mf").is_file());
+    // A name no model has is still an error.
+    let bad = to3mf(&[os("process"), os(&input), os("--out-dir"), os(&out), os("--set"), os("Gantry XL:license=MIT")]);
+    assert_eq!(bad.status.code(), Some(2), "{}", String::from_utf8_lossy(&bad.stderr));
+}
+
 /// A zip of `entries` (name, bytes), directory entries for names ending in `/`.
 fn zip_bytes_of(path: &Path, entries: &[(&str, &[u8])]) {
     let mut z = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
