@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node
 import { gzipSync } from 'node:zlib';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launch } from '../tests/e2e/common.mjs';
 import { serve } from '../tests/e2e/serve.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -54,11 +54,7 @@ function rendererRss() {
 }
 
 const { server, url } = await serve(site);
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 const page = await browser.newPage();
 await page.goto(url);
 // The page starts its worker pool on load; ready = the first worker has its wasm.

@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launch } from '../tests/e2e/common.mjs';
 import { makeApp, serveApp } from '../tests/e2e/uppy-app.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -31,11 +31,7 @@ const MB = 1e6;
 
 const made = await makeApp();
 const work = mkdtempSync(join(tmpdir(), 'to3mf-uppy-bench-'));
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 
 /** One upload of `files` in a fresh page, its uplink limited to `mbits` (Chromium's network
  * throttling) when given: {ms, received, inBytes, files}. */

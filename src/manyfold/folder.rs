@@ -64,9 +64,9 @@ const MAX_OWN_THUMBNAIL: u64 = 1 << 20;
 /// Nor one wider or taller than this, in pixels.
 const MAX_OWN_THUMBNAIL_SIDE: u32 = 2048;
 
-/// The model's preview picture, as its 3MF's thumbnail, when it is a PNG (what the package's
-/// thumbnail part holds) that decodes, of at most [`MAX_OWN_THUMBNAIL`] bytes and
-/// [`MAX_OWN_THUMBNAIL_SIDE`] pixels a side: a broken one would break the slicer's preview.
+/// The model's preview picture, as its 3MF's thumbnail, when it is a whole PNG (what the
+/// package's thumbnail part holds: see [`png_sides`]) of at most [`MAX_OWN_THUMBNAIL`] bytes
+/// and [`MAX_OWN_THUMBNAIL_SIDE`] pixels a side: a broken one would break the slicer's preview.
 fn own_thumbnail(plan: &ModelPlan, preview: Option<&str>, open: &mut Open) -> Option<Vec<u8>> {
     let file = plan.files.iter().find(|f| f.kind == FileKind::Picture && Some(f.target.as_str()) == preview)?;
     let mut bytes = Vec::new();
@@ -75,14 +75,35 @@ fn own_thumbnail(plan: &ModelPlan, preview: Option<&str>, open: &mut Open) -> Op
         Ok(())
     })
     .ok()?;
-    let mut png = png::Decoder::new(std::io::Cursor::new(&bytes[..])).read_info().ok()?;
-    let (width, height) = (png.info().width, png.info().height);
-    if bytes.len() as u64 > MAX_OWN_THUMBNAIL || width > MAX_OWN_THUMBNAIL_SIDE || height > MAX_OWN_THUMBNAIL_SIDE {
-        return None;
+    let (width, height) = png_sides(&bytes)?;
+    let fits = bytes.len() as u64 <= MAX_OWN_THUMBNAIL && width.max(height) <= MAX_OWN_THUMBNAIL_SIDE;
+    fits.then_some(bytes)
+}
+
+/// The sides of `bytes` if they are a whole PNG: the signature, then chunks whose CRCs hold,
+/// the header first, image data, the end last. The pixels are not decoded (the core has no
+/// PNG decoder, and one for this alone would weigh on the page); intact chunks are what
+/// cameras and editors write, and what a damaged or cut file is not.
+fn png_sides(bytes: &[u8]) -> Option<(u32, u32)> {
+    let be = |b: &[u8]| b.try_into().ok().map(u32::from_be_bytes);
+    let mut rest = bytes.strip_prefix(b"\x89PNG\r\n\x1a\n")?;
+    let (mut sides, mut data) = (None, false);
+    loop {
+        let len = usize::try_from(be(rest.get(..4)?)?).ok()?;
+        let end = len.checked_add(8)?;
+        let (kind, body) = (rest.get(4..8)?, rest.get(8..end)?);
+        if crc32fast::hash(&rest[4..end]) != be(rest.get(end..end.checked_add(4)?)?)? {
+            return None;
+        }
+        match (kind, sides) {
+            (b"IHDR", None) if len == 13 => sides = Some((be(&body[..4])?, be(&body[4..8])?)),
+            (_, None) => return None,
+            (b"IDAT", _) => data = true,
+            (b"IEND", _) => return sides.filter(|_| data),
+            _ => {}
+        }
+        rest = &rest[end + 4..];
     }
-    let mut pixels = vec![0; png.output_buffer_size()?];
-    png.next_frame(&mut pixels).ok()?;
-    Some(bytes)
 }
 
 fn copy(open: &mut Open, file: &ModelFile, sink: &mut dyn Sink, target: &str) -> Result<()> {
@@ -331,5 +352,22 @@ impl<W: Write> Sink for ZipSink<W> {
         let (crc, n) = (w.crc.finalize(), w.n);
         self.zip.finish_entry(crc, n)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::png_sides;
+
+    #[test]
+    fn a_whole_png_gives_its_sides_a_damaged_or_cut_one_none() {
+        let png = crate::write::thumbnail::render_png(&[], 24);
+        assert_eq!(png_sides(&png), Some((24, 24)));
+        assert_eq!(png_sides(&png[..png.len() - 12]), None, "cut before its end chunk");
+        let mut flipped = png.clone();
+        flipped[40] ^= 1;
+        assert_eq!(png_sides(&flipped), None, "a chunk's CRC no longer holds");
+        assert_eq!(png_sides(b"\x89PNG\r\n\x1a\n\xff\xff\xff\xffIHDR"), None, "a length past the end");
+        assert_eq!(png_sides(b"GIF89a"), None);
     }
 }

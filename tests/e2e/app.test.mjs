@@ -9,18 +9,13 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync, existsSync, rmSync } from 'node:fs';
-import { dirname, extname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { extname, join, resolve } from 'node:path';
+import { corpus, dropFiles as drop, fixture, launch, root, validate } from './common.mjs';
 import { serve } from './serve.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 // The CLI `cargo build` makes, wherever Cargo puts it.
 const cli = join(resolve(root, process.env.CARGO_TARGET_DIR ?? 'target'), 'debug/to3mf');
 const out = join(root, 'test-output', 'e2e');
-const fixture = (name) => join(root, 'tests/fixtures', name);
-const corpus = (name) => join(root, '../shared/corpus', name);
-const validator = join(root, '../shared/tools/validate3mf/validate3mf');
 
 let server, origin, site, browser, context, page;
 const requests = [];
@@ -44,28 +39,10 @@ async function pick(selector, files) {
   await page.setInputFiles(selector, files);
 }
 
-/** Drops files on the drop zone the way a drag from the desktop delivers them. */
-async function dropFiles(paths) {
-  const files = paths.map((p) => ({ name: p.split('/').pop(), bytes: [...readFileSync(p)] }));
-  const dataTransfer = await page.evaluateHandle((files) => {
-    const dt = new DataTransfer();
-    for (const f of files) dt.items.add(new File([new Uint8Array(f.bytes)], f.name));
-    return dt;
-  }, files);
-  await page.dispatchEvent('#drop', 'drop', { dataTransfer });
-}
+const dropFiles = (paths) => drop(page, paths);
 
 async function waitFinished() {
   await page.waitForFunction(() => /^Finished/.test(document.getElementById('status').textContent), null, { timeout: 120_000 });
-}
-
-function validate(files) {
-  try {
-    return execFileSync(validator, ['--json', ...files], { encoding: 'utf8' })
-      .trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
-  } catch (e) {
-    assert.fail(`validate3mf failed: ${e.stdout}${e.stderr}`);
-  }
 }
 
 before(async () => {
@@ -74,11 +51,7 @@ before(async () => {
   assert.ok(existsSync(join(root, '_site/www/pkg/to3mf_wasm_bg.wasm')), 'run `make site` first');
   ({ server, url: site } = await serve(join(root, '_site'), '/to3mf/', overrides));
   origin = new URL(site).origin;
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launch();
   context = await browser.newContext({ acceptDownloads: true });
   context.on('request', (r) => requests.push(r.url()));
   page = await context.newPage();

@@ -8,17 +8,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { dropFiles as drop, fixture, launch, root, validate } from './common.mjs';
 import { serve } from './serve.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const out = join(root, 'test-output', 'e2e-manyfold-layout');
-const fixture = (name) => join(root, 'tests/fixtures', name);
 const importer = join(root, '../shared/tools/manyfold-import/manyfold-import');
-const validator = join(root, '../shared/tools/validate3mf/validate3mf');
 
 let server, browser, page;
 
@@ -28,11 +24,7 @@ before(async () => {
   assert.ok(existsSync(join(root, '_site/www/pkg/to3mf_wasm_bg.wasm')), 'run `make site` first');
   let site;
   ({ server, url: site } = await serve(join(root, '_site'), '/to3mf/'));
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launch();
   page = await (await browser.newContext({ acceptDownloads: true })).newPage();
   await page.goto(site);
 });
@@ -59,16 +51,7 @@ z.write(sys.argv[4], 'Cable Sup Holder/photos/holder.png')
 z.close()`, path, fixture('ascii_multi_solid.stl'), fixture('ascii_crlf.stl'), picture]);
 }
 
-/** Drops files on the drop zone the way a drag from the desktop delivers them. */
-async function dropFiles(paths) {
-  const files = paths.map((p) => ({ name: p.split('/').pop(), bytes: [...readFileSync(p)] }));
-  const dataTransfer = await page.evaluateHandle((files) => {
-    const dt = new DataTransfer();
-    for (const f of files) dt.items.add(new File([new Uint8Array(f.bytes)], f.name));
-    return dt;
-  }, files);
-  await page.dispatchEvent('#drop', 'drop', { dataTransfer });
-}
+const dropFiles = (paths) => drop(page, paths);
 
 const intended = {
   'cable-holder': [['cable-holder-presupported.3mf', true], ['cable-holder.3mf', false], ['guide.pdf', false], ['holder.webp', false]],
@@ -83,8 +66,7 @@ for p in sorted(glob.glob(sys.argv[1] + '/**/*.3mf', recursive=True)):
     z = zipfile.ZipFile(p)
     png = z.read('Metadata/thumbnail.png') if 'Metadata/thumbnail.png' in z.namelist() else b''
     print(p, struct.unpack('>I', png[16:20])[0] if png else 0)`, dir], { encoding: 'utf8' }).trim().split('\n');
-  const files = found.map((l) => l.split(' ')[0]);
-  const verdicts = JSON.parse(`[${execFileSync(validator, ['--json', ...files], { encoding: 'utf8' }).trim().split('\n').filter((l) => l.startsWith('{')).join(',')}]`);
+  const verdicts = validate(found.map((l) => l.split(' ')[0]));
   return found.map((l, i) => ({ file: l.split(' ')[0].slice(dir.length + 1), width: Number(l.split(' ')[1]), ok: verdicts[i].ok }));
 }
 

@@ -9,18 +9,13 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { join } from 'node:path';
+import { axe, fixture, launch, root } from './common.mjs';
 import { serve } from './serve.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const out = join(root, 'test-output', 'e2e-review');
 const shots = join(root, 'target', 'e2e-screenshots');
-const fixture = (name) => join(root, 'tests/fixtures', name);
 const importer = join(root, '../shared/tools/manyfold-import/manyfold-import');
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 let server, site, browser;
 const requests = [];
@@ -38,11 +33,7 @@ before(async () => {
   writeFileSync(join(out, 'broken.zip'), Buffer.from('PK\x03\x04 this is not really a zip'));
   writeFileSync(join(out, 'release.rar'), Buffer.from('Rar!\x1a\x07\x00 not extracted'));
   ({ server, url: site } = await serve(join(root, '_site'), '/to3mf/'));
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launch();
 });
 
 after(async () => {
@@ -81,13 +72,6 @@ const overflow = (page) => page.evaluate(() => ({
   page: document.documentElement.scrollWidth - window.innerWidth,
   cards: Math.max(0, ...[...document.querySelectorAll('.model, .model li, .model select')].map((e) => e.getBoundingClientRect().right - document.documentElement.clientWidth)),
 }));
-
-async function axe(page, what) {
-  await page.evaluate(axeSource);
-  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
-  const found = result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  assert.deepEqual(found, [], `axe-core in ${what}`);
-}
 
 const titles = (page) => page.locator('.model input.title').evaluateAll((els) => els.map((e) => e.value));
 const fileRow = (page, name) => page.locator('.model li', { hasText: name });

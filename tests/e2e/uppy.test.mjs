@@ -12,15 +12,10 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
+import { CHROMIUM, corpus, fixture, root, validate as validateAll, validator } from './common.mjs';
 import { PACKAGED, makeApp, makeViteApp, serveApp } from './uppy-app.mjs';
-
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const fixture = (name) => join(root, 'tests/fixtures', name);
-const corpus = (name) => join(root, '../shared/corpus', name);
-const validator = join(root, '../shared/tools/validate3mf/validate3mf');
 const cli = join(resolve(root, process.env.CARGO_TARGET_DIR ?? 'target'), 'debug/to3mf');
 const skip = existsSync(corpus('')) && existsSync(validator) ? false : 'needs ../shared (corpus and validate3mf) beside the repo';
 
@@ -42,11 +37,7 @@ before(async () => {
   made = await makeApp();
   work = mkdtempSync(join(tmpdir(), 'to3mf-uppy-test-'));
   profile = join(work, 'profile');
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  context = await chromium.launchPersistentContext(profile, CHROMIUM);
   await context.addInitScript(SPY);
 });
 
@@ -76,13 +67,7 @@ function uploaded(page, timeout = 120_000) {
   }, null, { timeout, polling: 100 });
 }
 
-function validate(path) {
-  try {
-    return JSON.parse(execFileSync(validator, ['--json', path], { encoding: 'utf8' }).trim().split('\n').filter((l) => l.startsWith('{'))[0]);
-  } catch (e) {
-    assert.fail(`validate3mf failed on ${path}: ${e.stdout}${e.stderr}`);
-  }
-}
+const validate = (path) => validateAll([path])[0];
 
 /** The package the CLI writes for `input` with default options. */
 function cliPackage(input) {

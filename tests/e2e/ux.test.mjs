@@ -11,19 +11,12 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { join } from 'node:path';
+import { axe, corpus, fixture, launch, root, validate, validator } from './common.mjs';
 import { serve } from './serve.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const out = join(root, 'test-output', 'ux');
 const shots = join(out, 'screenshots');
-const fixture = (name) => join(root, 'tests/fixtures', name);
-const corpus = (name) => join(root, '../shared/corpus', name);
-const validator = join(root, '../shared/tools/validate3mf/validate3mf');
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 const LONG = 'a_really_long_file_name_from_a_model_site_without_any_spaces_in_it_whatsoever_v2_final-final.stl';
 let server, site, browser;
@@ -41,12 +34,7 @@ before(async () => {
   writeFileSync(damaged, Buffer.from(Array.from({ length: 20_000 }, (_, i) => (i * 7919 + 13) % 251)));
   inputs = [long, fixture('model_in_metres.stl'), fixture('obj_ngon.obj'), damaged];
   ({ server, url: site } = await serve(join(root, '_site'), '/to3mf/'));
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    // Playwright starts Chromium with a fresh temporary profile of its own.
-  });
+  browser = await launch();
 });
 
 after(async () => {
@@ -72,13 +60,6 @@ const waitPictures = (page) =>
 async function noOverflow(page, what) {
   const { scroll, width } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: window.innerWidth }));
   assert.ok(scroll <= width, `${what}: the page is ${scroll} px wide in a ${width} px window`);
-}
-
-async function axe(page, what) {
-  // Evaluated through the devtools protocol, which the page's CSP (no inline script) allows.
-  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource);
-  const violations = await page.evaluate(async () => (await window.axe.run(document)).violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`));
-  assert.deepEqual(violations, [], `${what}: axe-core violations`);
 }
 
 for (const [w, h] of [[390, 844], [1280, 800]]) {
@@ -245,7 +226,7 @@ test('every 3MF carries a valid thumbnail, unless the setting is off', { timeout
   const png = execFileSync('python3', ['-c', 'import sys, zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read("Metadata/thumbnail.png"))', withThumb]);
   assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'a PNG');
   assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [256, 256], '256 × 256');
-  const verdict = JSON.parse(execFileSync(validator, ['--json', withThumb], { encoding: 'utf8' }).trim().split('\n').find((l) => l.startsWith('{')));
+  const [verdict] = validate([withThumb]);
   assert.equal(verdict.ok, true, JSON.stringify(verdict));
   assert.equal(verdict.package_thumbnail, true);
   assert.match(execFileSync('prusa-slicer', ['--info', withThumb], { encoding: 'utf8' }), /number_of_facets = \d+/);
