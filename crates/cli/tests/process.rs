@@ -435,15 +435,20 @@ fn two_folders_of_one_name_stay_two_models() {
     assert_eq!(heights, [Some(7), Some(9)], "each model holds its own folder's mesh: {files:?}");
 }
 
+/// Folder `dir` made with one small ASCII STL in it, named `file`; returns `dir`.
+fn wedge_in(dir: &Path, file: &str) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let stl = "solid s\nfacet normal 0 0 1\nouter loop\nvertex 0 0 0\nvertex 9 0 0\nvertex 0 9 3\nendloop\nendfacet\nendsolid s\n";
+    std::fs::write(dir.join(file), stl).unwrap();
+    dir.to_path_buf()
+}
+
 /// `--no-thumbnail` leaves the thumbnail out of every 3MF; a model without pictures still
 /// gets its rendered preview beside it, as Manyfold's preview.
 #[test]
 fn no_thumbnail_leaves_it_out_of_the_3mf_only() {
     let dir = tempfile::tempdir().unwrap();
-    let (input, out) = (dir.path().join("Wedge"), dir.path().join("out"));
-    std::fs::create_dir_all(&input).unwrap();
-    let stl = "solid s\nfacet normal 0 0 1\nouter loop\nvertex 0 0 0\nvertex 9 0 0\nvertex 0 9 3\nendloop\nendfacet\nendsolid s\n";
-    std::fs::write(input.join("wedge.stl"), stl).unwrap();
+    let (input, out) = (wedge_in(&dir.path().join("Wedge"), "wedge.stl"), dir.path().join("out"));
     for (flag, thumbnail) in [(None, true), (Some("--no-thumbnail"), false)] {
         let out = out.join(if thumbnail { "with" } else { "without" });
         let mut args = vec![os("process"), os(&input), os("--out-dir"), os(&out)];
@@ -461,16 +466,13 @@ fn no_thumbnail_leaves_it_out_of_the_3mf_only() {
 #[test]
 fn only_a_sound_small_png_of_the_users_becomes_the_thumbnail() {
     let dir = tempfile::tempdir().unwrap();
-    let stl = "solid s\nfacet normal 0 0 1\nouter loop\nvertex 0 0 0\nvertex 9 0 0\nvertex 0 9 3\nendloop\nendfacet\nendsolid s\n";
     let good = to3mf::write::thumbnail::render_png(&[], 8);
     let mut broken = good[..40].to_vec();
     broken.extend_from_slice(b"not the rest of a PNG");
     let mut huge = b"\x89PNG\r\n\x1a\n".to_vec();
     huge.resize((1 << 20) + 10, 0);
     for (name, photo, used) in [("good", &good, true), ("broken", &broken, false), ("huge", &huge, false)] {
-        let input = dir.path().join(name);
-        std::fs::create_dir_all(&input).unwrap();
-        std::fs::write(input.join("part.stl"), stl).unwrap();
+        let input = wedge_in(&dir.path().join(name), "part.stl");
         std::fs::write(input.join("photo.png"), photo).unwrap();
         let out = dir.path().join("out").join(name);
         let o = to3mf(&[os("process"), os(&input), os("--out-dir"), os(&out)]);
@@ -490,10 +492,7 @@ fn only_a_sound_small_png_of_the_users_becomes_the_thumbnail() {
 #[test]
 fn a_model_is_named_by_its_readme_title_and_edits_find_it_by_either_name() {
     let dir = tempfile::tempdir().unwrap();
-    let (input, out) = (dir.path().join("Gantry Set"), dir.path().join("out"));
-    std::fs::create_dir_all(&input).unwrap();
-    let stl = "solid s\nfacet normal 0 0 1\nouter loop\nvertex 0 0 0\nvertex 9 0 0\nvertex 0 9 3\nendloop\nendfacet\nendsolid s\n";
-    std::fs::write(input.join("gantry.stl"), stl).unwrap();
+    let (input, out) = (wedge_in(&dir.path().join("Gantry Set"), "gantry.stl"), dir.path().join("out"));
     std::fs::write(input.join("README.md"), "# XL Gantry\n\nA gantry for the XL.\n").unwrap();
     let edits = ["--set", "XL Gantry:license=MIT", "--set", "Gantry Set:creator=Ann Maker"];
     let mut args = vec![os("process"), os(&input), os("--out-dir"), os(&out), os("--dry-run")];
