@@ -125,10 +125,15 @@ pub fn apply(plans: &mut Vec<ModelPlan>, edits: &[Edit]) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether a model titled `title` is the one `name` names: by its title or its slug, in any case.
+pub fn names(name: &str, title: &str) -> bool {
+    title.eq_ignore_ascii_case(name) || slug(title) == slug(name)
+}
+
 fn find(plans: &[ModelPlan], name: &str) -> Result<usize, String> {
     plans
         .iter()
-        .position(|p| p.title.eq_ignore_ascii_case(name) || slug(&p.title) == slug(name))
+        .position(|p| names(name, &p.title))
         .ok_or_else(|| format!("no proposed model is called '{name}' (see --dry-run for the models)"))
 }
 

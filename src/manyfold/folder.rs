@@ -153,8 +153,9 @@ pub fn write_model(
     // Every converted 3MF carries a thumbnail unless turned off: that preview when it is a
     // PNG, else the model's own preview picture (a PNG, not too big), else a render at the
     // thumbnail's size (which `write_3mf` draws when `thumbnail` is on and none is given).
+    let converts = plan.files.iter().any(|f| options.converts(f));
     let own = match &meta.preview {
-        Some(p) if !options.no_thumbnail && !needs_preview => own_thumbnail(plan, p.value.as_deref(), open),
+        Some(p) if converts && !options.no_thumbnail && !needs_preview => own_thumbnail(plan, p.value.as_deref(), open),
         _ => None,
     };
     // A file's resource; what an old datapackage.json said of it (caption, notes, which way

@@ -281,7 +281,7 @@ pub fn edit(planned: &mut Planned, edits: &[Edit], strict: bool) -> Result<(), S
 /// README's, a 3MF's: see [`gather`]), renamed to the name it has before that, which the
 /// edits are applied to. A name some model has already is kept.
 fn by_shown_names(planned: &mut Planned, edits: &[Edit]) -> Vec<Edit> {
-    use to3mf::manyfold::datapackage::slug;
+    use to3mf::manyfold::edit::names;
     if edits.iter().all(|e| matches!(e, Edit::Exclude(_))) {
         return edits.to_vec();
     }
@@ -295,12 +295,11 @@ fn by_shown_names(planned: &mut Planned, edits: &[Edit]) -> Vec<Edit> {
             p.title
         })
         .collect();
-    let same = |a: &str, b: &str| a.eq_ignore_ascii_case(b) || slug(a) == slug(b);
     let name = |n: &String| {
-        if plans.iter().any(|p| same(&p.title, n)) {
+        if plans.iter().any(|p| names(n, &p.title)) {
             return n.clone();
         }
-        shown.iter().position(|t| same(t, n)).map_or_else(|| n.clone(), |i| plans[i].title.clone())
+        shown.iter().position(|t| names(n, t)).map_or_else(|| n.clone(), |i| plans[i].title.clone())
     };
     edits
         .iter()

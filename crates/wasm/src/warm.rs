@@ -63,11 +63,13 @@ pub fn warm_up() -> WarmUp {
     );
     let mut feed = to3mf::BinaryStlFeed::new("warm-up.stl", Some(stl.len() as u64), &options, None);
     let fed = stl.chunks(1 << 16).try_for_each(|piece| feed.push(piece));
-    let (mut chunks, mut chunk_bytes) = (0, 0);
+    let (mut chunks, mut chunk_bytes, mut picture) = (0, 0, Vec::new());
     if let (Ok(()), (_, Some(mut split))) =
         (fed, to3mf::split_inputs([("warm-up.stl".to_string(), feed.finish())], std::io::sink(), &options))
     {
         let meshes: Vec<&to3mf::Mesh> = split.meshes.iter().collect();
+        let size = to3mf::write::thumbnail::THUMBNAIL_SIZE;
+        picture = to3mf::write::thumbnail::picture_png(&meshes, &options, size).unwrap_or_default();
         for k in 0..split.chunks.len() {
             chunks += 1;
             chunk_bytes += split.chunks.compress(&meshes, k).0.len();
@@ -82,12 +84,6 @@ pub fn warm_up() -> WarmUp {
                 chunk_bytes += elements.compress(options.compression_level).0.len();
             }
         }
-    }
-    let mut picture = Vec::new();
-    if let Ok(input) = to3mf::read_input("warm-up.stl", &stl[..], Some(stl.len() as u64), &options) {
-        let meshes: Vec<&to3mf::Mesh> = input.meshes.iter().collect();
-        let size = to3mf::write::thumbnail::THUMBNAIL_SIZE;
-        picture = to3mf::write::thumbnail::picture_png(&meshes, &options, size).unwrap_or_default();
     }
     WarmUp { report, package, chunks, chunk_bytes, picture }
 }
